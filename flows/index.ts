@@ -1,0 +1,9 @@
+import { registry } from '../src/engine/flow.js';
+import { deleteFlow } from './delete.js';
+import { languageFlow } from './language.js';
+import { resumeFlow } from './resume.js';
+import { stopFlow } from './stop.js';
+import { subscribeFlow } from './subscribe.js';
+
+/** Every flow the engine can run; add a new one here. */
+export const flows = registry([subscribeFlow, stopFlow, resumeFlow, deleteFlow, languageFlow]);

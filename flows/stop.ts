@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { defineFlow } from '../src/engine/flow.js';
+
+const Data = z.object({});
+
+/** Stop (/huy, "dừng", "hủy"): confirm, then every subscription and proactive message ends at once. */
+export const stopFlow = defineFlow<z.infer<typeof Data>>({
+  id: 'stop',
+  data: Data,
+  async start(ctx) {
+    if (!ctx.person.contact) return { type: 'done', say: [{ text: ctx.t('stop.nothing') }] };
+    return { type: 'goto', step: 'confirm', data: {} };
+  },
+  steps: {
+    confirm: {
+      prompt: (ctx) => ({
+        text: ctx.t('stop.confirm'),
+        choices: [
+          { label: ctx.t('stop.yes'), value: 'yes' },
+          { label: ctx.t('stop.no'), value: 'no' },
+        ],
+      }),
+      async handle(ctx, _data, input) {
+        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        if (input.value === 'no') return { type: 'done', say: [{ text: ctx.t('stop.kept') }] };
+        await ctx.person.stopAll();
+        return { type: 'done', say: [{ text: ctx.t('stop.done') }] };
+      },
+    },
+  },
+});

@@ -1,0 +1,51 @@
+import type { i18n } from 'i18next';
+import type { Clock } from './config/clock.js';
+import type { Db } from './db/client.js';
+import { migrate } from './db/migrate.js';
+import { loadWards, syncWards, WardDirectory } from './domain/wards.js';
+import { CommandTable } from './engine/commands.js';
+import { Engine, type SafetyCheck } from './engine/engine.js';
+import type { FaqEntry } from './faq/schema.js';
+import type { FaqMatcher } from './faq/types.js';
+import { createI18n } from './i18n/index.js';
+import type { Logger } from './log.js';
+import { flows } from '../flows/index.js';
+
+/** The FAQ side of the engine: entries by topic, the matcher, the safety check. */
+export interface FaqBundle {
+  entries: ReadonlyMap<string, FaqEntry>;
+  matcher: FaqMatcher;
+  safety: SafetyCheck;
+}
+
+export interface App {
+  engine: Engine;
+  i18n: i18n;
+  wards: WardDirectory;
+}
+
+/**
+ * Prepares the database (migrations, ward list) and builds the engine.
+ * Shared by `npm start`, the tests and the benchmarks so they run the same thing.
+ */
+export async function buildApp(deps: { db: Db; clock: Clock; log: Logger; faq: FaqBundle }): Promise<App> {
+  const applied = await migrate(deps.db);
+  if (applied) deps.log.info({ applied }, 'migrations applied');
+  const wardList = loadWards();
+  await syncWards(deps.db, wardList);
+  const wards = new WardDirectory(wardList);
+  const i18n = createI18n();
+  const engine = new Engine({
+    db: deps.db,
+    clock: deps.clock,
+    i18n,
+    matcher: deps.faq.matcher,
+    safety: deps.faq.safety,
+    faq: deps.faq.entries,
+    wards,
+    flows,
+    commands: new CommandTable(),
+    log: deps.log,
+  });
+  return { engine, i18n, wards };
+}

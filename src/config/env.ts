@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const idList = optional.transform((v) =>
+  v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean),
+);
+
+/** Every variable of the contract (../CONTRACT in the team's docs), validated once at start. */
+export const EnvSchema = z
+  .object({
+    NODE_ENV: optional,
+    DATABASE_URL: optional,
+    DATA_DIR: optional.transform((v) => v ?? './data'),
+    TELEGRAM_BOT_TOKEN: optional,
+    TELEGRAM_API_ROOT: optional.transform((v) => v ?? 'https://api.telegram.org'),
+    TELEGRAM_WEBHOOK_SECRET: optional,
+    ZALO_BOT_TOKEN: optional,
+    ZALO_API_BASE_URL: optional.transform((v) => v ?? 'https://bot-api.zaloplatforms.com'),
+    ZALO_WEBHOOK_SECRET: optional,
+    PUBLIC_URL: optional.pipe(z.url().optional()),
+    PORT: optional.transform((v) => (v === undefined ? 3000 : Number(v))).pipe(z.number().int().min(0).max(65535)),
+    ADMIN_TELEGRAM_IDS: idList,
+    FAKE_NOW: optional.pipe(z.iso.datetime({ offset: true }).optional()),
+    LOG_LEVEL: optional.transform((v) => v ?? 'info').pipe(
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    ),
+  })
+  .refine((e) => !(e.FAKE_NOW && e.NODE_ENV === 'production'), {
+    message: 'FAKE_NOW is refused when NODE_ENV=production',
+    path: ['FAKE_NOW'],
+  })
+  .refine((e) => !e.TELEGRAM_WEBHOOK_SECRET || /^[A-Za-z0-9_-]{1,256}$/.test(e.TELEGRAM_WEBHOOK_SECRET), {
+    message: 'TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (Telegram’s rule)',
+    path: ['TELEGRAM_WEBHOOK_SECRET'],
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Configuration is not valid:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Webhook mode needs both the public URL and the secret; otherwise Telegram uses long polling. */
+export const telegramWebhookMode = (env: Env): boolean =>
+  Boolean(env.TELEGRAM_BOT_TOKEN && env.PUBLIC_URL && env.TELEGRAM_WEBHOOK_SECRET);

@@ -1,0 +1,81 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Queryable } from '../db/client.js';
+import { contacts, conversationState } from '../db/schema.js';
+import type { ChannelName } from '../engine/types.js';
+
+export type Contact = typeof contacts.$inferSelect;
+export type ConversationRow = typeof conversationState.$inferSelect;
+
+/**
+ * Serialises the updates of one person: a transaction-scoped advisory lock
+ * keyed on channel and platform id, so it works before the contact row exists.
+ */
+export async function lockContact(q: Queryable, channel: ChannelName, userId: string): Promise<void> {
+  await q.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${channel}:${userId}`}, 0))`);
+}
+
+/** The contact and its conversation state in one read (the hot path's only query). */
+export async function findContactWithState(
+  q: Queryable,
+  channel: ChannelName,
+  userId: string,
+): Promise<{ contact: Contact; state: ConversationRow | null } | null> {
+  const [row] = await q
+    .select({ contact: contacts, state: conversationState })
+    .from(contacts)
+    .leftJoin(conversationState, eq(conversationState.contactId, contacts.id))
+    .where(and(eq(contacts.channel, channel), eq(contacts.platformUserId, userId)))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function findContact(q: Queryable, channel: ChannelName, userId: string): Promise<Contact | null> {
+  const [row] = await q
+    .select()
+    .from(contacts)
+    .where(and(eq(contacts.channel, channel), eq(contacts.platformUserId, userId)))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function createContact(
+  q: Queryable,
+  values: { channel: ChannelName; platformUserId: string; chatId: string; locale: string },
+): Promise<Contact> {
+  const [row] = await q
+    .insert(contacts)
+    .values(values)
+    .onConflictDoUpdate({ target: [contacts.channel, contacts.platformUserId], set: { chatId: values.chatId } })
+    .returning();
+  if (!row) throw new Error('contact insert returned nothing');
+  return row;
+}
+
+export async function updateContact(
+  q: Queryable,
+  id: number,
+  values: Partial<Pick<Contact, 'locale' | 'wardCode' | 'displayName' | 'blockedAt' | 'optedOutAt' | 'role'>>,
+): Promise<void> {
+  await q.update(contacts).set(values).where(eq(contacts.id, id));
+}
+
+/** A 403 from the platform or a "kicked" member update: nothing more is sent to this person. */
+export async function setBlocked(q: Queryable, channel: ChannelName, userId: string, at: Date | null): Promise<void> {
+  await q
+    .update(contacts)
+    .set({ blockedAt: at })
+    .where(and(eq(contacts.channel, channel), eq(contacts.platformUserId, userId)));
+}
+
+/** Same, when the platform only tells us the chat (private chats: chat id = user id on Telegram). */
+export async function setBlockedByChat(q: Queryable, channel: ChannelName, chatId: string, at: Date): Promise<void> {
+  await q
+    .update(contacts)
+    .set({ blockedAt: at })
+    .where(and(eq(contacts.channel, channel), eq(contacts.chatId, chatId)));
+}
+
+/** Erases the person: the row goes and its consents, subscriptions and state cascade with it. */
+export async function eraseContact(q: Queryable, id: number): Promise<void> {
+  await q.delete(contacts).where(eq(contacts.id, id));
+}

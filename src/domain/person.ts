@@ -1,0 +1,118 @@
+import type { Queryable } from '../db/client.js';
+import type { ChannelName } from '../engine/types.js';
+import { audit } from './audit.js';
+import { latestConsent, recordConsent } from './consent.js';
+import { createContact, eraseContact, updateContact, type Contact } from './contacts.js';
+import { countAnonymously } from './counts.js';
+import type { Programme } from './programmes.js';
+import { activeSubscriptions, endAll, resumeEndedSince, subscribe } from './subscriptions.js';
+
+/**
+ * The person behind one conversation, and the rules about their data:
+ * consent before anything personal is kept, stop ends every proactive message
+ * at once, delete erases. Bound to the update's transaction.
+ */
+export class Person {
+  private erased = false;
+
+  constructor(
+    private readonly q: Queryable,
+    private readonly identity: { channel: ChannelName; userId: string; chatId: string },
+    private current: Contact | null,
+    private readonly now: Date,
+    public locale: string,
+  ) {}
+
+  get contact(): Contact | null {
+    return this.current;
+  }
+
+  get isErased(): boolean {
+    return this.erased;
+  }
+
+  get hasOptedOut(): boolean {
+    return Boolean(this.current?.optedOutAt);
+  }
+
+  /** The contact row, created on first need (it holds only the platform id until consent). */
+  async ensure(): Promise<Contact> {
+    if (this.erased) throw new Error('this person erased their data in this update');
+    if (!this.current) {
+      this.current = await createContact(this.q, {
+        channel: this.identity.channel,
+        platformUserId: this.identity.userId,
+        chatId: this.identity.chatId,
+        locale: this.locale,
+      });
+    }
+    return this.current;
+  }
+
+  async setLocale(locale: string): Promise<void> {
+    const c = await this.ensure();
+    await updateContact(this.q, c.id, { locale });
+    this.current = { ...c, locale };
+    this.locale = locale;
+  }
+
+  /** Records explicit consent and the opt-ins it covers. */
+  async optIn(programmes: readonly Programme[], wardCode: string | null): Promise<void> {
+    const c = await this.ensure();
+    await recordConsent(this.q, c.id, true, this.now);
+    await subscribe(this.q, c.id, programmes, wardCode, this.now);
+    await updateContact(this.q, c.id, { wardCode, optedOutAt: null });
+    this.current = { ...c, wardCode, optedOutAt: null };
+  }
+
+  /** A refusal is recorded too: silence or "no" is never consent. */
+  async declineConsent(): Promise<void> {
+    const c = await this.ensure();
+    await recordConsent(this.q, c.id, false, this.now);
+  }
+
+  async subscriptions(): Promise<Programme[]> {
+    if (!this.current) return [];
+    const rows = await activeSubscriptions(this.q, this.current.id);
+    return rows.map((r) => r.programme as Programme);
+  }
+
+  /** Stop: every subscription ends now, consent is withdrawn, the opt-out is kept on record. */
+  async stopAll(): Promise<number> {
+    const c = await this.ensure();
+    const ended = await endAll(this.q, c.id, this.now);
+    await recordConsent(this.q, c.id, false, this.now);
+    await updateContact(this.q, c.id, { optedOutAt: this.now });
+    this.current = { ...c, optedOutAt: this.now };
+    return ended;
+  }
+
+  /** Resume after a fresh consent: what the last stop ended comes back. */
+  async resume(): Promise<number> {
+    const c = await this.ensure();
+    await recordConsent(this.q, c.id, true, this.now);
+    const stoppedAt = c.optedOutAt;
+    await updateContact(this.q, c.id, { optedOutAt: null });
+    this.current = { ...c, optedOutAt: null };
+    return stoppedAt ? resumeEndedSince(this.q, c.id, stoppedAt) : 0;
+  }
+
+  async hasConsented(): Promise<boolean> {
+    if (!this.current) return false;
+    return (await latestConsent(this.q, this.current.id))?.granted === true;
+  }
+
+  /** Delete: the contact and everything personal go; one anonymous tally remains. */
+  async erase(): Promise<void> {
+    if (this.current) {
+      await eraseContact(this.q, this.current.id);
+    }
+    await countAnonymously(this.q, 'contacts.erased', this.now);
+    this.current = null;
+    this.erased = true;
+  }
+
+  async audit(action: string, target?: string, details?: Record<string, unknown>): Promise<void> {
+    await audit(this.q, { actorContactId: this.current?.id ?? null, action, target, details, at: this.now });
+  }
+}

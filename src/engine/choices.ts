@@ -1,0 +1,38 @@
+import { fold } from '../text/fold.js';
+import type { Choice } from './types.js';
+
+/** Flow choices travel as `f:<flow>:<step>:<value>`; global actions as `a:<action>[:<arg>]`. */
+export const flowValue = (flow: string, step: string, value: string) => `f:${flow}:${step}:${value}`;
+
+export function parseFlowValue(value: string): { flow: string; step: string; value: string } | null {
+  const m = /^f:([^:]+):([^:]+):(.*)$/.exec(value);
+  return m ? { flow: m[1]!, step: m[2]!, value: m[3]! } : null;
+}
+
+const clean = (s: string) => fold(s.replace(/\p{Extended_Pictographic}/gu, ''));
+
+export type TypedChoice = { choice: Choice } | { outOfRange: number } | null;
+
+/**
+ * What typed text means against the choices on screen: "2" or the words of a
+ * label ("dong y" for "Đồng ý"). Channels without buttons number their choices.
+ */
+export function matchTypedChoice(text: string, choices: readonly Choice[]): TypedChoice {
+  if (choices.length === 0) return null;
+  const t = text.trim();
+  if (/^\d{1,3}$/.test(t)) {
+    const n = Number(t);
+    const choice = choices[n - 1];
+    return choice ? { choice } : { outOfRange: n };
+  }
+  const typed = clean(t);
+  if (!typed) return null;
+  const exact = choices.find((c) => clean(c.label) === typed);
+  if (exact) return { choice: exact };
+  // A unique label that starts with what was typed ("dong" for "Đồng ý"), at least 3 letters.
+  if (typed.length >= 3) {
+    const starts = choices.filter((c) => clean(c.label).startsWith(typed));
+    if (starts.length === 1) return { choice: starts[0]! };
+  }
+  return null;
+}

@@ -1,0 +1,80 @@
+import type { i18n, TFunction } from 'i18next';
+import type { Queryable } from '../db/client.js';
+import { clearState, saveState, type SavedState } from '../domain/conversations.js';
+import type { Contact, ConversationRow } from '../domain/contacts.js';
+import { Person } from '../domain/person.js';
+import type { WardDirectory } from '../domain/wards.js';
+import { DEFAULT_LOCALE, translator } from '../i18n/index.js';
+import type { FlowContext } from './flow.js';
+import type { ChannelName, Choice } from './types.js';
+
+const EMPTY: SavedState = { flow: null, step: null, data: {}, menu: null };
+
+/**
+ * One update's view of a person: who they are, where they are in a flow, and
+ * what must be written back. State is written only when it changed, so a plain
+ * FAQ answer stays a read-only transaction.
+ */
+export class Conversation {
+  readonly person: Person;
+  state: SavedState;
+  private readonly loaded: string;
+  private readonly hadRow: boolean;
+  /** A flow step ran: keep the state's day-long lease fresh even if nothing else changed. */
+  private touched = false;
+
+  constructor(
+    private readonly q: Queryable,
+    private readonly i18n: i18n,
+    readonly channel: ChannelName,
+    identity: { userId: string; chatId: string },
+    contact: Contact | null,
+    row: ConversationRow | null,
+    readonly now: Date,
+    private readonly wards: WardDirectory,
+  ) {
+    this.person = new Person(q, { channel, ...identity }, contact, now, contact?.locale ?? DEFAULT_LOCALE);
+    const live = row && row.expiresAt > now ? row : null;
+    this.state = live
+      ? { flow: live.flow, step: live.step, data: live.data ?? {}, menu: live.menu ?? null }
+      : { ...EMPTY };
+    this.hadRow = row !== null;
+    this.loaded = JSON.stringify(this.state);
+  }
+
+  get t(): TFunction {
+    return translator(this.i18n, this.person.locale);
+  }
+
+  get flowContext(): FlowContext {
+    // `t` follows the person's locale even if a step changes it mid-way.
+    const t = ((...args: Parameters<TFunction>) => this.t(...args)) as TFunction;
+    return { t, locale: this.person.locale, now: this.now, channel: this.channel, person: this.person, wards: this.wards };
+  }
+
+  enterFlow(flow: string, step: string, data: unknown): void {
+    this.state = { flow, step, data: data as Record<string, unknown>, menu: null };
+    this.touched = true;
+  }
+
+  leaveFlow(): void {
+    this.state = { ...EMPTY };
+  }
+
+  setMenu(menu: Choice[] | null): void {
+    this.state = { ...this.state, menu };
+  }
+
+  async persist(): Promise<void> {
+    if (this.person.isErased) return;
+    const changed = this.touched || JSON.stringify(this.state) !== this.loaded;
+    if (!changed) return;
+    const empty = this.state.flow === null && this.state.menu === null;
+    if (empty) {
+      if (this.hadRow && this.person.contact) await clearState(this.q, this.person.contact.id);
+      return;
+    }
+    const contact = await this.person.ensure();
+    await saveState(this.q, contact.id, this.state, this.now);
+  }
+}

@@ -1,0 +1,43 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import i18next, { type TFunction, type i18n } from 'i18next';
+import { z } from 'zod';
+import { contentDir } from '../config/paths.js';
+
+export const LOCALES = ['vi', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = 'vi';
+
+export const isLocale = (v: unknown): v is Locale => LOCALES.includes(v as Locale);
+
+type Tree = { [key: string]: string | string[] | Tree };
+const TreeSchema: z.ZodType<Tree> = z.lazy(() =>
+  z.record(z.string(), z.union([z.string(), z.array(z.string()), TreeSchema])),
+);
+
+/** Loads content/locales/<lng>.json (zod-checked) into one i18next instance. */
+export function createI18n(dir: string = join(contentDir, 'locales')): i18n {
+  const resources: Record<string, { translation: Tree }> = {};
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    const lng = file.replace(/\.json$/, '');
+    const parsed = TreeSchema.safeParse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+    if (!parsed.success) throw new Error(`content/locales/${file}: ${parsed.error.message}`);
+    resources[lng] = { translation: parsed.data };
+  }
+  const instance = i18next.createInstance();
+  void instance.init({
+    resources,
+    lng: DEFAULT_LOCALE,
+    fallbackLng: DEFAULT_LOCALE,
+    supportedLngs: [...LOCALES],
+    interpolation: { escapeValue: false },
+    returnNull: false,
+    initAsync: false,
+  });
+  return instance;
+}
+
+export type Translate = TFunction;
+
+export const translator = (i18n: i18n, locale: string): TFunction =>
+  i18n.getFixedT(isLocale(locale) ? locale : DEFAULT_LOCALE);
