@@ -201,7 +201,7 @@ export class Engine {
         if (!isProgramme(arg)) break;
         return [this.programmePage(c, arg)];
       case 'sub':
-        if (!isProgramme(arg)) break;
+        if (arg !== undefined && !isProgramme(arg)) break;
         return this.startFlow(c, 'subscribe', arg);
       case 'ask':
         return [{ text: c.t('ask.prompt') }];
@@ -292,6 +292,7 @@ export class Engine {
       label: c.t(`programmes.${p}.label`),
       value: `a:prog:${p}`,
     }));
+    choices.push({ label: c.t('menu.subscribe'), value: 'a:sub' });
     choices.push({ label: c.t('menu.ask'), value: 'a:ask' });
     return { text: c.t('menu.title'), choices };
   }
