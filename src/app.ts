@@ -5,6 +5,7 @@ import { migrate } from './db/migrate.js';
 import { loadWards, syncWards, WardDirectory } from './domain/wards.js';
 import { CommandTable } from './engine/commands.js';
 import { Engine, type SafetyCheck } from './engine/engine.js';
+import { GapRecorder } from './engine/gap-recorder.js';
 import type { FaqEntry } from './faq/schema.js';
 import type { FaqMatcher } from './faq/types.js';
 import { createI18n } from './i18n/index.js';
@@ -22,6 +23,7 @@ export interface App {
   engine: Engine;
   i18n: i18n;
   wards: WardDirectory;
+  gaps: GapRecorder;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function buildApp(deps: { db: Db; clock: Clock; log: Logger; faq: F
   await syncWards(deps.db, wardList);
   const wards = new WardDirectory(wardList);
   const i18n = createI18n();
+  const gaps = new GapRecorder(deps.db, deps.clock, deps.log);
   const engine = new Engine({
     db: deps.db,
     clock: deps.clock,
@@ -45,7 +48,8 @@ export async function buildApp(deps: { db: Db; clock: Clock; log: Logger; faq: F
     wards,
     flows,
     commands: new CommandTable(),
+    gaps,
     log: deps.log,
   });
-  return { engine, i18n, wards };
+  return { engine, i18n, wards, gaps };
 }

@@ -22,13 +22,19 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Pool size for postgres.js. */
   max?: number;
+  /** Called for every statement sent to a server (the benchmark counts SQL per message). */
+  onQuery?: () => void;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
     const { default: postgres } = await import('postgres');
     const { drizzle } = await import('drizzle-orm/postgres-js');
-    const client = postgres(opts.url, { max: opts.max ?? 10, onnotice: () => {} });
+    const client = postgres(opts.url, {
+      max: opts.max ?? 10,
+      onnotice: () => {},
+      ...(opts.onQuery ? { debug: opts.onQuery } : {}),
+    });
     const db = drizzle(client, { schema }) as unknown as Db;
     return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
   }

@@ -120,3 +120,21 @@ export const anonymousCounts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.metric, t.day] })],
 );
+
+/**
+ * Questions the bot could not answer, or whose answer was marked "Chưa đúng",
+ * kept for content work with no trace of who asked (digits masked), counted per week.
+ */
+export const faqGaps = pgTable(
+  'faq_gaps',
+  {
+    /** Monday of the week, Hải Phòng time. */
+    week: date('week', { mode: 'string' }).notNull(),
+    kind: text('kind').notNull(),
+    /** The topic that was answered (for "Chưa đúng"); '' when none. */
+    topic: text('topic').notNull().default(''),
+    question: text('question').notNull(),
+    count: integer('count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.week, t.kind, t.topic, t.question] })],
+);

@@ -27,7 +27,7 @@ export class Conversation {
     private readonly q: Queryable,
     private readonly i18n: i18n,
     readonly channel: ChannelName,
-    identity: { userId: string; chatId: string },
+    private readonly identity: { userId: string; chatId: string },
     contact: Contact | null,
     row: ConversationRow | null,
     readonly now: Date,
@@ -40,6 +40,11 @@ export class Conversation {
       : { ...EMPTY };
     this.hadRow = row !== null;
     this.loaded = JSON.stringify(this.state);
+  }
+
+  /** Identifies the person in memory only (never written with their questions). */
+  get personKey(): string {
+    return `${this.channel}:${this.identity.userId}`;
   }
 
   get t(): TFunction {

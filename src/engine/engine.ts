@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { flowValue, matchTypedChoice, parseFlowValue } from './choices.js';
 import type { Command, CommandTable } from './commands.js';
 import { Conversation } from './conversation.js';
+import type { GapRecorder } from './gap-recorder.js';
 import type { Flow, FlowInput, FlowRegistry, StepOutcome } from './flow.js';
 import { type ChannelName, type Choice, type InboundEvent, type OutboundMessage } from './types.js';
 
@@ -36,6 +37,7 @@ export interface EngineDeps {
   wards: WardDirectory;
   flows: FlowRegistry;
   commands: CommandTable;
+  gaps: GapRecorder;
   log: Logger;
 }
 
@@ -217,6 +219,7 @@ export class Engine {
         if (!extra || !this.deps.faq.has(extra)) break;
         this.deps.log.info({ event: 'faq.feedback', topic: extra, useful: arg === 'up' }, 'faq feedback');
         if (arg === 'up') return [{ text: c.t('faq.thanks') }];
+        this.deps.gaps.wrong(c.personKey, extra);
         return [{ text: c.t('faq.sorry'), choices: [{ label: c.t('faq.counsellor'), value: 'a:counsel' }, { label: c.t('menu.button'), value: 'a:menu' }] }];
       case 'counsel':
         return [{ text: c.t('counsellor.how'), choices: [{ label: c.t('menu.button'), value: 'a:menu' }] }];
@@ -323,8 +326,10 @@ export class Engine {
     this.deps.log.debug({ event: 'faq.question', question }, 'faq question');
     switch (result.kind) {
       case 'answer':
+        this.deps.gaps.answered(c.personKey, question, result.topic);
+        return [this.faqAnswer(c, result.topic, true)];
       case 'safety':
-        return [this.faqAnswer(c, result.topic, result.kind === 'answer')];
+        return [this.faqAnswer(c, result.topic, false)];
       case 'ambiguous': {
         const options = [result.topic, ...result.alternatives].filter((id) => this.deps.faq.has(id)).slice(0, 3);
         return [{
@@ -336,6 +341,7 @@ export class Engine {
         }];
       }
       case 'none':
+        this.deps.gaps.unanswered(question);
         return [{
           text: c.t('faq.unknown'),
           choices: [{ label: c.t('faq.counsellor'), value: 'a:counsel' }, { label: c.t('menu.button'), value: 'a:menu' }],

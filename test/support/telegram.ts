@@ -1,5 +1,6 @@
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
+import type { Update } from 'grammy/types';
 
 export const API_ROOT = 'http://telegram.test';
 export const TOKEN = '123456:TEST-token';
@@ -54,9 +55,13 @@ let updateId = 1;
 const from = (id: number) => ({ id, is_bot: false, first_name: 'Lan', language_code: 'vi' });
 const chat = (id: number) => ({ id, type: 'private' as const, first_name: 'Lan' });
 
+/** Typed as the Bot API's Update (the literals below are real update JSON). */
+const asUpdate = (u: object) => u as Update;
+
 /** Real Telegram update JSON, as the Bot API delivers it. */
 export const updates = {
-  text: (userId: number, text: string) => ({
+  text: (userId: number, text: string) =>
+    asUpdate({
     update_id: updateId++,
     message: {
       message_id: updateId,
@@ -67,7 +72,8 @@ export const updates = {
       ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] } : {}),
     },
   }),
-  sticker: (userId: number) => ({
+  sticker: (userId: number) =>
+    asUpdate({
     update_id: updateId++,
     message: {
       message_id: updateId,
@@ -77,7 +83,8 @@ export const updates = {
       sticker: { file_id: 'x', file_unique_id: 'y', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false },
     },
   }),
-  press: (userId: number, data: string) => ({
+  press: (userId: number, data: string) =>
+    asUpdate({
     update_id: updateId++,
     callback_query: {
       id: `cb${updateId}`,
@@ -87,7 +94,8 @@ export const updates = {
       message: { message_id: 1, date: 1_790_000_000, chat: chat(userId), from: { id: 42, is_bot: true, first_name: 'HP Bot' }, text: 'old' },
     },
   }),
-  kicked: (userId: number) => ({
+  kicked: (userId: number) =>
+    asUpdate({
     update_id: updateId++,
     my_chat_member: {
       chat: chat(userId),
