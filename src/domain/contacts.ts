@@ -14,18 +14,26 @@ export async function lockContact(q: Queryable, channel: ChannelName, userId: st
   await q.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${channel}:${userId}`}, 0))`);
 }
 
+const contactWithState = (q: Queryable) =>
+  q
+    .select({ contact: contacts, state: conversationState })
+    .from(contacts)
+    .leftJoin(conversationState, eq(conversationState.contactId, contacts.id))
+    .where(and(eq(contacts.channel, sql.placeholder('channel')), eq(contacts.platformUserId, sql.placeholder('userId'))))
+    .limit(1);
+
+/** Built once per database: building a drizzle query costs more than running it here. */
+const prepared = new WeakMap<Queryable, ReturnType<ReturnType<typeof contactWithState>['prepare']>>();
+
 /** The contact and its conversation state in one read (the hot path's only query). */
 export async function findContactWithState(
   q: Queryable,
   channel: ChannelName,
   userId: string,
 ): Promise<{ contact: Contact; state: ConversationRow | null } | null> {
-  const [row] = await q
-    .select({ contact: contacts, state: conversationState })
-    .from(contacts)
-    .leftJoin(conversationState, eq(conversationState.contactId, contacts.id))
-    .where(and(eq(contacts.channel, channel), eq(contacts.platformUserId, userId)))
-    .limit(1);
+  let query = prepared.get(q);
+  if (!query) prepared.set(q, (query = contactWithState(q).prepare('contact_with_state')));
+  const [row] = await query.execute({ channel, userId });
   return row ?? null;
 }
 

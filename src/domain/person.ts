@@ -7,6 +7,13 @@ import { countAnonymously } from './counts.js';
 import type { Programme } from './programmes.js';
 import { activeSubscriptions, endAll, resumeEndedSince, subscribe } from './subscriptions.js';
 
+/** A write was needed where only reads are allowed: do it again under the person's lock. */
+export class NeedsLockError extends Error {
+  constructor() {
+    super('this update needs the person lock to write');
+  }
+}
+
 /**
  * The person behind one conversation, and the rules about their data:
  * consent before anything personal is kept, stop ends every proactive message
@@ -14,6 +21,7 @@ import { activeSubscriptions, endAll, resumeEndedSince, subscribe } from './subs
  */
 export class Person {
   private erased = false;
+  private wrote = false;
 
   constructor(
     private readonly q: Queryable,
@@ -21,7 +29,21 @@ export class Person {
     private current: Contact | null,
     private readonly now: Date,
     public locale: string,
+    /** Read-only mode (the engine's fast path): any write throws NeedsLockError instead. */
+    private readonly readOnly = false,
   ) {}
+
+  /** The connection for a write; remembers that this update wrote something. */
+  private get w(): Queryable {
+    if (this.readOnly) throw new NeedsLockError();
+    this.wrote = true;
+    return this.q;
+  }
+
+  /** Whether this update changed anything of the person's (the engine's read-only fast path checks it). */
+  get hasWritten(): boolean {
+    return this.wrote;
+  }
 
   get contact(): Contact | null {
     return this.current;
@@ -39,7 +61,7 @@ export class Person {
   async ensure(): Promise<Contact> {
     if (this.erased) throw new Error('this person erased their data in this update');
     if (!this.current) {
-      this.current = await createContact(this.q, {
+      this.current = await createContact(this.w, {
         channel: this.identity.channel,
         platformUserId: this.identity.userId,
         chatId: this.identity.chatId,
@@ -51,7 +73,7 @@ export class Person {
 
   async setLocale(locale: string): Promise<void> {
     const c = await this.ensure();
-    await updateContact(this.q, c.id, { locale });
+    await updateContact(this.w, c.id, { locale });
     this.current = { ...c, locale };
     this.locale = locale;
   }
@@ -59,16 +81,16 @@ export class Person {
   /** Records explicit consent and the opt-ins it covers. */
   async optIn(programmes: readonly Programme[], wardCode: string | null): Promise<void> {
     const c = await this.ensure();
-    await recordConsent(this.q, c.id, true, this.now);
-    await subscribe(this.q, c.id, programmes, wardCode, this.now);
-    await updateContact(this.q, c.id, { wardCode, optedOutAt: null });
+    await recordConsent(this.w, c.id, true, this.now);
+    await subscribe(this.w, c.id, programmes, wardCode, this.now);
+    await updateContact(this.w, c.id, { wardCode, optedOutAt: null });
     this.current = { ...c, wardCode, optedOutAt: null };
   }
 
   /** A refusal is recorded too: silence or "no" is never consent. */
   async declineConsent(): Promise<void> {
     const c = await this.ensure();
-    await recordConsent(this.q, c.id, false, this.now);
+    await recordConsent(this.w, c.id, false, this.now);
   }
 
   async subscriptions(): Promise<Programme[]> {
@@ -80,9 +102,9 @@ export class Person {
   /** Stop: every subscription ends now, consent is withdrawn, the opt-out is kept on record. */
   async stopAll(): Promise<number> {
     const c = await this.ensure();
-    const ended = await endAll(this.q, c.id, this.now);
-    await recordConsent(this.q, c.id, false, this.now);
-    await updateContact(this.q, c.id, { optedOutAt: this.now });
+    const ended = await endAll(this.w, c.id, this.now);
+    await recordConsent(this.w, c.id, false, this.now);
+    await updateContact(this.w, c.id, { optedOutAt: this.now });
     this.current = { ...c, optedOutAt: this.now };
     return ended;
   }
@@ -90,11 +112,11 @@ export class Person {
   /** Resume after a fresh consent: what the last stop ended comes back. */
   async resume(): Promise<number> {
     const c = await this.ensure();
-    await recordConsent(this.q, c.id, true, this.now);
+    await recordConsent(this.w, c.id, true, this.now);
     const stoppedAt = c.optedOutAt;
-    await updateContact(this.q, c.id, { optedOutAt: null });
+    await updateContact(this.w, c.id, { optedOutAt: null });
     this.current = { ...c, optedOutAt: null };
-    return stoppedAt ? resumeEndedSince(this.q, c.id, stoppedAt) : 0;
+    return stoppedAt ? resumeEndedSince(this.w, c.id, stoppedAt) : 0;
   }
 
   async hasConsented(): Promise<boolean> {
@@ -105,14 +127,14 @@ export class Person {
   /** Delete: the contact and everything personal go; one anonymous tally remains. */
   async erase(): Promise<void> {
     if (this.current) {
-      await eraseContact(this.q, this.current.id);
+      await eraseContact(this.w, this.current.id);
     }
-    await countAnonymously(this.q, 'contacts.erased', this.now);
+    await countAnonymously(this.w, 'contacts.erased', this.now);
     this.current = null;
     this.erased = true;
   }
 
   async audit(action: string, target?: string, details?: Record<string, unknown>): Promise<void> {
-    await audit(this.q, { actorContactId: this.current?.id ?? null, action, target, details, at: this.now });
+    await audit(this.w, { actorContactId: this.current?.id ?? null, action, target, details, at: this.now });
   }
 }

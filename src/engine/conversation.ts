@@ -32,8 +32,9 @@ export class Conversation {
     row: ConversationRow | null,
     readonly now: Date,
     private readonly wards: WardDirectory,
+    readOnly = false,
   ) {
-    this.person = new Person(q, { channel, ...identity }, contact, now, contact?.locale ?? DEFAULT_LOCALE);
+    this.person = new Person(q, { channel, ...identity }, contact, now, contact?.locale ?? DEFAULT_LOCALE, readOnly);
     const live = row && row.expiresAt > now ? row : null;
     this.state = live
       ? { flow: live.flow, step: live.step, data: live.data ?? {}, menu: live.menu ?? null }
@@ -70,10 +71,18 @@ export class Conversation {
     this.state = { ...this.state, menu };
   }
 
+  private get stateChanged(): boolean {
+    return this.touched || JSON.stringify(this.state) !== this.loaded;
+  }
+
+  /** Whether handling this update wrote, or must write, anything. */
+  get wantsWrite(): boolean {
+    return this.person.hasWritten || this.stateChanged;
+  }
+
   async persist(): Promise<void> {
     if (this.person.isErased) return;
-    const changed = this.touched || JSON.stringify(this.state) !== this.loaded;
-    if (!changed) return;
+    if (!this.stateChanged) return;
     const empty = this.state.flow === null && this.state.menu === null;
     if (empty) {
       if (this.hadRow && this.person.contact) await clearState(this.q, this.person.contact.id);

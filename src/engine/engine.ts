@@ -4,8 +4,9 @@ import type { i18n } from 'i18next';
 import { z } from 'zod';
 import type { Clock } from '../config/clock.js';
 import { contentDir } from '../config/paths.js';
-import type { Db } from '../db/client.js';
+import type { Db, Queryable } from '../db/client.js';
 import { findContactWithState, lockContact, setBlocked } from '../domain/contacts.js';
+import { NeedsLockError } from '../domain/person.js';
 import { isProgramme, type Programme } from '../domain/programmes.js';
 import type { WardDirectory } from '../domain/wards.js';
 import type { FaqEntry } from '../faq/schema.js';
@@ -70,6 +71,23 @@ export class Engine {
 
   private async process(event: InboundEvent): Promise<OutboundMessage[]> {
     const now = this.deps.clock.now();
+    // Fast path: most updates are questions that change nothing. Read without
+    // a transaction; if handling turns out to need a write, nothing was
+    // written yet (Person refuses writes here), so it is done again under the
+    // person's lock. Channels without buttons store their numbered choices,
+    // so they always take the locked path.
+    if (!NUMBERED[event.channel] && event.kind !== 'blocked' && event.kind !== 'unblocked') {
+      const found = await findContactWithState(this.deps.db, event.channel, event.userId);
+      if (!found?.contact.blockedAt && !found?.state) {
+        const convo = this.conversation(this.deps.db, event, found, now, true);
+        try {
+          const replies = await this.route(convo, event);
+          if (!convo.wantsWrite) return replies;
+        } catch (err) {
+          if (!(err instanceof NeedsLockError)) throw err;
+        }
+      }
+    }
     return this.deps.db.transaction(async (tx) => {
       await lockContact(tx, event.channel, event.userId);
       if (event.kind === 'blocked' || event.kind === 'unblocked') {
@@ -81,23 +99,21 @@ export class Engine {
         // Writing to us again means the person unblocked the bot.
         await setBlocked(tx, event.channel, event.userId, null);
       }
-      const convo = new Conversation(
-        tx,
-        this.deps.i18n,
-        event.channel,
-        { userId: event.userId, chatId: event.chatId },
-        found?.contact ?? null,
-        found?.state ?? null,
-        now,
-        this.deps.wards,
-      );
+      const convo = this.conversation(tx, event, found, now);
       const replies = await this.route(convo, event);
-      if (NUMBERED[event.channel] && convo.state.flow === null) {
-        convo.setMenu(lastChoices(replies));
-      }
+      this.rememberMenu(convo, event, replies);
       await convo.persist();
       return replies;
     });
+  }
+
+  private conversation(q: Queryable, event: InboundEvent, found: Awaited<ReturnType<typeof findContactWithState>>, now: Date, readOnly = false) {
+    return new Conversation(q, this.deps.i18n, event.channel, { userId: event.userId, chatId: event.chatId }, found?.contact ?? null, found?.state ?? null, now, this.deps.wards, readOnly);
+  }
+
+  /** Outside a flow, channels without buttons need the numbered choices remembered. */
+  private rememberMenu(c: Conversation, event: InboundEvent, replies: OutboundMessage[]): void {
+    if (NUMBERED[event.channel] && c.state.flow === null) c.setMenu(lastChoices(replies));
   }
 
   /** Marks a person blocked after the platform refused a message (403). */

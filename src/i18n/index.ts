@@ -39,5 +39,14 @@ export function createI18n(dir: string = join(contentDir, 'locales')): i18n {
 
 export type Translate = TFunction;
 
-export const translator = (i18n: i18n, locale: string): TFunction =>
-  i18n.getFixedT(isLocale(locale) ? locale : DEFAULT_LOCALE);
+const fixed = new WeakMap<i18n, Map<string, TFunction>>();
+
+/** The `t` of one locale, made once per instance (getFixedT is not free on the hot path). */
+export function translator(i18n: i18n, locale: string): TFunction {
+  const lng = isLocale(locale) ? locale : DEFAULT_LOCALE;
+  let byLocale = fixed.get(i18n);
+  if (!byLocale) fixed.set(i18n, (byLocale = new Map()));
+  let t = byLocale.get(lng);
+  if (!t) byLocale.set(lng, (t = i18n.getFixedT(lng)));
+  return t;
+}
