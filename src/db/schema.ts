@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  bigserial,
   boolean,
+  check,
   date,
   index,
   integer,
@@ -9,6 +11,7 @@ import {
   pgTable,
   primaryKey,
   serial,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -137,4 +140,189 @@ export const faqGaps = pgTable(
     count: integer('count').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.week, t.kind, t.topic, t.question] })],
+);
+
+/** What an outbox row says, as i18n keys: rendered in the recipient's language when it is sent. */
+export interface OutboxPayload {
+  key: string;
+  params?: Record<string, string | number>;
+  /** Buttons: a label key and a short value (Telegram callback data ≤ 64 bytes). */
+  choices?: { key: string; value: string; params?: Record<string, string | number> }[];
+}
+
+/**
+ * The outbox: one row per recipient and proactive message. The dedupe key makes
+ * enqueueing idempotent (`appt:123:d-1`); the dispatcher moves a row
+ * pending → sending → sent | failed | skipped, or a producer cancels it while pending.
+ * Channel and chat are copied from the contact at enqueue time.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    dedupeKey: text('dedupe_key').notNull().unique('outbox_dedupe_key_uq'),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    channel: text('channel').notNull(),
+    chatId: text('chat_id').notNull(),
+    kind: text('kind').notNull(),
+    /** What to render at send time, in the recipient's language: an i18n key, its params, choices. */
+    payload: jsonb('payload').$type<OutboxPayload>().notNull(),
+    /** 0 = urgent (ignores quiet hours), higher = bulk; 0..9. */
+    priority: smallint('priority').notNull().default(5),
+    dueAt: ts('due_at').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    claimedAt: ts('claimed_at'),
+    sentAt: ts('sent_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // The claim walks this per priority: due rows first, future rows never touched.
+    index('outbox_claim_idx').on(t.channel, t.priority, t.dueAt).where(sql`status = 'pending'`),
+    // Crash recovery finds rows left in flight (a handful at any time).
+    index('outbox_inflight_idx').on(t.channel, t.claimedAt).where(sql`status = 'sending'`),
+    // cancelByPrefix ('appt:123:%') whatever the database's collation.
+    index('outbox_pending_key_idx').on(t.dedupeKey.op('text_pattern_ops')).where(sql`status = 'pending'`),
+    // Erasing a contact cascades here without scanning the outbox.
+    index('outbox_contact_idx').on(t.contactId),
+    check('outbox_status_ck', sql`status in ('pending', 'sending', 'sent', 'failed', 'cancelled', 'skipped')`),
+    check('outbox_priority_ck', sql`priority between 0 and 9`),
+  ],
+);
+
+/** A platform's 429 pauses the whole bot: every replica's dispatcher waits until then. */
+export const channelPause = pgTable('channel_pause', {
+  channel: text('channel').primaryKey(),
+  pausedUntil: ts('paused_until').notNull(),
+});
+
+/** One row per periodic job and fire (e.g. `outbox.cleanup`, `2026-11-24`): a fire runs once per cluster. */
+export const jobRuns = pgTable(
+  'job_runs',
+  {
+    job: text('job').notNull(),
+    slot: text('slot').notNull(),
+    ranAt: ts('ran_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.slot] })],
+);
+
+/**
+ * Staff roles: an administrator, a health station's staff, a population
+ * collaborator; staff and collaborators act only in their wards. One live row
+ * per contact (a change revokes the old row and adds a new one, so history stays).
+ * `source` is 'env' for administrators bootstrapped from ADMIN_TELEGRAM_IDS.
+ */
+export const staffRoles = pgTable(
+  'staff_roles',
+  {
+    id: serial('id').primaryKey(),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    role: text('role').notNull(),
+    wardCodes: text('ward_codes').array().notNull().default(sql`'{}'::text[]`),
+    source: text('source').notNull().default('invite'),
+    grantedBy: integer('granted_by').references(() => contacts.id, { onDelete: 'set null' }),
+    grantedAt: ts('granted_at').notNull(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('staff_roles_live_uq').on(t.contactId).where(sql`${t.revokedAt} is null`),
+    check('staff_roles_role_ck', sql`role in ('admin', 'staff', 'collaborator')`),
+  ],
+);
+
+/** Single-use invite codes an administrator makes for a role and ward(s); they expire. */
+export const inviteCodes = pgTable('invite_codes', {
+  code: text('code').primaryKey(),
+  role: text('role').notNull(),
+  wardCodes: text('ward_codes').array().notNull().default(sql`'{}'::text[]`),
+  createdBy: integer('created_by').references(() => contacts.id, { onDelete: 'set null' }),
+  createdAt: ts('created_at').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  redeemedBy: integer('redeemed_by').references(() => contacts.id, { onDelete: 'set null' }),
+  redeemedAt: ts('redeemed_at'),
+  revokedAt: ts('revoked_at'),
+});
+
+/** A screening session a ward's health station holds. `version` goes up when its time changes. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: serial('id').primaryKey(),
+    programme: text('programme').notNull(),
+    wardCode: text('ward_code')
+      .notNull()
+      .references(() => wards.code),
+    placeName: text('place_name').notNull(),
+    placeAddress: text('place_address').notNull(),
+    startsAt: ts('starts_at').notNull(),
+    durationMin: integer('duration_min').notNull(),
+    capacity: integer('capacity').notNull(),
+    booked: integer('booked').notNull().default(0),
+    note: text('note'),
+    /** The station needs each booking's phone number. */
+    needsPhone: boolean('needs_phone').notNull().default(false),
+    status: text('status').notNull().default('scheduled'),
+    version: integer('version').notNull().default(1),
+    createdBy: integer('created_by').references(() => contacts.id, { onDelete: 'set null' }),
+    createdAt: ts('created_at').notNull(),
+    cancelledAt: ts('cancelled_at'),
+  },
+  (t) => [
+    index('sessions_programme_starts_idx').on(t.programme, t.startsAt).where(sql`status = 'scheduled'`),
+    index('sessions_ward_starts_idx').on(t.wardCode, t.startsAt),
+    check('sessions_status_ck', sql`status in ('scheduled', 'cancelled')`),
+    check('sessions_booked_ck', sql`booked >= 0 and booked <= capacity`),
+  ],
+);
+
+/** An elderly parent or grandparent a relative books and subscribes for. */
+export const dependents = pgTable(
+  'dependents',
+  {
+    id: serial('id').primaryKey(),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    birthYear: integer('birth_year').notNull(),
+    relationship: text('relationship').notNull(),
+    wardCode: text('ward_code').references(() => wards.code),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('dependents_contact_idx').on(t.contactId)],
+);
+
+/**
+ * A place in a session, for the contact or one of their dependents. The contact
+ * gets the reminders. One live booking per attendee and session.
+ */
+export const bookings = pgTable(
+  'bookings',
+  {
+    id: serial('id').primaryKey(),
+    sessionId: integer('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    dependentId: integer('dependent_id').references(() => dependents.id, { onDelete: 'cascade' }),
+    phone: text('phone'),
+    status: text('status').notNull().default('booked'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at'),
+  },
+  (t) => [
+    uniqueIndex('bookings_attendee_uq')
+      .on(t.sessionId, t.contactId, sql`coalesce(${t.dependentId}, 0)`)
+      .where(sql`status <> 'cancelled'`),
+    index('bookings_contact_idx').on(t.contactId),
+    check('bookings_status_ck', sql`status in ('booked', 'cancelled', 'attended', 'no_show')`),
+  ],
 );

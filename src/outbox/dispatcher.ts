@@ -1,0 +1,334 @@
+import type { Clock } from '../config/clock.js';
+import type { Db } from '../db/client.js';
+import type { ChannelName } from '../engine/types.js';
+import type { Logger } from '../log.js';
+import type { LeaderLock } from './leader.js';
+import { isQuietHour } from './quiet-hours.js';
+import { ChatSpacing, defaultBurst, TokenBucket, type RateLimits } from './rate-limit.js';
+import {
+  claimBatch,
+  emptyOutcomes,
+  pauseChannel,
+  readPause,
+  recordOutcomes,
+  recoverInFlight,
+  type Outcomes,
+  type RetryPolicy,
+} from './store.js';
+import { MAX_PRIORITY, PRIORITY, type ClaimedMessage, type Sender } from './types.js';
+
+export interface DispatcherOptions {
+  db: Db;
+  channel: ChannelName;
+  sender: Sender;
+  clock: Clock;
+  leader: LeaderLock;
+  limits: RateLimits;
+  /** Rows per claim. Default: half a second of sending, at most 100. Twice this is the crash bound (see below). */
+  batchSize?: number;
+  /** How long a claim may stay in flight before another dispatcher takes it back. Default 60 s. */
+  leaseMs?: number;
+  /** Default 5. */
+  maxAttempts?: number;
+  /** Delay before the next try after n failed ones. Default 30 s · 2^(n-1), at most an hour. */
+  backoffMs?: (attempts: number) => number;
+  /** Sends in flight at once (an HTTP API answers in tens of ms; 1,000/s needs several). Default 32. */
+  concurrency?: number;
+  /** Keep quiet hours at send time too (a backlog must not spill past 21:00). Default true. */
+  quietHours?: boolean;
+  /** How to wait; tests pass one that moves a ManualClock. */
+  sleep?: (ms: number) => Promise<void>;
+  log?: Logger;
+}
+
+export type BatchState = 'not-leader' | 'paused' | 'idle' | 'sent' | 'stopped';
+
+export interface BatchReport {
+  state: BatchState;
+  claimed: number;
+  sent: number;
+  skipped: number;
+  /** When paused: until then. */
+  until?: Date;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends one channel's due outbox rows at the platform's rate, while it leads
+ * that channel.
+ *
+ * A batch: confirm leadership → read the shared pause → claim up to batchSize
+ * due rows (pending → sending, one short transaction) → send them through the
+ * token bucket and per-chat spacing → record every outcome in one transaction.
+ *
+ * The crash bound: a row is marked sent only when its batch is recorded, and
+ * a batch is recorded while the next one is sent, so at any moment at most two
+ * batches are claimed but unrecorded. A dispatcher that dies re-sends at most
+ * those: `inFlightBound` = 2 × batchSize messages per channel (by default one
+ * second of sending), after the lease. Nothing is lost: rows left 'sending' go
+ * back to pending once their claim is older than the lease. A live dispatcher
+ * gives a batch up at half the lease (and retries recording only until three
+ * quarters), so the lease never takes back a row that is still being sent.
+ */
+export class Dispatcher {
+  readonly channel: ChannelName;
+  readonly batchSize: number;
+  /** The most messages a crash can send twice (see the class comment). */
+  readonly inFlightBound: number;
+  readonly leaseMs: number;
+  private readonly policy: RetryPolicy;
+  private readonly bucket: TokenBucket;
+  private readonly chats: ChatSpacing;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly concurrency: number;
+  private pausedUntil = 0;
+  private lastRecovery = Number.NEGATIVE_INFINITY;
+  private leading = false;
+  private stopping = false;
+  /** The batch under way, so close() gives leadership up only after it. */
+  private current: Promise<unknown> = Promise.resolve();
+  /** The last batch's outcomes being written while the next batch is sent. */
+  private recording: Promise<void> | null = null;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.channel = o.channel;
+    const { perSecond, perChatPerSecond } = o.limits;
+    this.batchSize = o.batchSize ?? Math.min(100, Math.max(1, Math.ceil(perSecond / 2)));
+    this.inFlightBound = 2 * this.batchSize;
+    this.leaseMs = o.leaseMs ?? 60_000;
+    this.policy = {
+      maxAttempts: o.maxAttempts ?? 5,
+      backoffMs: o.backoffMs ?? ((n) => Math.min(3_600_000, 30_000 * 2 ** Math.max(0, n - 1))),
+    };
+    this.bucket = new TokenBucket(perSecond, o.limits.burst ?? defaultBurst(perSecond), o.clock.now().getTime());
+    this.chats = new ChatSpacing(perChatPerSecond);
+    this.sleep = o.sleep ?? realSleep;
+    this.concurrency = o.concurrency ?? 32;
+    // A batch must fit well inside half the lease, or it would always be cut short.
+    if ((this.batchSize / perSecond) * 1000 > this.leaseMs / 4) {
+      throw new Error(`batch of ${this.batchSize} at ${perSecond}/s takes more than a quarter of the ${this.leaseMs} ms lease`);
+    }
+  }
+
+  /**
+   * Sends batches until nothing is due, leadership is elsewhere, the channel is
+   * paused or stop() is called. Batch n is recorded while batch n+1 is claimed
+   * and sent, so a commit's disk flush does not stall the sending; everything
+   * is recorded before drain returns.
+   */
+  async drain(): Promise<{ batches: number; sent: number; last: BatchReport }> {
+    let batches = 0;
+    let sent = 0;
+    try {
+      for (;;) {
+        const report = await this.track(this.batch(true));
+        if (report.state !== 'sent') return { batches, sent, last: report };
+        batches++;
+        sent += report.sent;
+      }
+    } finally {
+      await this.flush();
+    }
+  }
+
+  /** Sends until stop(): drains, then waits `idleMs` (or the pause) and drains again. For benchmarks and tools. */
+  async run(opts: { idleMs?: number } = {}): Promise<void> {
+    const idleMs = opts.idleMs ?? 250;
+    while (!this.stopping) {
+      try {
+        const { last } = await this.drain();
+        const wait = last.state === 'paused' && last.until ? last.until.getTime() - this.o.clock.now().getTime() : idleMs;
+        if (!this.stopping) await this.sleep(Math.max(1, Math.min(wait, 5_000)));
+      } catch (err) {
+        this.o.log?.error({ err, channel: this.channel }, 'dispatch failed');
+        await this.sleep(1_000);
+      }
+    }
+  }
+
+  /** Finish the batch in hand (unsent rows go straight back to pending) and send no more. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** Stops, waits for the batch under way, and gives up leadership. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.current;
+    await this.flush().catch((err) => this.o.log?.error({ err }, 'recording the last batch failed'));
+    await this.o.leader.close();
+  }
+
+  /** One batch (see the class comment), recorded before it returns. */
+  async runBatch(): Promise<BatchReport> {
+    try {
+      return await this.track(this.batch(false));
+    } finally {
+      await this.flush();
+    }
+  }
+
+  private track<T>(batch: Promise<T>): Promise<T> {
+    this.current = batch.catch(() => {});
+    return batch;
+  }
+
+  /** Waits for the batch being recorded, if any; its failure surfaces here. */
+  private async flush(): Promise<void> {
+    const recording = this.recording;
+    this.recording = null;
+    await recording;
+  }
+
+  private async batch(pipelined: boolean): Promise<BatchReport> {
+    const none = { claimed: 0, sent: 0, skipped: 0 };
+    if (this.stopping) return { state: 'stopped', ...none };
+    const { db, clock, channel } = this.o;
+    if (!(await this.o.leader.ensure())) {
+      this.leading = false;
+      return { state: 'not-leader', ...none };
+    }
+    if (!this.leading) {
+      // New leader: whatever the last one left in flight is due for recovery now (if its lease ran out).
+      this.leading = true;
+      this.lastRecovery = Number.NEGATIVE_INFINITY;
+    }
+
+    const now = clock.now();
+    const shared = await readPause(db, channel);
+    this.pausedUntil = Math.max(this.pausedUntil, shared?.getTime() ?? 0);
+    if (this.pausedUntil > now.getTime()) return { state: 'paused', until: new Date(this.pausedUntil), ...none };
+
+    if (now.getTime() - this.lastRecovery >= this.leaseMs / 4) {
+      const recovered = await recoverInFlight(db, { channel, now, leaseMs: this.leaseMs, maxAttempts: this.policy.maxAttempts });
+      if (recovered) this.o.log?.warn({ channel, recovered }, 'rows left in flight by a stopped dispatcher are pending again');
+      this.lastRecovery = now.getTime();
+    }
+
+    const quiet = (this.o.quietHours ?? true) && isQuietHour(now);
+    const claimed = await claimBatch(db, {
+      channel,
+      now,
+      limit: this.batchSize,
+      maxPriority: quiet ? PRIORITY.urgent : MAX_PRIORITY,
+    });
+    if (claimed.length === 0) return { state: 'idle', ...none };
+
+    const outcomes = await this.sendBatch(claimed, now);
+    // Record this batch, then make sure the previous one was recorded: never
+    // more than two batches unrecorded, and a failed record does not keep the
+    // next batch from being recorded.
+    const previous = this.recording;
+    this.recording = null;
+    const recording = this.record(outcomes, now);
+    if (pipelined) {
+      this.recording = recording;
+      recording.catch(() => {}); // surfaces at the next batch or flush
+    }
+    await previous;
+    if (!pipelined) await recording;
+    const skipped = claimed.length - claimed.filter((m) => m.status === 'sending').length;
+    return { state: 'sent', claimed: claimed.length, sent: outcomes.sent.length, skipped };
+  }
+
+  /** Sends one claimed batch; returns what became of each row. */
+  private async sendBatch(claimed: ClaimedMessage[], claimedAt: Date): Promise<Outcomes> {
+    const out = emptyOutcomes();
+    const { clock } = this.o;
+    const queue: ClaimedMessage[] = [];
+    // One message per chat per batch; the chat's others wait their turn in the outbox.
+    const perChat = new Map<string, number>();
+    const startMs = claimedAt.getTime();
+    for (const m of claimed) {
+      if (m.status !== 'sending') continue;
+      const seen = perChat.get(m.chatId) ?? 0;
+      perChat.set(m.chatId, seen + 1);
+      if (seen === 0) queue.push(m);
+      else out.requeue.push({ id: m.id, dueAt: new Date(startMs + seen * this.chats.intervalMs) });
+    }
+
+    const inFlight = new Set<Promise<void>>();
+    while (queue.length > 0) {
+      const nowMs = clock.now().getTime();
+      if (this.stopping || this.pausedUntil > nowMs || nowMs - startMs > this.leaseMs / 2) {
+        for (const m of queue.splice(0)) out.requeue.push({ id: m.id });
+        break;
+      }
+      let idx = -1;
+      let soonest = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < queue.length && idx < 0; i++) {
+        const wait = this.chats.waitMs(queue[i]!.chatId, nowMs);
+        if (wait === 0) idx = i;
+        else soonest = Math.min(soonest, wait);
+      }
+      if (idx < 0) {
+        await this.sleep(soonest);
+        continue;
+      }
+      const wait = this.bucket.take(nowMs);
+      if (wait > 0) {
+        await this.sleep(wait);
+        continue;
+      }
+      const [m] = queue.splice(idx, 1);
+      this.chats.mark(m!.chatId, nowMs);
+      const p: Promise<void> = this.sendOne(m!, out).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= this.concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    return out;
+  }
+
+  private async sendOne(m: ClaimedMessage, out: Outcomes): Promise<void> {
+    let result;
+    try {
+      result = await this.o.sender.send(m);
+    } catch (err) {
+      result = { kind: 'error' as const, message: err instanceof Error ? err.message : String(err) };
+    }
+    switch (result.kind) {
+      case 'ok':
+        out.sent.push(m.id);
+        return;
+      case 'blocked':
+        out.blocked.push({ id: m.id, contactId: m.contactId });
+        return;
+      case 'retry_after': {
+        // The platform pauses the whole bot: stop here and tell every replica.
+        const until = this.o.clock.now().getTime() + Math.max(1, result.seconds) * 1000;
+        this.pausedUntil = Math.max(this.pausedUntil, until);
+        out.requeue.push({ id: m.id });
+        this.o.log?.warn({ channel: this.channel, retryAfter: result.seconds }, 'rate limited by the platform; channel paused');
+        await pauseChannel(this.o.db, this.channel, new Date(until)).catch((err) =>
+          this.o.log?.error({ err }, 'could not share the pause; this replica keeps it'),
+        );
+        return;
+      }
+      case 'error':
+        out.errors.push({ id: m.id, attempts: m.attempts, message: result.message.slice(0, 500), permanent: result.permanent === true });
+        return;
+    }
+  }
+
+  /**
+   * Records a batch, retrying while the database is away (a restart), but only
+   * until three quarters of the lease after the claim: later, the rows may
+   * already be recovered and sent again elsewhere (within the in-flight bound),
+   * and the error goes up.
+   */
+  private async record(outcomes: Outcomes, claimedAt: Date): Promise<void> {
+    const deadline = claimedAt.getTime() + (this.leaseMs * 3) / 4;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await recordOutcomes(this.o.db, outcomes, this.o.clock.now(), this.policy);
+        return;
+      } catch (err) {
+        if (this.o.clock.now().getTime() >= deadline) throw err;
+        this.o.log?.warn({ err, attempt }, 'recording a batch failed; retrying');
+        await this.sleep(Math.min(5_000, 100 * 2 ** attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { rows, type Queryable } from '../db/client.js';
+import { deferQuietHoursSql } from './quiet-hours.js';
+import type { NewMessage } from './types.js';
+
+/**
+ * The one INSERT … SELECT every enqueue goes through. `source` yields
+ * (dedupe_key, contact_id, kind, payload, priority, due_at); the contact gives
+ * channel and chat, and decides who gets nothing (blocked or opted out). Due
+ * times in quiet hours move to 07:00 unless the priority is 0 (urgent).
+ *
+ * A key already present is left alone — enqueueing twice is a no-op, a message
+ * sent is never sent again — except when its row was cancelled: then it comes
+ * back with the new values. So a reschedule is `cancelByPrefix` + `enqueue` in
+ * one transaction, with the same keys.
+ */
+function insertFrom(source: SQL): SQL {
+  return sql`
+    insert into outbox (dedupe_key, contact_id, channel, chat_id, kind, payload, priority, due_at)
+    select s.dedupe_key, c.id, c.channel, c.chat_id, s.kind, s.payload, s.priority,
+           case when s.priority = 0 then s.due_at else ${deferQuietHoursSql(sql`s.due_at`)} end
+    from (
+      -- one row per key: ON CONFLICT DO UPDATE may not touch a row twice in one statement
+      select distinct on (src.dedupe_key) src.dedupe_key::text as dedupe_key, src.contact_id::integer as contact_id, src.kind::text as kind,
+             src.payload::jsonb as payload, coalesce(src.priority::smallint, 5::smallint) as priority, src.due_at::timestamptz as due_at
+      from (${source}) as src
+      order by src.dedupe_key
+    ) s
+    join contacts c on c.id = s.contact_id
+    where c.blocked_at is null and c.opted_out_at is null
+    on conflict (dedupe_key) do update set
+      contact_id = excluded.contact_id, channel = excluded.channel, chat_id = excluded.chat_id,
+      kind = excluded.kind, payload = excluded.payload, priority = excluded.priority, due_at = excluded.due_at,
+      status = 'pending', attempts = 0, last_error = null, claimed_at = null, sent_at = null
+    where outbox.status = 'cancelled'
+    returning outbox.id`;
+}
+
+/** Enqueues messages (one statement whatever their number). Returns how many rows were added or revived. */
+export async function enqueue(q: Queryable, messages: readonly NewMessage[]): Promise<number> {
+  if (messages.length === 0) return 0;
+  const json = JSON.stringify(
+    messages.map((m) => ({
+      dedupe_key: m.dedupeKey,
+      contact_id: m.contactId,
+      kind: m.kind,
+      payload: m.payload,
+      priority: m.priority ?? 5,
+      due_at: m.dueAt.toISOString(),
+    })),
+  );
+  const source = sql`select * from jsonb_to_recordset(${json}::jsonb)
+    as v(dedupe_key text, contact_id integer, kind text, payload jsonb, priority smallint, due_at timestamptz)`;
+  return (await rows(q, insertFrom(source))).length;
+}
+
+/**
+ * Enqueues a whole audience in one statement. `select` must yield the columns
+ * dedupe_key, contact_id, kind, payload (jsonb), priority, due_at, e.g.
+ *
+ *     sql`select 'bc:' || ${id} || ':' || s.contact_id as dedupe_key, s.contact_id,
+ *                'broadcast' as kind, ${payload}::jsonb as payload, 7 as priority, ${at}::timestamptz as due_at
+ *         from subscriptions s where s.programme = ${p} and s.ward_code = ${w} and s.ended_at is null`
+ */
+export async function enqueueSelect(q: Queryable, select: SQL): Promise<number> {
+  return (await rows(q, insertFrom(select))).length;
+}
+
+/** `LIKE` pattern for "starts with", whatever the prefix contains. */
+const startsWith = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Cancels what is still pending under a key prefix (`appt:123:` drops a booking's
+ * reminders). Rows already in flight or sent are history and stay as they are.
+ */
+export async function cancelByPrefix(q: Queryable, prefix: string): Promise<number> {
+  if (!prefix) throw new Error('cancelByPrefix needs a prefix: an empty one would cancel everything');
+  const cancelled = await rows(
+    q,
+    sql`update outbox set status = 'cancelled'
+        where status = 'pending' and dedupe_key like ${startsWith(prefix)}
+        returning id`,
+  );
+  return cancelled.length;
+}

@@ -1,0 +1,201 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { rows, type Db, type Queryable } from '../db/client.js';
+import { channelPause, contacts, outbox } from '../db/schema.js';
+import type { ChannelName } from '../engine/types.js';
+import type { ClaimedMessage, OutboxPayload } from './types.js';
+
+/** The dispatcher's SQL: claim, record what happened, recover, pause. */
+
+const iso = (d: Date) => d.toISOString();
+const asDate = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
+
+interface ClaimRow {
+  id: string | number;
+  dedupe_key: string;
+  contact_id: number;
+  channel: string;
+  chat_id: string;
+  kind: string;
+  payload: OutboxPayload | string;
+  priority: number;
+  due_at: string | Date;
+  attempts: number;
+  status: 'sending' | 'skipped';
+  locale: string;
+}
+
+/**
+ * Claims up to `limit` due rows of one channel in one statement (its own short
+ * transaction): pending → sending, or → skipped when the contact is blocked or
+ * opted out (they get nothing, and the row says why).
+ *
+ * Rows are taken priority by priority: for each p in 0..maxPriority the lateral
+ * probe walks outbox_claim_idx (channel, priority, due_at) from the oldest due
+ * row and stops at the first future one, so a million rows due next month cost
+ * nothing, and a backlog of bulk rows never hides an urgent one. The outer LIMIT
+ * stops the walk as soon as the batch is full; FOR UPDATE SKIP LOCKED lets two
+ * claimers run at once without taking the same row or waiting on each other.
+ *
+ * The claim commits without waiting for the disk (synchronous_commit off for
+ * this one transaction, set from inside the statement so it costs no round
+ * trip): a claim lost in a server crash only puts its rows back to pending,
+ * which is what crash recovery does anyway, and the next durable commit (the
+ * batch's record) flushes it. That takes the disk flush — 2–9 ms on a small
+ * server — out of the claim. Run it on the database, not inside a caller's
+ * transaction, whose commit it would make asynchronous too.
+ */
+export async function claimBatch(
+  q: Queryable,
+  opts: { channel: ChannelName; now: Date; limit: number; maxPriority: number },
+): Promise<ClaimedMessage[]> {
+  const { channel, now, limit, maxPriority } = opts;
+  const claimed = await rows<ClaimRow>(
+    q,
+    sql`with picked as (
+          select o.id
+          from generate_series(0, ${maxPriority}::int) as p(priority)
+          cross join lateral (
+            select id from outbox
+            where status = 'pending' and channel = ${channel} and priority = p.priority
+              and due_at <= ${iso(now)}::timestamptz
+            order by due_at
+            limit ${limit}::int
+            for update skip locked
+          ) o
+          limit ${limit}::int
+        )
+        update outbox o set
+          status = case when c.blocked_at is null and c.opted_out_at is null then 'sending' else 'skipped' end,
+          attempts = o.attempts + case when c.blocked_at is null and c.opted_out_at is null then 1 else 0 end,
+          last_error = case when c.blocked_at is not null then 'contact blocked'
+                            when c.opted_out_at is not null then 'contact opted out'
+                            else o.last_error end,
+          claimed_at = ${iso(now)}::timestamptz
+        from picked, contacts c, (select set_config('synchronous_commit', 'off', true)) as async_commit
+        where o.id = picked.id and c.id = o.contact_id
+        returning o.id, o.dedupe_key, o.contact_id, o.channel, o.chat_id, o.kind, o.payload, o.priority,
+                  o.due_at, o.attempts, o.status, c.locale`,
+  );
+  return claimed
+    .map((r) => ({
+      id: Number(r.id),
+      dedupeKey: r.dedupe_key,
+      contactId: r.contact_id,
+      channel: r.channel as ChannelName,
+      chatId: r.chat_id,
+      kind: r.kind,
+      payload: typeof r.payload === 'string' ? (JSON.parse(r.payload) as OutboxPayload) : r.payload,
+      priority: Number(r.priority),
+      dueAt: asDate(r.due_at),
+      attempts: Number(r.attempts),
+      status: r.status,
+      locale: r.locale,
+    }))
+    .sort((a, b) => a.priority - b.priority || a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
+}
+
+/** What became of a claimed batch; recorded in one transaction. */
+export interface Outcomes {
+  sent: number[];
+  /** 403: the contact is marked blocked and the row skipped. */
+  blocked: { id: number; contactId: number }[];
+  /** Send errors: retried later (attempts permitting) or failed for good. */
+  errors: { id: number; attempts: number; message: string; permanent: boolean }[];
+  /** Not attempted (a 429, a pause, a stop, a busy chat): back to pending, the attempt not counted. */
+  requeue: { id: number; dueAt?: Date }[];
+}
+
+export const emptyOutcomes = (): Outcomes => ({ sent: [], blocked: [], errors: [], requeue: [] });
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  /** Delay before attempt n+1 after n failed ones. */
+  backoffMs(attempts: number): number;
+}
+
+export async function recordOutcomes(db: Db, o: Outcomes, now: Date, policy: RetryPolicy): Promise<void> {
+  if (!o.sent.length && !o.blocked.length && !o.errors.length && !o.requeue.length) return;
+  await db.transaction(async (tx) => {
+    if (o.sent.length) {
+      await tx
+        .update(outbox)
+        .set({ status: 'sent', sentAt: now, lastError: null })
+        .where(and(inArray(outbox.id, o.sent), eq(outbox.status, 'sending')));
+    }
+    if (o.blocked.length) {
+      await tx
+        .update(contacts)
+        .set({ blockedAt: now })
+        .where(and(inArray(contacts.id, [...new Set(o.blocked.map((b) => b.contactId))]), sql`${contacts.blockedAt} is null`));
+      await tx
+        .update(outbox)
+        .set({ status: 'skipped', lastError: 'blocked by the recipient (403)' })
+        .where(and(inArray(outbox.id, o.blocked.map((b) => b.id)), eq(outbox.status, 'sending')));
+    }
+    for (const e of o.errors) {
+      const final = e.permanent || e.attempts >= policy.maxAttempts;
+      await tx
+        .update(outbox)
+        .set(
+          final
+            ? { status: 'failed', lastError: e.message }
+            : { status: 'pending', lastError: e.message, claimedAt: null, dueAt: new Date(now.getTime() + policy.backoffMs(e.attempts)) },
+        )
+        .where(and(eq(outbox.id, e.id), eq(outbox.status, 'sending')));
+    }
+    const plain = o.requeue.filter((r) => !r.dueAt).map((r) => r.id);
+    if (plain.length) {
+      await tx
+        .update(outbox)
+        .set({ status: 'pending', claimedAt: null, attempts: sql`greatest(${outbox.attempts} - 1, 0)` })
+        .where(and(inArray(outbox.id, plain), eq(outbox.status, 'sending')));
+    }
+    for (const r of o.requeue.filter((r) => r.dueAt)) {
+      await tx
+        .update(outbox)
+        .set({ status: 'pending', claimedAt: null, dueAt: r.dueAt!, attempts: sql`greatest(${outbox.attempts} - 1, 0)` })
+        .where(and(eq(outbox.id, r.id), eq(outbox.status, 'sending')));
+    }
+  });
+}
+
+/**
+ * Crash recovery: rows claimed more than `leaseMs` ago are still 'sending' only
+ * if their dispatcher died (a live one gives a batch up at half the lease). They
+ * go back to pending, and may be sent a second time: that is the in-flight bound.
+ * A row that keeps coming back (it crashes its sender?) fails after maxAttempts.
+ */
+export async function recoverInFlight(
+  q: Queryable,
+  opts: { channel: ChannelName; now: Date; leaseMs: number; maxAttempts: number },
+): Promise<number> {
+  const cutoff = new Date(opts.now.getTime() - opts.leaseMs);
+  const recovered = await rows(
+    q,
+    sql`update outbox set
+          status = case when attempts >= ${opts.maxAttempts}::int then 'failed' else 'pending' end,
+          last_error = case when attempts >= ${opts.maxAttempts}::int then 'in flight when its dispatcher stopped, too often'
+                            else 'in flight when its dispatcher stopped' end,
+          claimed_at = null
+        where channel = ${opts.channel} and status = 'sending' and claimed_at < ${iso(cutoff)}::timestamptz
+        returning id`,
+  );
+  return recovered.length;
+}
+
+/** The shared "paused until" of a channel (a 429 anywhere pauses every replica). */
+export async function readPause(q: Queryable, channel: ChannelName): Promise<Date | null> {
+  const [row] = await q.select({ until: channelPause.pausedUntil }).from(channelPause).where(eq(channelPause.channel, channel));
+  return row?.until ?? null;
+}
+
+/** Pauses a channel until `until` (never shortens a longer pause already set). */
+export async function pauseChannel(q: Queryable, channel: ChannelName, until: Date): Promise<void> {
+  await q
+    .insert(channelPause)
+    .values({ channel, pausedUntil: until })
+    .onConflictDoUpdate({
+      target: channelPause.channel,
+      set: { pausedUntil: sql`greatest(${channelPause.pausedUntil}, excluded.paused_until)` },
+    });
+}

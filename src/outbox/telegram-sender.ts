@@ -1,0 +1,46 @@
+import { GrammyError, HttpError, type Api } from 'grammy';
+import { renderTelegram } from '../channels/telegram.js';
+import type { OutboundMessage } from '../engine/types.js';
+import type { ClaimedMessage, SendResult, Sender } from './types.js';
+
+/** Turns an outbox row into words in the recipient's language (built on i18next by the app). */
+export type RenderOutbox = (message: ClaimedMessage, locale: string) => OutboundMessage;
+
+/**
+ * The outbox's Telegram sender. Give it an Api *without* the auto-retry plugin
+ * (e.g. `new Api(token, { apiRoot })`): auto-retry would sleep out a 429 inside
+ * one call, per process, holding claimed rows, where the dispatcher pauses the
+ * whole channel for every replica instead.
+ */
+export function createTelegramSender(
+  api: Pick<Api, 'sendMessage'>,
+  render: RenderOutbox,
+  opts: { paidBroadcast?: boolean } = {},
+): Sender {
+  return {
+    async send(message) {
+      const { text, other } = renderTelegram(render(message, message.locale));
+      const options = opts.paidBroadcast ? { ...other, allow_paid_broadcast: true } : other;
+      try {
+        await api.sendMessage(message.chatId, text, options);
+        return { kind: 'ok' };
+      } catch (err) {
+        return classify(err);
+      }
+    },
+  };
+}
+
+/** Telegram's answers, in the dispatcher's terms. */
+export function classify(err: unknown): SendResult {
+  if (err instanceof GrammyError) {
+    if (err.error_code === 429) return { kind: 'retry_after', seconds: err.parameters.retry_after ?? 5 };
+    // "bot was blocked by the user", "user is deactivated", "bot can't initiate conversation".
+    if (err.error_code === 403) return { kind: 'blocked' };
+    // A bad request ("chat not found", a malformed message) fails the same way every time.
+    if (err.error_code === 400) return { kind: 'error', message: `400 ${err.description}`, permanent: true };
+    return { kind: 'error', message: `${err.error_code} ${err.description}` };
+  }
+  if (err instanceof HttpError) return { kind: 'error', message: `network: ${err.message}` };
+  return { kind: 'error', message: err instanceof Error ? err.message : String(err) };
+}

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import type { Contact } from '../../src/domain/contacts.js';
+import { updateContact } from '../../src/domain/contacts.js';
+import { outbox } from '../../src/db/schema.js';
+import { cancelByPrefix, enqueue, enqueueSelect } from '../../src/outbox/enqueue.js';
+import { PRIORITY } from '../../src/outbox/types.js';
+import { message, outboxDatabase, someContacts, statusCounts } from './support.js';
+
+let database: Awaited<ReturnType<typeof outboxDatabase>>;
+let people: Contact[];
+const noon = new Date('2026-11-23T05:00:00Z'); // 12:00 in Hải Phòng
+
+beforeAll(async () => {
+  database = await outboxDatabase();
+  people = await someContacts(database.db, 6);
+});
+afterAll(() => database.close());
+beforeEach(async () => {
+  await database.db.delete(outbox);
+  for (const p of people) await updateContact(database.db, p.id, { blockedAt: null, optedOutAt: null });
+});
+
+const byKey = async (key: string) => (await database.db.select().from(outbox).where(eq(outbox.dedupeKey, key)))[0];
+
+describe('enqueue', () => {
+  it('dedupes on the key: the second enqueue of a message adds nothing', async () => {
+    const p = people[0]!;
+    expect(await enqueue(database.db, [message('appt:1:d-1', p.id, noon)])).toBe(1);
+    expect(await enqueue(database.db, [message('appt:1:d-1', p.id, new Date(noon.getTime() + 3600_000))])).toBe(0);
+    // Even twice in one call.
+    expect(await enqueue(database.db, [message('appt:2:d-1', p.id, noon), message('appt:2:d-1', p.id, noon)])).toBe(1);
+    const row = await byKey('appt:1:d-1');
+    expect(row).toMatchObject({ status: 'pending', channel: 'telegram', chatId: p.chatId, attempts: 0, kind: 'reminder' });
+    expect(row!.dueAt.toISOString()).toBe(noon.toISOString()); // the first enqueue's time stands
+    expect(row!.payload).toEqual({ key: 'reminder.d1', params: { place: 'Trạm y tế' } });
+    expect(await statusCounts(database.db)).toEqual({ pending: 2 });
+  });
+
+  it('moves a due time in quiet hours to 07:00, except for urgent messages', async () => {
+    const p = people[0]!;
+    const late = new Date('2026-11-23T15:30:00Z'); // 22:30 local
+    await enqueue(database.db, [
+      message('bulk', p.id, late, { priority: PRIORITY.broadcast }),
+      message('urgent', p.id, late, { priority: PRIORITY.urgent }),
+    ]);
+    expect((await byKey('bulk'))!.dueAt.toISOString()).toBe('2026-11-24T00:00:00.000Z');
+    expect((await byKey('urgent'))!.dueAt.toISOString()).toBe(late.toISOString());
+  });
+
+  it('gives nothing to a blocked or opted-out contact', async () => {
+    const [a, b, c] = people;
+    await updateContact(database.db, a!.id, { blockedAt: noon });
+    await updateContact(database.db, b!.id, { optedOutAt: noon });
+    const added = await enqueue(database.db, [message('x:a', a!.id, noon), message('x:b', b!.id, noon), message('x:c', c!.id, noon)]);
+    expect(added).toBe(1);
+    expect((await database.db.select({ k: outbox.dedupeKey }).from(outbox)).map((r) => r.k)).toEqual(['x:c']);
+  });
+
+  it('enqueues a whole audience with one INSERT … SELECT, idempotently', async () => {
+    await updateContact(database.db, people[5]!.id, { optedOutAt: noon });
+    const audience = sql`select 'bc:7:' || c.id as dedupe_key, c.id as contact_id, 'broadcast' as kind,
+                                ${JSON.stringify({ key: 'campaign.day', params: { day: 'thalassemia' } })}::jsonb as payload,
+                                ${PRIORITY.broadcast} as priority, ${noon.toISOString()}::timestamptz as due_at
+                         from contacts c where c.channel = 'telegram'`;
+    expect(await enqueueSelect(database.db, audience)).toBe(5);
+    expect(await enqueueSelect(database.db, audience)).toBe(0);
+    const rowsNow = await database.db.select().from(outbox);
+    expect(rowsNow.map((r) => r.kind)).toEqual(Array(5).fill('broadcast'));
+    expect(rowsNow.every((r) => r.priority === PRIORITY.broadcast && r.payload.key === 'campaign.day')).toBe(true);
+  });
+
+  it('cancels what is pending under a prefix, and only that', async () => {
+    const p = people[0]!;
+    await enqueue(database.db, [
+      message('appt:1:d-3', p.id, noon),
+      message('appt:1:d-1', p.id, noon),
+      message('appt:10:d-1', p.id, noon),
+      message('appt:1%:x', p.id, noon),
+    ]);
+    await database.db.update(outbox).set({ status: 'sent' }).where(eq(outbox.dedupeKey, 'appt:1:d-3'));
+    expect(await cancelByPrefix(database.db, 'appt:1:')).toBe(1); // d-1 only: d-3 was sent, 10 and 1% are other keys
+    expect((await byKey('appt:1:d-1'))!.status).toBe('cancelled');
+    expect((await byKey('appt:1:d-3'))!.status).toBe('sent');
+    expect((await byKey('appt:10:d-1'))!.status).toBe('pending');
+    expect((await byKey('appt:1%:x'))!.status).toBe('pending');
+    await expect(cancelByPrefix(database.db, '')).rejects.toThrow(/prefix/);
+  });
+
+  it('reschedule = cancel + enqueue with the same keys in one transaction; a sent key is never revived', async () => {
+    const p = people[0]!;
+    await enqueue(database.db, [message('appt:5:d-1', p.id, noon), message('appt:5:h-2', p.id, noon)]);
+    await database.db.update(outbox).set({ status: 'sent' }).where(eq(outbox.dedupeKey, 'appt:5:h-2'));
+    const later = new Date(noon.getTime() + 86_400_000);
+    const revived = await database.db.transaction(async (tx) => {
+      await cancelByPrefix(tx, 'appt:5:');
+      return enqueue(tx, [message('appt:5:d-1', p.id, later), message('appt:5:h-2', p.id, later)]);
+    });
+    expect(revived).toBe(1);
+    const d1 = await byKey('appt:5:d-1');
+    expect(d1).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(d1!.dueAt.toISOString()).toBe(later.toISOString());
+    expect((await byKey('appt:5:h-2'))!.status).toBe('sent');
+  });
+});

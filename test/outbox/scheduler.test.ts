@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { systemClock } from '../../src/config/clock.js';
+import { openDatabase, rows, type Database } from '../../src/db/client.js';
+import { jobRuns, outbox } from '../../src/db/schema.js';
+import type { Contact } from '../../src/domain/contacts.js';
+import { createLogger } from '../../src/log.js';
+import { Dispatcher } from '../../src/outbox/dispatcher.js';
+import { enqueue } from '../../src/outbox/enqueue.js';
+import { singleProcessLock } from '../../src/outbox/leader.js';
+import { cleanupOutbox, runOncePerCluster, startScheduler } from '../../src/outbox/scheduler.js';
+import { FakeSender, message, outboxDatabase, someContacts, statusCounts } from './support.js';
+
+let database: Awaited<ReturnType<typeof outboxDatabase>>;
+let other: Database;
+let people: Contact[];
+const NOW = new Date('2026-11-23T02:00:00Z');
+const DAY = 86_400_000;
+
+beforeAll(async () => {
+  database = await outboxDatabase();
+  other = await openDatabase({ url: database.url, max: 2 });
+  people = await someContacts(database.db, 3);
+});
+afterAll(async () => {
+  await other.close();
+  await database.close();
+});
+beforeEach(async () => {
+  await database.db.delete(outbox);
+  await database.db.delete(jobRuns);
+});
+
+describe('jobs once per cluster', () => {
+  it('two replicas firing the same slot together: the job runs once', async () => {
+    let runs = 0;
+    const job = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 50));
+      return 'done';
+    };
+    const results = await Promise.all([
+      runOncePerCluster(database.db, 'doctor', '2026-11-23T01:00', NOW, job),
+      runOncePerCluster(other.db, 'doctor', '2026-11-23T01:00', NOW, job),
+    ]);
+    expect(runs).toBe(1);
+    expect(results.filter((r) => r.ran)).toHaveLength(1);
+    // A replica whose clock fires a moment later finds the slot done.
+    expect(await runOncePerCluster(other.db, 'doctor', '2026-11-23T01:00', NOW, job)).toEqual({ ran: false, reason: 'done' });
+    expect(runs).toBe(1);
+    // The next fire runs.
+    expect(await runOncePerCluster(other.db, 'doctor', '2026-11-24T01:00', NOW, job)).toEqual({ ran: true, result: 'done' });
+  });
+
+  it('a job that fails leaves its slot free to run again', async () => {
+    await expect(
+      runOncePerCluster(database.db, 'flaky', 's1', NOW, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await runOncePerCluster(database.db, 'flaky', 's1', NOW, async () => 1)).toEqual({ ran: true, result: 1 });
+  });
+});
+
+describe('clean-up', () => {
+  it('deletes finished rows past the retention and keeps pending, in-flight and recent ones', async () => {
+    const old = new Date(NOW.getTime() - 40 * DAY);
+    const p = people[0]!.id;
+    await enqueue(database.db, [
+      message('old:sent', p, old), message('old:failed', p, old), message('old:pending', p, old),
+      message('old:sending', p, old), message('new:sent', p, new Date(NOW.getTime() - DAY)),
+    ]);
+    await rows(database.db, sql`update outbox set status = case
+      when dedupe_key like '%:sent' then 'sent' when dedupe_key like '%:failed' then 'failed'
+      when dedupe_key like '%:sending' then 'sending' else status end`);
+    const result = await cleanupOutbox(database.db, NOW, 30);
+    expect(result.rows).toBe(2);
+    const left = (await database.db.select({ k: outbox.dedupeKey }).from(outbox)).map((r) => r.k).sort();
+    expect(left).toEqual(['new:sent', 'old:pending', 'old:sending']);
+  });
+});
+
+describe('scheduler', () => {
+  it('drives the dispatcher every second: a message due now goes out without anyone calling it', async () => {
+    const clock = systemClock;
+    const sender = new FakeSender(clock);
+    const d = new Dispatcher({
+      db: database.db, channel: 'telegram', sender, clock, leader: singleProcessLock(),
+      limits: { perSecond: 25, perChatPerSecond: 1, burst: 1 }, quietHours: false,
+    });
+    const scheduler = startScheduler({ db: database.db, clock, log: createLogger('silent'), dispatchers: [d] });
+    try {
+      await enqueue(database.db, [message('tick', people[1]!.id, new Date(), { priority: 0 })]);
+      const end = Date.now() + 5_000;
+      while (sender.deliveries.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(sender.keys()).toEqual(['tick']);
+    } finally {
+      await scheduler.stop();
+    }
+    expect(await statusCounts(database.db)).toEqual({ sent: 1 });
+  });
+});
