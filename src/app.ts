@@ -2,6 +2,7 @@ import type { i18n } from 'i18next';
 import type { Clock } from './config/clock.js';
 import type { Db } from './db/client.js';
 import { migrate } from './db/migrate.js';
+import { bootstrapAdmins } from './domain/staff.js';
 import { loadWards, syncWards, WardDirectory } from './domain/wards.js';
 import { CommandTable } from './engine/commands.js';
 import { Engine, type SafetyCheck } from './engine/engine.js';
@@ -30,12 +31,20 @@ export interface App {
  * Prepares the database (migrations, ward list) and builds the engine.
  * Shared by `npm start`, the tests and the benchmarks so they run the same thing.
  */
-export async function buildApp(deps: { db: Db; clock: Clock; log: Logger; faq: FaqBundle }): Promise<App> {
+export async function buildApp(deps: {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  faq: FaqBundle;
+  /** Telegram user ids that are administrators from the first start (ADMIN_TELEGRAM_IDS). */
+  admins?: readonly string[];
+}): Promise<App> {
   const applied = await migrate(deps.db);
   if (applied) deps.log.info({ applied }, 'migrations applied');
   const wardList = loadWards();
   await syncWards(deps.db, wardList);
   const wards = new WardDirectory(wardList);
+  if (deps.admins) await bootstrapAdmins(deps.db, deps.admins, deps.clock.now());
   const i18n = createI18n();
   const gaps = new GapRecorder(deps.db, deps.clock, deps.log);
   const engine = new Engine({

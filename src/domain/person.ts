@@ -6,6 +6,9 @@ import { createContact, eraseContact, updateContact, type Contact } from './cont
 import { countAnonymously } from './counts.js';
 import type { Programme } from './programmes.js';
 import { activeSubscriptions, endAll, resumeEndedSince, subscribe } from './subscriptions.js';
+import { BookingDesk } from './bookings.js';
+import type { PersonPort } from './port.js';
+import { StaffDesk } from './staff.js';
 
 /** A write was needed where only reads are allowed: do it again under the person's lock. */
 export class NeedsLockError extends Error {
@@ -22,6 +25,8 @@ export class NeedsLockError extends Error {
 export class Person {
   private erased = false;
   private wrote = false;
+  private staffDesk?: StaffDesk;
+  private bookingDesk?: BookingDesk;
 
   constructor(
     private readonly q: Queryable,
@@ -127,11 +132,40 @@ export class Person {
   /** Delete: the contact and everything personal go; one anonymous tally remains. */
   async erase(): Promise<void> {
     if (this.current) {
+      await this.bookings.releaseAll();
       await eraseContact(this.w, this.current.id);
     }
     await countAnonymously(this.w, 'contacts.erased', this.now);
     this.current = null;
     this.erased = true;
+  }
+
+  /** Explicit consent to keep what a booking needs (the notice was read and accepted). */
+  async consent(): Promise<void> {
+    const c = await this.ensure();
+    await recordConsent(this.w, c.id, true, this.now);
+  }
+
+  /** What domain services may use of this person for this update (writes refuse on the read-only path). */
+  private get port(): PersonPort {
+    return {
+      read: this.q,
+      write: () => this.w,
+      now: this.now,
+      contact: () => this.current,
+      ensure: () => this.ensure(),
+      audit: (action, target, details) => this.audit(action, target, details),
+    };
+  }
+
+  /** Staff actions: roles, invites, sessions; each checked and audited at its edge. */
+  get staff(): StaffDesk {
+    return (this.staffDesk ??= new StaffDesk(this.port));
+  }
+
+  /** Bookings and dependents. */
+  get bookings(): BookingDesk {
+    return (this.bookingDesk ??= new BookingDesk(this.port));
   }
 
   async audit(action: string, target?: string, details?: Record<string, unknown>): Promise<void> {

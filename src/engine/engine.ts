@@ -12,6 +12,8 @@ import type { WardDirectory } from '../domain/wards.js';
 import type { FaqEntry } from '../faq/schema.js';
 import type { FaqMatcher } from '../faq/types.js';
 import type { Logger } from '../log.js';
+import { appointmentLine } from '../../flows/common.js';
+import { formatDate } from '../domain/localtime.js';
 import { flowValue, matchTypedChoice, parseFlowValue } from './choices.js';
 import type { Command, CommandTable } from './commands.js';
 import { Conversation } from './conversation.js';
@@ -143,7 +145,7 @@ export class Engine {
     if (text.length > MAX_TEXT) return [{ text: c.t('errors.tooLong', { max: MAX_TEXT }) }, ...this.reprompt(c)];
 
     const recognised = this.deps.commands.recognise(text);
-    if (recognised && 'command' in recognised) return this.command(c, recognised.command);
+    if (recognised && 'command' in recognised) return this.command(c, recognised.command, commandArg(text));
     if (recognised && 'unknownCommand' in recognised) {
       return [{ text: c.t('errors.unknownCommand', { command: recognised.unknownCommand }) }, ...this.reprompt(c)];
     }
@@ -170,7 +172,7 @@ export class Engine {
     return this.ask(c, text);
   }
 
-  private async command(c: Conversation, command: Command): Promise<OutboundMessage[]> {
+  private async command(c: Conversation, command: Command, arg?: string): Promise<OutboundMessage[]> {
     this.deps.log.info({ event: 'command', command, channel: c.channel }, 'command');
     switch (command) {
       case 'start':
@@ -191,6 +193,10 @@ export class Engine {
         return this.startFlow(c, 'delete');
       case 'language':
         return this.startFlow(c, 'language');
+      case 'staff':
+        return this.startFlow(c, 'staff');
+      case 'invite':
+        return this.startFlow(c, 'redeem', arg);
     }
   }
 
@@ -211,7 +217,11 @@ export class Engine {
   }
 
   private async action(c: Conversation, [name, arg, extra]: string[]): Promise<OutboundMessage[]> {
+    const flowId = name ? ACTION_FLOWS[name] : undefined;
+    if (flowId) return this.startFlow(c, flowId, arg);
     switch (name) {
+      case 'bky':
+        return [{ text: c.t('reminders.thanks') }];
       case 'menu':
         c.leaveFlow();
         return [this.mainMenu(c)];
@@ -328,11 +338,16 @@ export class Engine {
     };
   }
 
+  /** /lich: the person's and their dependents' upcoming appointments, each with a way to cancel it. */
   private async appointments(c: Conversation): Promise<OutboundMessage> {
     const subs = await c.person.subscriptions();
-    const lines = [c.t('appointments.none')];
+    const appts = await c.person.bookings.upcoming();
+    const lines = appts.length
+      ? [c.t('appointments.title'), ...appts.map((a) => `• ${appointmentLine(c.t, a)}`)]
+      : [c.t('appointments.none')];
     if (subs.length) lines.push(c.t('appointments.subscribed', { list: subs.map((p) => c.t(`programmes.${p}.label`)).join(', ') }));
-    return { text: lines.join('\n') };
+    const choices = appts.map((a, i) => ({ label: c.t('appointments.cancel', { n: i + 1, date: formatDate(a.session.startsAt) }), value: `a:bkc:${a.bookingId}` }));
+    return { text: lines.join('\n'), ...(choices.length ? { choices } : {}) };
   }
 
   /** Free text outside a flow: the FAQ, or an honest "I don't know" with a way to a person. */
@@ -391,6 +406,23 @@ export class Engine {
     choices.push({ label: c.t('faq.counsellor'), value: 'a:counsel' });
     return choices;
   }
+}
+
+/** Global actions that start a flow, with their argument: `a:book:<session>` from an invitation, `a:bkc:<booking>` from a reminder… */
+const ACTION_FLOWS: Record<string, string> = {
+  book: 'book',
+  bkc: 'cancel-booking',
+  stop: 'stop',
+  staff: 'staff',
+  snew: 'session-new',
+  ses: 'session',
+  roles: 'roles',
+};
+
+/** What follows a command's name: "/moi ABCD1234" → "ABCD1234". */
+function commandArg(text: string): string | undefined {
+  const rest = text.trim().startsWith('/') ? text.trim().replace(/^\S+\s*/, '') : '';
+  return rest || undefined;
 }
 
 function lastChoices(replies: OutboundMessage[]): Choice[] | null {

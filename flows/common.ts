@@ -1,0 +1,35 @@
+import type { TFunction } from 'i18next';
+import type { Appointment } from '../src/domain/bookings.js';
+import type { Denied } from '../src/domain/staff.js';
+import type { Session } from '../src/domain/sessions.js';
+import { sessionParams } from '../src/domain/reminders.js';
+import type { OutboundMessage } from '../src/engine/types.js';
+
+/** "thứ Năm 10/12, 7:30" */
+export const sessionWhen = (t: TFunction, s: Pick<Session, 'startsAt'>) =>
+  t('session.when', sessionParams({ ...(s as Session), placeName: '', placeAddress: '', note: null }));
+
+/** One line per session: "#12 · Khám sức khỏe người cao tuổi · thứ Năm 10/12, 7:30 · Trạm Y tế …" */
+export const sessionLine = (t: TFunction, s: Session) => t('session.line', { ...sessionParams(s), id: s.id, booked: s.booked, capacity: s.capacity });
+
+/** The kind, clear answer to a refused staff action. */
+export const deniedSay = (t: TFunction, d: Denied): OutboundMessage[] => [{ text: t(`staff.denied.${d.reason}`) }];
+
+/** Buttons offering other sessions (a full session says so and offers these). */
+export function alternatives(t: TFunction, list: readonly Session[]): OutboundMessage {
+  if (list.length === 0) return { text: t('booking.noAlternatives') };
+  return {
+    text: t('booking.alternatives'),
+    choices: list.map((s) => ({ label: t('booking.alternative', { ...sessionParams(s), free: s.capacity - s.booked }), value: `a:book:${s.id}` })),
+  };
+}
+
+/** A number typed in a message ("30", "30 người"). */
+export function typedInt(text: string): number | null {
+  const m = /^\s*(\d{1,5})\s*[\p{L}\s]*$/u.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/** One appointment for /lich: "thứ Năm 10/12, 7:30 · Khám sức khỏe người cao tuổi (cho mẹ Hoa) · Trạm Y tế …" */
+export const appointmentLine = (t: TFunction, a: Appointment) =>
+  t('appointments.line', { ...sessionParams(a.session), ...(a.dependent ? { who: a.dependent, context: 'dep' } : {}) });

@@ -1,0 +1,153 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { rows } from '../db/client.js';
+import { bookings, dependents, sessions } from '../db/schema.js';
+import { recordConsent } from './consent.js';
+import type { PersonPort } from './port.js';
+import { dropReminders, scheduleReminders } from './reminders.js';
+import { getSession, nextSessions, type Session } from './sessions.js';
+
+export type Dependent = typeof dependents.$inferSelect;
+export const RELATIONSHIPS = ['mother', 'father', 'grandmother', 'grandfather', 'other'] as const;
+export type Relationship = (typeof RELATIONSHIPS)[number];
+
+export type BookResult =
+  | { kind: 'booked'; bookingId: number; session: Session; reminders: number }
+  | { kind: 'full'; session: Session; alternatives: Session[] }
+  | { kind: 'already'; session: Session }
+  | { kind: 'closed' };
+
+export interface Appointment {
+  bookingId: number;
+  session: Session;
+  dependent: string | null;
+}
+
+/** Parses "Nguyễn Thị Hoa, 1952" or "Mẹ Hoa 1952": a name and a plausible birth year. */
+export function parseNameAndYear(typed: string, now: Date): { name: string; birthYear: number } | null {
+  const m = /^(.*?)[\s,;-]*(?:sinh\s*(?:năm|nam)?\s*)?(\d{4})\s*$/iu.exec(typed.trim());
+  if (!m) return null;
+  const name = m[1]!.replace(/[\s,;-]+$/u, '').trim();
+  const birthYear = Number(m[2]);
+  const year = now.getUTCFullYear();
+  if (name.length < 2 || name.length > 80 || birthYear < year - 120 || birthYear > year) return null;
+  return { name, birthYear };
+}
+
+/**
+ * A person's bookings and dependents, for one update. Capacity holds under
+ * concurrency: a place is taken with one conditional UPDATE (`booked <
+ * capacity`), which the row lock serialises; the unique index keeps one live
+ * booking per attendee and session.
+ */
+export class BookingDesk {
+  constructor(private readonly p: PersonPort) {}
+
+  session(id: number): Promise<Session | null> {
+    return getSession(this.p.read, id);
+  }
+
+  async dependents(): Promise<Dependent[]> {
+    const c = this.p.contact();
+    if (!c) return [];
+    return this.p.read.select().from(dependents).where(eq(dependents.contactId, c.id)).orderBy(asc(dependents.id));
+  }
+
+  /** Adds a relative, with the consent the person gave on their behalf recorded as such. */
+  async addDependent(d: { name: string; birthYear: number; relationship: Relationship; wardCode: string | null }): Promise<Dependent> {
+    const c = await this.p.ensure();
+    const w = this.p.write();
+    const [row] = await w.insert(dependents).values({ ...d, contactId: c.id, createdAt: this.p.now }).returning();
+    await recordConsent(w, c.id, true, this.p.now, 'dependent', `dependent:${row!.id}`);
+    return row!;
+  }
+
+  async book(sessionId: number, dependentId: number | null, phone: string | null): Promise<BookResult> {
+    const c = await this.p.ensure();
+    const w = this.p.write();
+    if (dependentId !== null) {
+      const [own] = await w.select({ id: dependents.id }).from(dependents).where(and(eq(dependents.id, dependentId), eq(dependents.contactId, c.id)));
+      if (!own) return { kind: 'closed' };
+    }
+    const now = this.p.now.toISOString();
+    const [taken] = await w
+      .update(sessions)
+      .set({ booked: sql`${sessions.booked} + 1` })
+      .where(and(eq(sessions.id, sessionId), eq(sessions.status, 'scheduled'), gt(sessions.startsAt, this.p.now), sql`${sessions.booked} < ${sessions.capacity}`))
+      .returning();
+    if (!taken) {
+      const s = await getSession(w, sessionId);
+      if (!s || s.status !== 'scheduled' || s.startsAt <= this.p.now) return { kind: 'closed' };
+      return { kind: 'full', session: s, alternatives: await nextSessions(w, s.programme, s.wardCode, this.p.now, s.id) };
+    }
+    const [inserted] = await rows<{ id: number }>(
+      w,
+      sql`insert into bookings (session_id, contact_id, dependent_id, phone, status, created_at)
+          values (${sessionId}, ${c.id}, ${dependentId}, ${phone}, 'booked', ${now}::timestamptz)
+          on conflict (session_id, contact_id, coalesce(dependent_id, 0)) where status <> 'cancelled' do nothing
+          returning id`,
+    );
+    if (!inserted) {
+      await w.update(sessions).set({ booked: sql`${sessions.booked} - 1` }).where(eq(sessions.id, sessionId));
+      return { kind: 'already', session: taken };
+    }
+    const bookingId = Number(inserted.id);
+    const who = dependentId === null ? null : ((await this.dependents()).find((d) => d.id === dependentId)?.name ?? null);
+    const reminders = await scheduleReminders(w, [{ id: bookingId, contactId: c.id, who }], taken, this.p.now);
+    await this.p.audit('booking.create', `booking:${bookingId}`, { sessionId, dependentId });
+    return { kind: 'booked', bookingId, session: taken, reminders };
+  }
+
+  /** Cancels one of the person's own (or their dependents') bookings; its reminders go. */
+  async cancel(bookingId: number): Promise<Session | null> {
+    const c = this.p.contact();
+    if (!c) return null;
+    const w = this.p.write();
+    const [b] = await w
+      .update(bookings)
+      .set({ status: 'cancelled', updatedAt: this.p.now })
+      .where(and(eq(bookings.id, bookingId), eq(bookings.contactId, c.id), eq(bookings.status, 'booked')))
+      .returning();
+    if (!b) return null;
+    const [s] = await w.update(sessions).set({ booked: sql`greatest(${sessions.booked} - 1, 0)` }).where(eq(sessions.id, b.sessionId)).returning();
+    await dropReminders(w, [bookingId]);
+    await this.p.audit('booking.cancel', `booking:${bookingId}`, { sessionId: b.sessionId });
+    return s ?? null;
+  }
+
+  /**
+   * Gives back every place the person holds (before their data is erased: the
+   * bookings go with the contact, the places must not stay taken).
+   */
+  async releaseAll(): Promise<number> {
+    const c = this.p.contact();
+    if (!c) return 0;
+    const released = await rows<{ id: number }>(
+      this.p.write(),
+      sql`update sessions s set booked = greatest(s.booked - n.held, 0)
+          from (select session_id, count(*)::int as held from bookings
+                where contact_id = ${c.id} and status = 'booked' group by session_id) n
+          where s.id = n.session_id
+          returning s.id`,
+    );
+    return released.length;
+  }
+
+  /** The person's and their dependents' upcoming appointments. */
+  async upcoming(): Promise<Appointment[]> {
+    const c = this.p.contact();
+    if (!c) return [];
+    const list = await this.p.read
+      .select({ bookingId: bookings.id, session: sessions, dependent: dependents.name })
+      .from(bookings)
+      .innerJoin(sessions, eq(sessions.id, bookings.sessionId))
+      .leftJoin(dependents, eq(dependents.id, bookings.dependentId))
+      .where(and(eq(bookings.contactId, c.id), eq(bookings.status, 'booked'), eq(sessions.status, 'scheduled'), gt(sessions.startsAt, this.p.now)))
+      .orderBy(asc(sessions.startsAt));
+    return list;
+  }
+
+  async appointment(bookingId: number): Promise<Appointment | null> {
+    return (await this.upcoming()).find((a) => a.bookingId === bookingId) ?? null;
+  }
+}
+

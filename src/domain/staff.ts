@@ -1,0 +1,310 @@
+import { randomInt } from 'node:crypto';
+import { and, asc, eq, isNull, notInArray, sql } from 'drizzle-orm';
+import type { Db, Queryable } from '../db/client.js';
+import { contacts, inviteCodes, staffRoles } from '../db/schema.js';
+import { audit } from './audit.js';
+import type { PersonPort } from './port.js';
+import * as S from './sessions.js';
+
+/** Staff roles are data, checked at the edge of every staff action and audited. */
+export const ROLES = ['admin', 'staff', 'collaborator'] as const;
+export type Role = (typeof ROLES)[number];
+export const isRole = (v: unknown): v is Role => ROLES.includes(v as Role);
+
+export type StaffAction =
+  | 'session.create'
+  | 'session.edit'
+  | 'session.cancel'
+  | 'session.bookings'
+  | 'session.attendance'
+  | 'roles.manage';
+
+/**
+ * Who may do what. Health-station staff run their wards' sessions; population
+ * collaborators see who booked and mark who came; administrators do
+ * everything, city-wide, and alone manage roles.
+ */
+export const PERMISSIONS: Record<StaffAction, readonly Role[]> = {
+  'session.create': ['admin', 'staff'],
+  'session.edit': ['admin', 'staff'],
+  'session.cancel': ['admin', 'staff'],
+  'session.bookings': ['admin', 'staff', 'collaborator'],
+  'session.attendance': ['admin', 'staff', 'collaborator'],
+  'roles.manage': ['admin'],
+};
+
+export interface Grant {
+  id: number;
+  role: Role;
+  wardCodes: string[];
+}
+
+export type Refusal = 'no-role' | 'outside-ward';
+
+/** The authorisation rule itself: pure, so the whole matrix is testable. */
+export function authorize(grant: Grant | null, action: StaffAction, wardCode?: string): Refusal | null {
+  if (!grant || !PERMISSIONS[action].includes(grant.role)) return 'no-role';
+  if (grant.role === 'admin' || wardCode === undefined) return null;
+  return grant.wardCodes.includes(wardCode) ? null : 'outside-ward';
+}
+
+/** A staff action was refused (or its object does not exist); the flow says so kindly. */
+export class Denied {
+  constructor(readonly reason: Refusal | 'not-found' | 'below-booked' | 'expired' | 'wards' | 'not-yet') {}
+}
+export const isDenied = (v: unknown): v is Denied => v instanceof Denied;
+
+export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const normaliseCode = (typed: string) => typed.toUpperCase().replace(/[^A-Z0-9]/g, '');
+
+export async function liveGrant(q: Queryable, contactId: number): Promise<Grant | null> {
+  const [row] = await q
+    .select({ id: staffRoles.id, role: staffRoles.role, wardCodes: staffRoles.wardCodes })
+    .from(staffRoles)
+    .where(and(eq(staffRoles.contactId, contactId), isNull(staffRoles.revokedAt)))
+    .limit(1);
+  return row && isRole(row.role) ? { id: row.id, role: row.role, wardCodes: row.wardCodes } : null;
+}
+
+/** Replaces a contact's live role (the old row is revoked, so history stays). */
+async function setRole(q: Queryable, contactId: number, role: Role, wardCodes: readonly string[], by: number | null, source: string, now: Date) {
+  await q.update(staffRoles).set({ revokedAt: now }).where(and(eq(staffRoles.contactId, contactId), isNull(staffRoles.revokedAt)));
+  const [row] = await q
+    .insert(staffRoles)
+    .values({ contactId, role, wardCodes: role === 'admin' ? [] : [...wardCodes], source, grantedBy: by, grantedAt: now })
+    .returning();
+  return row!;
+}
+
+/**
+ * Administrators named in ADMIN_TELEGRAM_IDS: made administrators at start (their
+ * contact row is created if they never wrote), and an administrator made so
+ * from an id no longer listed loses the role. Audited.
+ */
+export async function bootstrapAdmins(db: Db, telegramIds: readonly string[], now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const listed: number[] = [];
+    for (const id of telegramIds) {
+      const [c] = await tx
+        .insert(contacts)
+        .values({ channel: 'telegram', platformUserId: id, chatId: id })
+        .onConflictDoUpdate({ target: [contacts.channel, contacts.platformUserId], set: { platformUserId: id } })
+        .returning({ id: contacts.id });
+      listed.push(c!.id);
+      const grant = await liveGrant(tx, c!.id);
+      if (grant?.role === 'admin') continue;
+      await setRole(tx, c!.id, 'admin', [], null, 'env', now);
+      await audit(tx, { actorContactId: null, action: 'role.bootstrap', target: `contact:${c!.id}`, details: { role: 'admin' }, at: now });
+    }
+    const stale = await tx
+      .update(staffRoles)
+      .set({ revokedAt: now })
+      .where(
+        and(
+          eq(staffRoles.source, 'env'),
+          isNull(staffRoles.revokedAt),
+          notInArray(staffRoles.contactId, listed),
+        ),
+      )
+      .returning({ contactId: staffRoles.contactId });
+    for (const s of stale) {
+      await audit(tx, { actorContactId: null, action: 'role.unbootstrap', target: `contact:${s.contactId}`, details: { role: 'admin' }, at: now });
+    }
+  });
+}
+
+export interface RoleLine {
+  id: number;
+  contactId: number;
+  name: string | null;
+  role: Role;
+  wardCodes: string[];
+  source: string;
+}
+
+/**
+ * One person's staff desk for one update: every method checks the person's
+ * role and ward first (the edge), audits what it did or refused, then calls
+ * the SQL in sessions.ts.
+ */
+export class StaffDesk {
+  private grantCache: Grant | null | undefined;
+
+  constructor(private readonly p: PersonPort) {}
+
+  async grant(): Promise<Grant | null> {
+    if (this.grantCache === undefined) {
+      const c = this.p.contact();
+      this.grantCache = c ? await liveGrant(this.p.read, c.id) : null;
+    }
+    return this.grantCache;
+  }
+
+  /** Checks an action; a refusal is audited (who, what, where) and returned. */
+  async check(action: StaffAction, wardCode?: string, target?: string): Promise<Denied | null> {
+    const refusal = authorize(await this.grant(), action, wardCode);
+    if (!refusal) return null;
+    await this.p.ensure();
+    await this.p.audit('staff.denied', target, { action, reason: refusal, ...(wardCode ? { wardCode } : {}) });
+    return new Denied(refusal);
+  }
+
+  /** The wards this person acts in; null = every ward (administrator). */
+  async wards(): Promise<string[] | null> {
+    const g = await this.grant();
+    if (!g) return [];
+    return g.role === 'admin' ? null : g.wardCodes;
+  }
+
+  // ---- roles and invites ----
+
+  async createInvite(role: Role, wardCodes: readonly string[]): Promise<{ code: string; expiresAt: Date } | Denied> {
+    const denied = await this.check('roles.manage', undefined, 'invite');
+    if (denied) return denied;
+    if (role !== 'admin' && wardCodes.length === 0) return new Denied('wards');
+    const me = await this.p.ensure();
+    const code = Array.from({ length: 8 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+    const expiresAt = new Date(this.p.now.getTime() + INVITE_TTL_MS);
+    await this.p.write().insert(inviteCodes).values({ code, role, wardCodes: role === 'admin' ? [] : [...wardCodes], createdBy: me.id, createdAt: this.p.now, expiresAt });
+    await this.p.audit('invite.create', `invite:${code}`, { role, wardCodes });
+    return { code, expiresAt };
+  }
+
+  /** Anyone may redeem a code, once, before it expires. */
+  async redeem(typed: string): Promise<Grant | Denied> {
+    const code = normaliseCode(typed);
+    const me = await this.p.ensure();
+    const w = this.p.write();
+    const [invite] = await w
+      .update(inviteCodes)
+      .set({ redeemedBy: me.id, redeemedAt: this.p.now })
+      .where(and(eq(inviteCodes.code, code), isNull(inviteCodes.redeemedAt), isNull(inviteCodes.revokedAt), sql`${inviteCodes.expiresAt} > ${this.p.now.toISOString()}::timestamptz`))
+      .returning();
+    if (!invite || !isRole(invite.role)) {
+      await this.p.audit('invite.refused', `invite:${code}`);
+      return new Denied('expired');
+    }
+    const row = await setRole(w, me.id, invite.role, invite.wardCodes, invite.createdBy, 'invite', this.p.now);
+    await this.p.audit('role.grant', `contact:${me.id}`, { role: invite.role, wardCodes: invite.wardCodes, invite: code, grantedBy: invite.createdBy });
+    this.grantCache = { id: row.id, role: invite.role, wardCodes: invite.wardCodes };
+    return this.grantCache;
+  }
+
+  async listRoles(): Promise<RoleLine[] | Denied> {
+    const denied = await this.check('roles.manage', undefined, 'roles');
+    if (denied) return denied;
+    const list = await this.p.read
+      .select({ id: staffRoles.id, contactId: staffRoles.contactId, name: contacts.displayName, role: staffRoles.role, wardCodes: staffRoles.wardCodes, source: staffRoles.source })
+      .from(staffRoles)
+      .innerJoin(contacts, eq(contacts.id, staffRoles.contactId))
+      .where(isNull(staffRoles.revokedAt))
+      .orderBy(asc(staffRoles.id));
+    return list.filter((r): r is RoleLine => isRole(r.role));
+  }
+
+  private async liveRole(id: number) {
+    const [row] = await this.p.read.select().from(staffRoles).where(and(eq(staffRoles.id, id), isNull(staffRoles.revokedAt))).limit(1);
+    return row ?? null;
+  }
+
+  async changeRole(roleId: number, role: Role, wardCodes: readonly string[]): Promise<Grant | Denied> {
+    const denied = await this.check('roles.manage', undefined, `role:${roleId}`);
+    if (denied) return denied;
+    const old = await this.liveRole(roleId);
+    if (!old) return new Denied('not-found');
+    if (role !== 'admin' && wardCodes.length === 0) return new Denied('wards');
+    const me = await this.p.ensure();
+    const row = await setRole(this.p.write(), old.contactId, role, wardCodes, me.id, 'invite', this.p.now);
+    await this.p.audit('role.change', `contact:${old.contactId}`, { from: { role: old.role, wardCodes: old.wardCodes }, to: { role, wardCodes } });
+    return { id: row.id, role, wardCodes: row.wardCodes };
+  }
+
+  async revokeRole(roleId: number): Promise<true | Denied> {
+    const denied = await this.check('roles.manage', undefined, `role:${roleId}`);
+    if (denied) return denied;
+    const old = await this.liveRole(roleId);
+    if (!old) return new Denied('not-found');
+    await this.p.write().update(staffRoles).set({ revokedAt: this.p.now }).where(eq(staffRoles.id, roleId));
+    await this.p.audit('role.revoke', `contact:${old.contactId}`, { role: old.role, wardCodes: old.wardCodes });
+    return true;
+  }
+
+  // ---- sessions ----
+
+  /** A session, if this person may do `action` on it (refusals audited). */
+  async session(id: number, action: StaffAction): Promise<S.Session | Denied> {
+    const s = await S.getSession(this.p.read, id);
+    if (!s) return (await this.check(action, undefined, `session:${id}`)) ?? new Denied('not-found');
+    return (await this.check(action, s.wardCode, `session:${id}`)) ?? s;
+  }
+
+  async createSession(input: S.NewSession): Promise<{ session: S.Session; invited: number } | Denied> {
+    const denied = await this.check('session.create', input.wardCode, 'session:new');
+    if (denied) return denied;
+    const me = await this.p.ensure();
+    const created = await S.createSession(this.p.write(), input, me.id, this.p.now);
+    await this.p.audit('session.create', `session:${created.session.id}`, { ...input, startsAt: input.startsAt.toISOString(), invited: created.invited });
+    return created;
+  }
+
+  /** Sessions this person may see: upcoming and those of the last two days (for attendance). */
+  async sessions(): Promise<S.Session[] | Denied> {
+    const grant = await this.grant();
+    if (!grant) return (await this.check('session.bookings', undefined, 'sessions'))!;
+    return S.sessionsIn(this.p.read, grant.role === 'admin' ? null : grant.wardCodes, new Date(this.p.now.getTime() - 2 * 86_400_000));
+  }
+
+  async changeSession(id: number, change: { startsAt?: Date; placeName?: string; placeAddress?: string }) {
+    const s = await this.session(id, 'session.edit');
+    if (isDenied(s)) return s;
+    const done = await S.changeSession(this.p.write(), id, change, this.p.now);
+    if (!done) return new Denied('not-found');
+    await this.p.audit('session.change', `session:${id}`, { from: { startsAt: s.startsAt.toISOString(), placeName: s.placeName, placeAddress: s.placeAddress }, to: { ...change, startsAt: change.startsAt?.toISOString() }, told: done.told });
+    return done;
+  }
+
+  async setCapacity(id: number, capacity: number): Promise<S.Session | Denied> {
+    const s = await this.session(id, 'session.edit');
+    if (isDenied(s)) return s;
+    const done = await S.setCapacity(this.p.write(), id, capacity);
+    if (done === null) return new Denied('not-found');
+    if (done === 'below-booked') return new Denied('below-booked');
+    await this.p.audit('session.capacity', `session:${id}`, { from: s.capacity, to: capacity });
+    return done;
+  }
+
+  async cancelSession(id: number) {
+    const s = await this.session(id, 'session.cancel');
+    if (isDenied(s)) return s;
+    const done = await S.cancelSession(this.p.write(), id, this.p.now);
+    if (!done) return new Denied('not-found');
+    await this.p.audit('session.cancel', `session:${id}`, { told: done.told });
+    return done;
+  }
+
+  async bookings(id: number): Promise<{ session: S.Session; list: S.BookingLine[] } | Denied> {
+    const s = await this.session(id, 'session.bookings');
+    if (isDenied(s)) return s;
+    await this.p.audit('session.bookings', `session:${id}`);
+    return { session: s, list: await S.sessionBookings(this.p.read, id) };
+  }
+
+  async markAttendance(id: number, bookingId: number, attended: boolean): Promise<true | Denied> {
+    const s = await this.session(id, 'session.attendance');
+    if (isDenied(s)) return s;
+    if (!(await S.markAttendance(this.p.write(), id, bookingId, attended, this.p.now))) return new Denied('not-found');
+    await this.p.audit('session.attendance', `booking:${bookingId}`, { sessionId: id, attended });
+    return true;
+  }
+
+  /** Only once the session has started. */
+  async markRestNoShow(id: number): Promise<number | Denied> {
+    const s = await this.session(id, 'session.attendance');
+    if (isDenied(s)) return s;
+    if (s.startsAt > this.p.now) return new Denied('not-yet');
+    const n = await S.markRestNoShow(this.p.write(), id, this.p.now);
+    await this.p.audit('session.noshow', `session:${id}`, { count: n });
+    return n;
+  }
+}
