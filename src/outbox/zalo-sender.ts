@@ -1,0 +1,64 @@
+import type { i18n } from 'i18next';
+import { renderZalo, splitMessage } from '../channels/zalo.js';
+import { isBlockedError, ZaloApiError, type ZaloApi } from '../channels/zalo-api.js';
+import { translator } from '../i18n/index.js';
+import { defaultBurst, type RateLimits } from './rate-limit.js';
+import type { RenderOutbox } from './telegram-sender.js';
+import type { SendResult, Sender } from './types.js';
+
+/**
+ * Zalo's limits for a bot's bulk sending are not published. Assumed, to be
+ * measured with the health department's bot: 10 messages/s overall, one per
+ * second per chat. A 429 pauses the whole channel (the dispatcher's shared pause).
+ */
+export function zaloLimits(opts: { perSecond?: number } = {}): RateLimits {
+  const perSecond = opts.perSecond ?? 10;
+  return { perSecond, perChatPerSecond: 1, burst: defaultBurst(perSecond) };
+}
+
+/**
+ * The outbox's Zalo Bot Platform sender: reminders and broadcasts to people who
+ * have chatted with the bot (the Bot Platform gives no way to reach anyone
+ * else; see zns-sender.ts for that).
+ *
+ * Give it a ZaloApi built with `retries: 0`: a 429 must come back to the
+ * dispatcher, which pauses the channel for every replica, not sleep here
+ * holding claimed rows.
+ *
+ * A message longer than 2,000 characters goes out in pieces; if a later piece
+ * fails, the dispatcher's retry sends the earlier ones again (outbox messages
+ * are short, so this is rare and harmless).
+ */
+export function createZaloSender(opts: {
+  api: Pick<ZaloApi, 'sendMessage'>;
+  render: RenderOutbox;
+  i18n: i18n;
+}): Sender {
+  return {
+    async send(message) {
+      const t = translator(opts.i18n, message.locale) as unknown as (key: string, params?: Record<string, unknown>) => string;
+      const pieces = splitMessage(renderZalo(opts.render(message, message.locale), t));
+      try {
+        for (const piece of pieces) await opts.api.sendMessage(message.chatId, piece);
+        return { kind: 'ok' };
+      } catch (err) {
+        return classifyZalo(err);
+      }
+    },
+  };
+}
+
+/** Zalo's answers in the dispatcher's terms. */
+export function classifyZalo(err: unknown): SendResult {
+  if (err instanceof ZaloApiError) {
+    if (err.errorCode === 429) return { kind: 'retry_after', seconds: err.retryAfter ?? 5 };
+    if (isBlockedError(err)) return { kind: 'blocked' };
+    // A bad request or an unknown chat fails the same way every time.
+    if (err.errorCode === 400 || err.errorCode === 404) return { kind: 'error', message: `zalo ${err.errorCode} ${err.description}`, permanent: true };
+    // 401: a revoked token. Retried (with backoff) so the rows survive until an operator fixes it.
+    return { kind: 'error', message: `zalo ${err.errorCode} ${err.description}` };
+  }
+  const e = err as { name?: string; message?: string };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { kind: 'error', message: 'zalo: timeout' };
+  return { kind: 'error', message: `zalo network: ${e?.message ?? String(err)}` };
+}
