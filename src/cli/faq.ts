@@ -1,0 +1,68 @@
+/**
+ * FAQ matcher from the command line.
+ *
+ *   npm run --silent faq -- --jsonl < questions.jsonl
+ *       reads {"q": "..."} lines, writes {"q","topic","score"} lines in order
+ *       (topic null when out of scope; the top topic when ambiguous; the safety
+ *       topic for a danger sign). Nothing else goes to stdout.
+ *   npm run faq -- "khám tiền hôn nhân ở đâu"
+ *       for staff: the decision, its confidence and the runners-up.
+ */
+import { createInterface } from 'node:readline';
+import { createProjectFaqMatcher } from '../faq/matcher.js';
+import { createSafetyDetector } from '../faq/safety.js';
+
+async function jsonl(): Promise<void> {
+  const matcher = createProjectFaqMatcher();
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  const out: string[] = [];
+  let lineNo = 0;
+  for await (const line of rl) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    let q: string;
+    try {
+      const obj: unknown = JSON.parse(line);
+      if (typeof obj !== 'object' || obj === null || typeof (obj as { q?: unknown }).q !== 'string') throw new Error('no "q" string');
+      q = (obj as { q: string }).q;
+    } catch (e) {
+      // Keep the output aligned with the input: an unreadable line gets a null answer.
+      process.stderr.write(`line ${lineNo}: ${(e as Error).message}\n`);
+      out.push(JSON.stringify({ q: null, topic: null, score: 0 }));
+      continue;
+    }
+    const r = matcher.match(q);
+    out.push(JSON.stringify({ q, topic: r.topic, score: r.score }));
+    if (out.length >= 256) {
+      process.stdout.write(out.join('\n') + '\n');
+      out.length = 0;
+    }
+  }
+  if (out.length > 0) process.stdout.write(out.join('\n') + '\n');
+}
+
+function single(question: string): void {
+  const matcher = createProjectFaqMatcher();
+  const r = matcher.match(question);
+  const lines = [`question: ${question}`, `analysed: ${matcher.analyse(question).exact.join(' ')}`, `kind:     ${r.kind}`, `topic:    ${r.topic ?? '(none: out of scope)'}`, `score:    ${r.score}`];
+  if (r.kind === 'ambiguous') lines.push(`ask:      ${r.alternatives.join(' | ')}`);
+  const sign = createSafetyDetector().detect(question);
+  if (sign) lines.push(`sign:     ${sign.sign} ("${sign.matched}")`);
+  lines.push('alternatives:');
+  for (const x of matcher.rank(question).slice(0, 5)) {
+    lines.push(`  ${x.topic.padEnd(32)} bm25=${x.score.toFixed(2).padStart(6)}  confidence=${x.confidence.toFixed(3)}`);
+  }
+  if (process.argv.includes('--explain')) {
+    for (const x of matcher.rank(question).slice(0, 2)) lines.push(`  why: ${matcher.explain(question, x.topic)}`);
+  }
+  console.log(lines.join('\n'));
+}
+
+const args = process.argv.slice(2);
+if (args.includes('--jsonl')) {
+  await jsonl();
+} else if (args.length > 0 && !args.includes('--help')) {
+  single(args.filter((a) => !a.startsWith('--')).join(' '));
+} else {
+  console.log('usage: npm run faq -- --jsonl < questions.jsonl\n       npm run faq -- "câu hỏi"');
+}

@@ -1,0 +1,15 @@
+import type { FaqBundle } from '../app.js';
+import { createFaqMatcher, loadFaqContent } from './matcher.js';
+import { createSafetyDetector } from './safety.js';
+
+/** The project's FAQ: content/faq entries, the matcher over them, the safety check. */
+export function loadFaqBundle(): FaqBundle {
+  const content = loadFaqContent();
+  const safety = createSafetyDetector();
+  return {
+    entries: new Map(content.entries.map((e) => [e.topic, e])),
+    // The engine checks safety before any flow or FAQ, so the matcher need not check again.
+    matcher: createFaqMatcher(content.entries, content.topics, { safety: null }),
+    safety: (text) => safety.detect(text)?.topic ?? null,
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Phrase patterns over analysed messages, shared by the safety detector and the
+ * synonym table.
+ *
+ * A pattern is words with diacritics; "*" stands for a gap of 0 to 2 words
+ * ("chảy * máu" matches "chảy máu", "chảy nhiều máu"). A message word matches a
+ * pattern word when the forms with diacritics are equal, or when the message word
+ * was typed without diacritics and the folded forms are equal. So "tự tử" matches
+ * "tu tu" but not "từ từ". A pattern starting with "=" only matches words typed
+ * with their diacritics: "=tự vẫn" must not fire on "tu van" (tư vấn).
+ */
+import { analyse, type Analysed } from './normalize.js';
+
+export const MAX_GAP = 2;
+
+export type PatternItem = { exact: string; folded: string } | { gap: number };
+
+export interface Pattern {
+  source: string;
+  items: PatternItem[];
+  /** Number of words (gaps excluded). */
+  words: number;
+  /** Words must be typed with diacritics ("=" prefix). */
+  exactOnly: boolean;
+}
+
+export function compilePattern(source: string): Pattern {
+  const items: PatternItem[] = [];
+  const exactOnly = source.trimStart().startsWith('=');
+  const parts = (exactOnly ? source.trimStart().slice(1) : source).split('*');
+  parts.forEach((part, i) => {
+    if (i > 0) items.push({ gap: MAX_GAP });
+    const a = analyse(part, null);
+    a.exact.forEach((e, j) => items.push({ exact: e, folded: a.folded[j] as string }));
+  });
+  const words = items.filter((it) => 'exact' in it).length;
+  if (words === 0) throw new Error(`empty pattern "${source}"`);
+  const first = items[0];
+  const last = items[items.length - 1];
+  if ((first && 'gap' in first) || (last && 'gap' in last)) throw new Error(`pattern "${source}" starts or ends with *`);
+  return { source, items, words, exactOnly };
+}
+
+function wordMatches(q: Analysed, i: number, it: { exact: string; folded: string }, exactOnly: boolean): boolean {
+  if (q.exact[i] === it.exact) return true;
+  return !exactOnly && q.plain[i] === true && q.folded[i] === it.folded;
+}
+
+/** End index (exclusive) of a match of `p` starting at token `start`, or -1. */
+export function matchAt(q: Analysed, p: Pattern, start: number, exactOnlyArg = false): number {
+  const n = q.exact.length;
+  const exactOnly = exactOnlyArg || p.exactOnly;
+  const rec = (item: number, pos: number): number => {
+    if (item === p.items.length) return pos;
+    const it = p.items[item] as PatternItem;
+    if ('gap' in it) {
+      for (let g = 0; g <= it.gap && pos + g <= n; g++) {
+        const end = rec(item + 1, pos + g);
+        if (end >= 0) return end;
+      }
+      return -1;
+    }
+    if (pos >= n || !wordMatches(q, pos, it, exactOnly)) return -1;
+    return rec(item + 1, pos + 1);
+  };
+  return rec(0, start);
+}
+
+/** Patterns indexed by the folded form of their first word, for speed. */
+export class PatternSet<T extends { pattern: Pattern } = { pattern: Pattern }> {
+  private readonly byFirst = new Map<string, T[]>();
+  constructor(items: readonly T[]) {
+    for (const it of items) {
+      const first = it.pattern.items[0];
+      if (!first || 'gap' in first) continue;
+      let list = this.byFirst.get(first.folded);
+      if (!list) this.byFirst.set(first.folded, (list = []));
+      list.push(it);
+    }
+  }
+  /** Items whose pattern may start at token i (in the order given). */
+  candidates(q: Analysed, i: number): readonly T[] {
+    return this.byFirst.get(q.folded[i] as string) ?? [];
+  }
+}
+
+/** The first match of any pattern anywhere in the message, or null. */
+export function findAny(q: Analysed, patterns: PatternSet): { pattern: Pattern; start: number; end: number } | null {
+  for (let s = 0; s < q.exact.length; s++) {
+    for (const { pattern } of patterns.candidates(q, s)) {
+      const end = matchAt(q, pattern, s);
+      if (end >= 0) return { pattern, start: s, end };
+    }
+  }
+  return null;
+}
+
+export const patternSet = (sources: readonly string[]): PatternSet => new PatternSet(sources.map((s) => ({ pattern: compilePattern(s) })));

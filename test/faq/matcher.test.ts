@@ -1,0 +1,159 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFaqMatcher, createProjectFaqMatcher, loadFaqContent } from '../../src/faq/matcher.js';
+import { foldText } from '../../src/faq/normalize.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixtures = join(here, 'fixtures');
+
+describe('matcher on the test fixtures', () => {
+  const { entries, topics } = loadFaqContent(join(fixtures, 'faq'));
+  const m = createFaqMatcher(entries, topics);
+
+  it('answers a close question with its topic and a confidence in [0, 1]', () => {
+    const r = m.match('Cho em hỏi khám tiền hôn nhân hết bao nhiêu tiền ạ?');
+    expect(r.kind).toBe('answer');
+    expect(r.topic).toBe('demo.cost');
+    expect(r.score).toBeGreaterThan(0.5);
+    expect(r.score).toBeLessThanOrEqual(1);
+  });
+
+  it('answers without diacritics and with chat abbreviations', () => {
+    expect(m.match('kham tien hon nhan o dau').topic).toBe('demo.where');
+    expect(m.match('kham tien hon nhan het bn tien').topic).toBe('demo.cost');
+    expect(m.match('be ss lay mau got chan khi nao').topic).toBe('demo.heel');
+  });
+
+  it('says none below the threshold (out of scope)', () => {
+    for (const q of ['thời tiết Hải Phòng ngày mai thế nào', 'mua vé tàu đi Hà Nội ở đâu', 'bitcoin có nên mua không', 'cách trồng hoa hồng', 'xin chào', '', '???']) {
+      const r = m.match(q);
+      expect(r.kind, q).toBe('none');
+      expect(r.topic, q).toBeNull();
+      expect(r.score, q).toBeLessThan(0.55);
+    }
+  });
+
+  it('is ambiguous between two different topics with close confidence', () => {
+    const r = m.match('khám mắt');
+    expect(r.kind).toBe('ambiguous');
+    if (r.kind !== 'ambiguous') return;
+    expect(new Set(r.alternatives)).toEqual(new Set(['demo.eye-child', 'demo.eye-elderly']));
+    expect(r.alternatives[0]).toBe(r.topic);
+  });
+
+  it('is not ambiguous when one topic is clearly better', () => {
+    expect(m.match('khám mắt cho người già').kind).toBe('answer');
+    expect(m.match('khám mắt cho người già').topic).toBe('demo.eye-elderly');
+  });
+
+  it('a higher threshold turns a weak answer into none', () => {
+    const q = 'lấy máu gót chân cho cháu nội nhà em';
+    const r = m.match(q);
+    expect(r.kind).toBe('answer');
+    expect(r.score).toBeLessThan(0.95);
+    const strict = createFaqMatcher(entries, topics, { threshold: 0.95 });
+    expect(strict.match(q).kind).toBe('none');
+  });
+
+  it('routes danger signs to safety before retrieval', () => {
+    const r = m.match('vợ em có bầu 20 tuần bị ra máu');
+    expect(r).toEqual({ kind: 'safety', topic: 'safety.emergency', score: 1 });
+  });
+});
+
+describe('loadFaqContent fails loudly, naming the file', () => {
+  const bad = (name: string, text: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'faq-'));
+    copyFileSync(join(fixtures, 'faq', 'topics.json'), join(dir, 'topics.json'));
+    writeFileSync(join(dir, name), text);
+    return dir;
+  };
+  const good = readFileSync(join(fixtures, 'faq', 'demo.cost.yaml'), 'utf8');
+
+  it('on a schema error', () => {
+    const dir = bad('demo.cost.yaml', good.replace(/questions:[\s\S]*?related/, 'questions: [chỉ một câu]\nrelated'));
+    expect(() => loadFaqContent(dir)).toThrow(/demo\.cost\.yaml/);
+  });
+  it('on bad YAML', () => {
+    const dir = bad('demo.cost.yaml', 'topic: [unclosed');
+    expect(() => loadFaqContent(dir)).toThrow(/demo\.cost\.yaml/);
+  });
+  it('on an unknown topic id', () => {
+    const dir = bad('demo.other.yaml', good.replace('topic: demo.cost', 'topic: demo.other'));
+    expect(() => loadFaqContent(dir)).toThrow(/demo\.other\.yaml.*unknown topic/);
+  });
+  it('on an unknown related id', () => {
+    const dir = bad('demo.cost.yaml', good.replace('related: [demo.where]', 'related: [demo.nowhere]'));
+    expect(() => loadFaqContent(dir)).toThrow(/demo\.cost\.yaml.*demo\.nowhere/);
+  });
+});
+
+describe('matcher on the project content', () => {
+  const { entries } = loadFaqContent();
+  const m = createProjectFaqMatcher();
+
+  it('reaches every topic with diacritic-free phrasings (its own, folded)', () => {
+    const weak: string[] = [];
+    for (const e of entries) {
+      const folded = e.questions.map((q) => foldText(q));
+      const hits = folded.filter((q) => m.match(q).topic === e.topic).length;
+      if (hits / folded.length < 0.8) weak.push(`${e.topic}: ${hits}/${folded.length}`);
+      expect(hits, e.topic).toBeGreaterThan(0);
+    }
+    expect(weak, 'topics where under 80% of folded phrasings come back').toEqual([]);
+  });
+
+  it('reaches every topic through its title', () => {
+    for (const e of entries) expect(m.match(e.title).topic, e.title).toBe(e.topic);
+  });
+
+  it('returns none for out-of-scope questions', () => {
+    for (const q of [
+      'Thời tiết Hải Phòng cuối tuần này thế nào',
+      'mua ve tau di ha noi o dau',
+      'Có nên đầu tư bitcoin lúc này không',
+      'cach trong hoa lan trong chau',
+      'Kết quả bóng đá ngoại hạng Anh tối qua',
+      'giai giup em bai tap vat ly lop 9',
+      'Quán cà phê nào ở Lạch Tray đẹp',
+      'cách nấu canh chua cá',
+    ]) {
+      const r = m.match(q);
+      expect(r.topic, q).toBeNull();
+    }
+  });
+
+  it('keeps its figures on the hand-written held-out questions (test/faq/fixtures/heldout*.jsonl, oos.jsonl)', () => {
+    for (const file of ['heldout.jsonl', 'heldout2.jsonl', 'heldout3.jsonl', 'oos.jsonl']) {
+      const cases = readFileSync(join(fixtures, file), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { q: string; topic: string | null });
+      let inScope = 0, right = 0, wrong = 0, oos = 0, rejected = 0;
+      for (const c of cases) {
+        const got = m.match(c.q).topic;
+        if (c.topic === null) {
+          oos++;
+          if (got === null) rejected++;
+        } else {
+          inScope++;
+          if (got === c.topic) right++;
+          else if (got !== null) wrong++;
+        }
+      }
+      if (inScope > 0) {
+        expect(right / inScope, `${file} accuracy`).toBeGreaterThanOrEqual(0.9);
+        expect(wrong / inScope, `${file} wrong`).toBeLessThanOrEqual(0.05);
+      }
+      expect(rejected / oos, `${file} reject`).toBeGreaterThanOrEqual(0.9);
+    }
+  });
+
+  it('is deterministic and pure', () => {
+    const q = 'sàng lọc sơ sinh phát hiện bệnh gì';
+    expect(m.match(q)).toEqual(m.match(q));
+  });
+});
