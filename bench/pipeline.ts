@@ -1,0 +1,107 @@
+import { Bot, type Transformer } from 'grammy';
+import type { Update, UserFromGetMe } from 'grammy/types';
+import { buildApp } from '../src/app.js';
+import { createTelegramBot } from '../src/channels/telegram.js';
+import { systemClock } from '../src/config/clock.js';
+import { openDatabase } from '../src/db/client.js';
+import { loadFaqBundle } from '../src/faq/bundle.js';
+import { createLogger } from '../src/log.js';
+import { benchPostgres, figure, percentile, rng } from './support.js';
+
+const BOT_INFO = { id: 42, is_bot: true, first_name: 'HP Bot', username: 'hp_health_bot' } as UserFromGetMe;
+
+/** Answers every Bot API call in-process, as a fast Bot API would. */
+const answerInProcess: Transformer = async (_prev, method, payload) => {
+  if (method === 'sendMessage') {
+    const p = payload as { chat_id: number | string; text: string };
+    return { ok: true, result: { message_id: 1, date: 0, chat: { id: Number(p.chat_id), type: 'private' }, text: p.text } } as never;
+  }
+  return { ok: true, result: true } as never;
+};
+
+/** A mix like real traffic: mostly free-text questions, some button presses, some commands. */
+function syntheticUpdates(n: number, questions: string[], topics: string[]): Update[] {
+  const random = rng(7);
+  const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
+  const out: Update[] = [];
+  for (let i = 0; i < n; i++) {
+    const user = 100_000 + Math.floor(random() * 2_000);
+    const chat = { id: user, type: 'private' as const, first_name: 'U' };
+    const from = { id: user, is_bot: false, first_name: 'U' };
+    const r = random();
+    if (r < 0.75) {
+      out.push({ update_id: i + 1, message: { message_id: i + 1, date: 0, chat, from, text: pick(questions) } } as Update);
+    } else if (r < 0.92) {
+      const data = pick([`a:faq:${pick(topics)}`, 'a:prog:elderly', 'a:prog:premarital', 'a:menu', `a:fb:up:${pick(topics)}`]);
+      out.push({ update_id: i + 1, callback_query: { id: String(i), from, chat_instance: '1', data, message: { message_id: 1, date: 0, chat, text: 'x' } } } as Update);
+    } else {
+      const text = pick(['/start', '/menu', '/help']);
+      out.push({ update_id: i + 1, message: { message_id: i + 1, date: 0, chat, from, text, entities: [{ type: 'bot_command', offset: 0, length: text.length }] } } as Update);
+    }
+  }
+  return out;
+}
+
+/** Pushes updates through `handle` with `concurrency` in flight, as the runner does; returns per-update latencies. */
+async function push(updates: Update[], handle: (u: Update) => Promise<void>, concurrency: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < updates.length) {
+        const u = updates[next++]!;
+        const t0 = performance.now();
+        await handle(u);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  return { perSecond: updates.length / seconds, latencies: latencies.sort((a, b) => a - b) };
+}
+
+export async function benchPipeline(opts: { quick: boolean }): Promise<string[]> {
+  const pg = await benchPostgres();
+  let queries = 0;
+  const database = await openDatabase({ url: pg.url, max: 16, onQuery: () => queries++ });
+  try {
+    const faq = loadFaqBundle();
+    const app = await buildApp({ db: database.db, clock: systemClock, log: createLogger('silent'), faq });
+    const bot = createTelegramBot({ token: '1:bench', apiRoot: 'http://unused', engine: app.engine, log: createLogger('silent'), botInfo: BOT_INFO });
+    bot.api.config.use(answerInProcess);
+    const baseline = new Bot('1:bench', { botInfo: BOT_INFO });
+    baseline.api.config.use(answerInProcess);
+    baseline.on('message', (ctx) => ctx.reply('Xin chào!'));
+    baseline.on('callback_query', async (ctx) => {
+      await ctx.answerCallbackQuery();
+      await ctx.reply('Xin chào!');
+    });
+
+    const entries = [...faq.entries.values()];
+    const questions = entries.flatMap((e) => e.questions);
+    const topics = entries.map((e) => e.topic);
+    const n = opts.quick ? 600 : 20_000;
+    const warmup = 300;
+    // Distinct update ids for the warm-up: the adapter drops redelivered ones.
+    const all = syntheticUpdates(warmup + n, questions, topics);
+    const updates = all.slice(warmup);
+    const concurrency = 32;
+
+    await push(all.slice(0, warmup), (u) => bot.handleUpdate(u), concurrency);
+    queries = 0;
+    const ours = await push(updates, (u) => bot.handleUpdate(u), concurrency);
+    const sqlPerMessage = queries / updates.length;
+    const base = await push(updates, (u) => baseline.handleUpdate(u), concurrency);
+    return [
+      figure('pipeline.updates_per_s', Math.round(ours.perSecond), 'updates/s'),
+      figure('pipeline.p50_ms', percentile(ours.latencies, 50), 'ms'),
+      figure('pipeline.p99_ms', percentile(ours.latencies, 99), 'ms'),
+      figure('pipeline.sql_per_message', sqlPerMessage, 'statements'),
+      figure('baseline.grammy_updates_per_s', Math.round(base.perSecond), 'updates/s'),
+    ];
+  } finally {
+    await database.close();
+    await pg.stop();
+  }
+}

@@ -1,0 +1,27 @@
+import { benchBooking } from './booking.js';
+import { benchDispatch } from './dispatch.js';
+import { benchFaq } from './faq.js';
+import { benchPipeline } from './pipeline.js';
+
+/**
+ * `npm run bench` prints every figure as `name value unit`.
+ * `npm run bench -- --quick` is a seconds-long smoke run for CI.
+ */
+const quick = process.argv.includes('--quick');
+const suites: { name: string; run: (o: { quick: boolean }) => Promise<string[]> }[] = [
+  { name: 'faq', run: benchFaq },
+  { name: 'pipeline', run: benchPipeline },
+  { name: 'dispatch', run: benchDispatch },
+  { name: 'booking', run: benchBooking },
+];
+
+let failed = false;
+for (const suite of suites) {
+  try {
+    for (const line of await suite.run({ quick })) console.log(line);
+  } catch (err) {
+    failed = true;
+    console.error(`${suite.name}: ${(err as Error).stack ?? err}`);
+  }
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,142 @@
+import { run } from '@grammyjs/runner';
+import { Api, webhookCallback } from 'grammy';
+import pino from 'pino';
+import { sql } from 'drizzle-orm';
+import { buildApp, type App } from './app.js';
+import { ALLOWED_UPDATES, createTelegramBot } from './channels/telegram.js';
+import { runTerminal } from './channels/terminal.js';
+import { ZaloApi } from './channels/zalo-api.js';
+import { createZaloChannel } from './channels/zalo.js';
+import { offsetClock, systemClock, type Clock } from './config/clock.js';
+import { loadEnv, telegramWebhookMode, type Env } from './config/env.js';
+import { openDatabase, type Database } from './db/client.js';
+import { doctorJob } from './domain/doctor.js';
+import { loadFaqBundle } from './faq/bundle.js';
+import { createHttpServer, listen, type Handler } from './http/server.js';
+import { createLogger, type Logger } from './log.js';
+import {
+  Dispatcher,
+  createTelegramSender,
+  i18nRender,
+  postgresLeaderLock,
+  senderLockName,
+  singleProcessLock,
+  startScheduler,
+  telegramLimits,
+} from './outbox/index.js';
+import { createZaloSender, zaloLimits } from './outbox/zalo-sender.js';
+
+type Stop = () => Promise<unknown>;
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const terminal = !env.TELEGRAM_BOT_TOKEN && !env.ZALO_BOT_TOKEN;
+  // In the terminal the chat owns stdout: logs go to stderr and only warnings unless asked.
+  const log = terminal
+    ? createLogger(process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn', pino.destination(2))
+    : createLogger(env.LOG_LEVEL);
+  const clock = env.FAKE_NOW ? offsetClock(new Date(env.FAKE_NOW)) : systemClock;
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
+  const app = await buildApp({ db: database.db, clock, log, faq: loadFaqBundle(), admins: env.ADMIN_TELEGRAM_IDS });
+  app.gaps.start();
+  log.info({ database: database.kind }, 'ready');
+
+  if (terminal) {
+    await runTerminal(app.engine, {
+      input: process.stdin,
+      output: process.stdout,
+      interactive: Boolean(process.stdin.isTTY),
+      prompt: app.i18n.getFixedT('vi')('terminal.prompt'),
+    });
+    await app.gaps.stop();
+    await database.close();
+    return;
+  }
+
+  const stops: Stop[] = [];
+  const dispatchers: Dispatcher[] = [];
+  const routes: { telegram?: Handler; zalo?: Handler } = {};
+  if (env.TELEGRAM_BOT_TOKEN) routes.telegram = await startTelegram(env, app, log, stops, dispatchers, database, clock);
+  if (env.ZALO_BOT_TOKEN) routes.zalo = await startZalo(env, app, log, stops, dispatchers, database, clock);
+
+  const scheduler = startScheduler({ db: database.db, clock, log, dispatchers, jobs: [doctorJob] });
+  stops.unshift(() => scheduler.stop());
+
+  if (routes.telegram || routes.zalo) {
+    const server = createHttpServer({ ...routes, health: async () => (await database.db.execute(sql`select 1`), true) });
+    const port = await listen(server, env.PORT);
+    log.info({ port }, 'http server listening');
+    stops.unshift(() => new Promise((r) => server.close(r)));
+  }
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    for (const stop of stops) await stop().catch((err) => log.warn({ err }, 'stop failed'));
+    await app.gaps.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** One sender per channel across replicas: a Postgres advisory-lock leader (PGlite is one process). */
+const leaderFor = (env: Env, channel: string, log: Logger) =>
+  env.DATABASE_URL ? postgresLeaderLock({ url: env.DATABASE_URL, name: senderLockName(channel), log }) : singleProcessLock();
+
+async function startTelegram(
+  env: Env, app: App, log: Logger, stops: Stop[], dispatchers: Dispatcher[], database: Database, clock: Clock,
+): Promise<Handler | undefined> {
+  const bot = createTelegramBot({ token: env.TELEGRAM_BOT_TOKEN!, apiRoot: env.TELEGRAM_API_ROOT, engine: app.engine, log });
+  await bot.init();
+  // The outbox sends without auto-retry: a 429 pauses the whole channel for every replica instead.
+  const api = new Api(env.TELEGRAM_BOT_TOKEN!, { apiRoot: env.TELEGRAM_API_ROOT });
+  const dispatcher = new Dispatcher({
+    db: database.db, channel: 'telegram', clock, log, limits: telegramLimits(),
+    sender: createTelegramSender(api, i18nRender(app.i18n)), leader: leaderFor(env, 'telegram', log),
+  });
+  dispatchers.push(dispatcher);
+  if (telegramWebhookMode(env)) {
+    await bot.api.setWebhook(`${env.PUBLIC_URL!.replace(/\/$/, '')}/webhooks/telegram`, {
+      secret_token: env.TELEGRAM_WEBHOOK_SECRET!,
+      allowed_updates: [...ALLOWED_UPDATES],
+    });
+    log.info({ username: bot.botInfo.username }, 'telegram: webhook mode');
+    return webhookCallback(bot, 'http', { secretToken: env.TELEGRAM_WEBHOOK_SECRET!, onTimeout: 'return' });
+  }
+  await bot.api.deleteWebhook();
+  const runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+  stops.push(async () => runner.isRunning() && runner.stop());
+  log.info({ username: bot.botInfo.username }, 'telegram: long polling');
+  return undefined;
+}
+
+async function startZalo(
+  env: Env, app: App, log: Logger, stops: Stop[], dispatchers: Dispatcher[], database: Database, clock: Clock,
+): Promise<Handler> {
+  const zalo = createZaloChannel({
+    token: env.ZALO_BOT_TOKEN!, apiBase: env.ZALO_API_BASE_URL, secret: env.ZALO_WEBHOOK_SECRET,
+    engine: app.engine, i18n: app.i18n, log,
+  });
+  const me = await zalo.api.getMe(); // fails fast on a bad token
+  if (env.PUBLIC_URL && env.ZALO_WEBHOOK_SECRET) {
+    await zalo.registerWebhook(env.PUBLIC_URL);
+  } else {
+    log.warn('zalo: PUBLIC_URL and ZALO_WEBHOOK_SECRET are needed for the webhook; every call will get 401');
+  }
+  stops.push(() => zalo.idle());
+  const api = new ZaloApi({ token: env.ZALO_BOT_TOKEN!, baseUrl: env.ZALO_API_BASE_URL, retries: 0 });
+  dispatchers.push(
+    new Dispatcher({
+      db: database.db, channel: 'zalo', clock, log, limits: zaloLimits(),
+      sender: createZaloSender({ api, render: i18nRender(app.i18n), i18n: app.i18n }), leader: leaderFor(env, 'zalo', log),
+    }),
+  );
+  log.info({ bot: me.account_name }, 'zalo: webhook mode');
+  return zalo.webhook;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
