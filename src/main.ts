@@ -119,7 +119,11 @@ async function startZalo(
     engine: app.engine, i18n: app.i18n, log,
   });
   const me = await zalo.api.getMe(); // fails fast on a bad token
-  if (env.PUBLIC_URL && env.ZALO_WEBHOOK_SECRET) {
+  if (env.ZALO_POLLING) {
+    const abort = new AbortController();
+    void zalo.poll(abort.signal);
+    stops.push(async () => abort.abort());
+  } else if (env.PUBLIC_URL && env.ZALO_WEBHOOK_SECRET) {
     await zalo.registerWebhook(env.PUBLIC_URL);
   } else {
     log.warn('zalo: PUBLIC_URL and ZALO_WEBHOOK_SECRET are needed for the webhook; every call will get 401');
@@ -132,7 +136,7 @@ async function startZalo(
       sender: createZaloSender({ api, render: i18nRender(app.i18n), i18n: app.i18n }), leader: leaderFor(env, 'zalo', log),
     }),
   );
-  log.info({ bot: me.account_name }, 'zalo: webhook mode');
+  log.info({ bot: me.account_name, polling: env.ZALO_POLLING }, 'zalo: ready');
   return zalo.webhook;
 }
 

@@ -21,6 +21,8 @@ export const EnvSchema = z
     ZALO_BOT_TOKEN: optional,
     ZALO_API_BASE_URL: optional.transform((v) => v ?? 'https://bot-api.zaloplatforms.com'),
     ZALO_WEBHOOK_SECRET: optional,
+    /** Local development only: Zalo getUpdates polling instead of the webhook. */
+    ZALO_POLLING: optional.transform((v) => v === '1' || v === 'true'),
     PUBLIC_URL: optional.pipe(z.url().optional()),
     PORT: optional.transform((v) => (v === undefined ? 3000 : Number(v))).pipe(z.number().int().min(0).max(65535)),
     ADMIN_TELEGRAM_IDS: idList,
@@ -28,6 +30,10 @@ export const EnvSchema = z
     LOG_LEVEL: optional.transform((v) => v ?? 'info').pipe(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     ),
+  })
+  .refine((e) => !(e.ZALO_POLLING && e.NODE_ENV === 'production'), {
+    message: 'ZALO_POLLING is for local development; production uses the webhook',
+    path: ['ZALO_POLLING'],
   })
   .refine((e) => !(e.FAKE_NOW && e.NODE_ENV === 'production'), {
     message: 'FAKE_NOW is refused when NODE_ENV=production',
