@@ -3,6 +3,7 @@ import type { Appointment } from '../src/domain/bookings.js';
 import type { Denied } from '../src/domain/staff.js';
 import type { Session } from '../src/domain/sessions.js';
 import { sessionParams } from '../src/domain/reminders.js';
+import type { FlowContext, FlowInput } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/engine/types.js';
 
 /** "thứ Năm 10/12, 7:30" */
@@ -33,3 +34,22 @@ export function typedInt(text: string): number | null {
 /** One appointment for /lich: "thứ Năm 10/12, 7:30 · Khám sức khỏe người cao tuổi (cho mẹ Hoa) · Trạm Y tế …" */
 export const appointmentLine = (t: TFunction, a: Appointment) =>
   t('appointments.line', { ...sessionParams(a.session), ...(a.dependent ? { who: a.dependent, context: 'dep' } : {}) });
+
+/** "Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng" → name and address (both needed, sensibly short). */
+export function typedPlace(input: FlowInput, max = 200): { placeName: string; placeAddress: string } | null {
+  const text = input.kind === 'text' ? input.text.trim() : '';
+  const comma = text.indexOf(',');
+  const placeName = text.slice(0, comma).trim();
+  const placeAddress = text.slice(comma + 1).trim();
+  if (comma < 0 || placeName.length < 3 || placeAddress.length < 3 || text.length > max) return null;
+  return { placeName, placeAddress };
+}
+
+/** A question with two buttons whose values are "yes" and "no" (confirmations, consent). */
+export const yesNo = (ctx: FlowContext, textKey: string, yesKey: string, noKey: string): OutboundMessage => ({
+  text: ctx.t(textKey),
+  choices: [
+    { label: ctx.t(yesKey), value: 'yes' },
+    { label: ctx.t(noKey), value: 'no' },
+  ],
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { yesNo } from './common.js';
 import { defineFlow } from '../src/engine/flow.js';
 
 const Data = z.object({});
@@ -13,13 +14,7 @@ export const deleteFlow = defineFlow<z.infer<typeof Data>>({
   },
   steps: {
     confirm: {
-      prompt: (ctx) => ({
-        text: ctx.t('delete.confirm'),
-        choices: [
-          { label: ctx.t('delete.yes'), value: 'yes' },
-          { label: ctx.t('delete.no'), value: 'no' },
-        ],
-      }),
+      prompt: (ctx) => yesNo(ctx, 'delete.confirm', 'delete.yes', 'delete.no'),
       async handle(ctx, _data, input) {
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
         if (input.value === 'no') return { type: 'done', say: [{ text: ctx.t('delete.kept') }] };

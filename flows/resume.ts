@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { yesNo } from './common.js';
 import { defineFlow } from '../src/engine/flow.js';
 
 const Data = z.object({});
@@ -13,13 +14,7 @@ export const resumeFlow = defineFlow<z.infer<typeof Data>>({
   },
   steps: {
     notice: {
-      prompt: (ctx) => ({
-        text: ctx.t('notice.text'),
-        choices: [
-          { label: ctx.t('notice.agree'), value: 'yes' },
-          { label: ctx.t('notice.disagree'), value: 'no' },
-        ],
-      }),
+      prompt: (ctx) => yesNo(ctx, 'notice.text', 'notice.agree', 'notice.disagree'),
       async handle(ctx, _data, input) {
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
         if (input.value === 'no') return { type: 'done', say: [{ text: ctx.t('resume.stillStopped') }] };

@@ -4,7 +4,7 @@ import { sessionParams } from '../src/domain/reminders.js';
 import { SESSION_PROGRAMMES, type Session } from '../src/domain/sessions.js';
 import { isDenied } from '../src/domain/staff.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import { deniedSay, typedInt } from './common.js';
+import { deniedSay, typedInt, typedPlace, yesNo } from './common.js';
 
 const Day = z.object({ y: z.number().int(), m: z.number().int(), d: z.number().int() });
 const Data = z.object({
@@ -118,14 +118,9 @@ export const sessionNewFlow = defineFlow<Data>({
     place: {
       prompt: (ctx) => ({ text: ctx.t('sessionNew.place') }),
       async handle(ctx, data, input) {
-        const text = input.kind === 'text' ? input.text.trim() : '';
-        const comma = text.indexOf(',');
-        const placeName = text.slice(0, comma).trim();
-        const placeAddress = text.slice(comma + 1).trim();
-        if (comma < 0 || placeName.length < 3 || placeAddress.length < 3 || text.length > MAX_TEXT) {
-          return { type: 'retry', say: [{ text: ctx.t('sessionNew.badPlace') }] };
-        }
-        return { type: 'goto', step: 'date', data: { ...data, placeName, placeAddress } };
+        const place = typedPlace(input, MAX_TEXT);
+        if (!place) return { type: 'retry', say: [{ text: ctx.t('sessionNew.badPlace') }] };
+        return { type: 'goto', step: 'date', data: { ...data, ...place } };
       },
     },
     date: {
@@ -170,13 +165,7 @@ export const sessionNewFlow = defineFlow<Data>({
       },
     },
     phone: {
-      prompt: (ctx) => ({
-        text: ctx.t('sessionNew.needsPhone'),
-        choices: [
-          { label: ctx.t('sessionNew.phoneYes'), value: 'yes' },
-          { label: ctx.t('sessionNew.phoneNo'), value: 'no' },
-        ],
-      }),
+      prompt: (ctx) => yesNo(ctx, 'sessionNew.needsPhone', 'sessionNew.phoneYes', 'sessionNew.phoneNo'),
       async handle(ctx, data, input) {
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
         return { type: 'goto', step: 'confirm', data: { ...data, needsPhone: input.value === 'yes' } };

@@ -5,7 +5,7 @@ import type { Session } from '../src/domain/sessions.js';
 import type { BookingLine } from '../src/domain/sessions.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/engine/types.js';
-import { deniedSay, sessionLine, typedInt } from './common.js';
+import { deniedSay, sessionLine, typedInt, typedPlace } from './common.js';
 
 const Line = z.object({ id: z.number().int(), label: z.string(), status: z.string() });
 const Data = z.object({
@@ -125,14 +125,9 @@ export const sessionFlow = defineFlow<Data>({
     place: {
       prompt: (ctx) => ({ text: ctx.t('sessionNew.place') }),
       async handle(ctx, data, input) {
-        const text = input.kind === 'text' ? input.text.trim() : '';
-        const comma = text.indexOf(',');
-        const placeName = text.slice(0, comma).trim();
-        const placeAddress = text.slice(comma + 1).trim();
-        if (comma < 0 || placeName.length < 3 || placeAddress.length < 3 || text.length > 200) {
-          return { type: 'retry', say: [{ text: ctx.t('sessionNew.badPlace') }] };
-        }
-        const r = await ctx.person.staff.changeSession(data.sessionId, { placeName, placeAddress });
+        const place = typedPlace(input);
+        if (!place) return { type: 'retry', say: [{ text: ctx.t('sessionNew.badPlace') }] };
+        const r = await ctx.person.staff.changeSession(data.sessionId, place);
         if (isDenied(r)) return { type: 'done', say: deniedSay(ctx.t, r) };
         return page(ctx, data, [{ text: ctx.t('staffSession.changed', { n: r.told }) }]);
       },

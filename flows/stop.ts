@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { yesNo } from './common.js';
 import { defineFlow } from '../src/engine/flow.js';
 
 const Data = z.object({});
@@ -13,13 +14,7 @@ export const stopFlow = defineFlow<z.infer<typeof Data>>({
   },
   steps: {
     confirm: {
-      prompt: (ctx) => ({
-        text: ctx.t('stop.confirm'),
-        choices: [
-          { label: ctx.t('stop.yes'), value: 'yes' },
-          { label: ctx.t('stop.no'), value: 'no' },
-        ],
-      }),
+      prompt: (ctx) => yesNo(ctx, 'stop.confirm', 'stop.yes', 'stop.no'),
       async handle(ctx, _data, input) {
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
         if (input.value === 'no') return { type: 'done', say: [{ text: ctx.t('stop.kept') }] };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { yesNo } from './common.js';
 import { defineFlow, type FlowContext } from '../src/engine/flow.js';
 import { PROGRAMMES, isProgramme, type Programme } from '../src/domain/programmes.js';
 
@@ -73,13 +74,7 @@ export const subscribeFlow = defineFlow<Data>({
       },
     },
     notice: {
-      prompt: (ctx) => ({
-        text: ctx.t('notice.text'),
-        choices: [
-          { label: ctx.t('notice.agree'), value: 'yes' },
-          { label: ctx.t('notice.disagree'), value: 'no' },
-        ],
-      }),
+      prompt: (ctx) => yesNo(ctx, 'notice.text', 'notice.agree', 'notice.disagree'),
       async handle(ctx, data, input) {
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
         if (input.value === 'no') {
