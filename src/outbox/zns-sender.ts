@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { normalisePhone } from '../domain/phone.js';
 import type { FetchLike } from '../channels/zalo-api.js';
 import type { Clock } from '../config/clock.js';
 import { rows, type Db } from '../db/client.js';
@@ -296,12 +297,11 @@ export class ZnsClient {
 
 // ---------------------------------------------------------------- sender
 
-/** 0912 345 678, +84 912 345 678, 84912345678 → 84912345678; null when it is not a Vietnamese mobile number. */
+/** 0912 345 678, +84 912 345 678, 84912345678 → 84912345678 (ZNS's form); null unless a Vietnamese mobile number. */
 export function normalizePhone(raw: string | null | undefined): string | null {
-  if (!raw) return null;
-  const digits = raw.replace(/[\s.\-()]/g, '').replace(/^\+/, '');
-  const national = digits.startsWith('84') ? digits.slice(2) : digits.startsWith('0') ? digits.slice(1) : null;
-  return national && /^[35789]\d{8}$/.test(national) ? `84${national}` : null;
+  const phone = raw ? normalisePhone(raw) : null;
+  // ZNS reaches Zalo accounts, which hang on mobile numbers only.
+  return phone && /^\+84[35789]\d{8}$/.test(phone) ? phone.slice(1) : null;
 }
 
 /**
