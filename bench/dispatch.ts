@@ -68,7 +68,7 @@ export async function benchDispatch(opts: { quick: boolean }): Promise<string[]>
 }
 
 /** A database of our own on the bench server, dropped afterwards (a million rows are not left behind). */
-async function scratchDatabase(serverUrl: string) {
+export async function scratchDatabase(serverUrl: string) {
   const name = `bench_dispatch_${randomBytes(4).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
@@ -90,7 +90,7 @@ async function scratchDatabase(serverUrl: string) {
  * who got what. It runs in a worker thread, so its own CPU does not slow the
  * dispatcher's event loop (a real Bot API is another machine).
  */
-async function fakeBotApi() {
+export async function fakeBotApi() {
   const worker = new Worker(
     `const { parentPort } = require('node:worker_threads');
      const http = require('node:http');

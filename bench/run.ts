@@ -1,4 +1,5 @@
 import { benchBooking } from './booking.js';
+import { benchBroadcast } from './broadcast.js';
 import { benchDispatch } from './dispatch.js';
 import { benchFaq } from './faq.js';
 import { benchPipeline } from './pipeline.js';
@@ -13,6 +14,7 @@ const suites: { name: string; run: (o: { quick: boolean }) => Promise<string[]> 
   { name: 'pipeline', run: benchPipeline },
   { name: 'dispatch', run: benchDispatch },
   { name: 'booking', run: benchBooking },
+  { name: 'broadcast', run: benchBroadcast },
 ];
 
 let failed = false;

@@ -1,6 +1,10 @@
 import { registry } from '../src/engine/flow.js';
 import { bookFlow, cancelBookingFlow } from './book.js';
+import { broadcastFlow, broadcastOpFlow } from './broadcast.js';
 import { deleteFlow } from './delete.js';
+import { journeyNewbornFlow } from './journey-newborn.js';
+import { journeyPregnancyFlow } from './journey-pregnancy.js';
+import { journeyPremaritalFlow } from './journey-premarital.js';
 import { languageFlow } from './language.js';
 import { resumeFlow } from './resume.js';
 import { rolesFlow } from './roles.js';
@@ -24,4 +28,9 @@ export const flows = registry([
   sessionNewFlow,
   sessionFlow,
   rolesFlow,
+  broadcastFlow,
+  broadcastOpFlow,
+  journeyPregnancyFlow,
+  journeyNewbornFlow,
+  journeyPremaritalFlow,
 ]);

@@ -31,6 +31,7 @@ export const staffFlow = defineFlow<z.infer<typeof Empty>>({
     const choices: Choice[] = [];
     if (grant.role !== 'collaborator') choices.push({ label: ctx.t('staff.newSession'), value: 'a:snew' });
     choices.push({ label: ctx.t('staff.listSessions'), value: 'a:staff:sessions' });
+    choices.push({ label: ctx.t('staff.broadcast'), value: 'a:bc' });
     if (grant.role === 'admin') {
       choices.push({ label: ctx.t('roles.newInvite'), value: 'a:roles:invite' });
       choices.push({ label: ctx.t('roles.list'), value: 'a:roles:list' });

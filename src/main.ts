@@ -11,6 +11,12 @@ import { offsetClock, systemClock, type Clock } from './config/clock.js';
 import { loadEnv, telegramWebhookMode, type Env } from './config/env.js';
 import { openDatabase, type Database } from './db/client.js';
 import { doctorJob } from './domain/doctor.js';
+import { journeysJob } from './domain/journeys-jobs.js';
+import { campaignJob } from './broadcasts/campaigns.js';
+import { BroadcastProgress, type ProgressSink } from './broadcasts/progress.js';
+import { BroadcastTexts } from './broadcasts/render.js';
+import { telegramProgressSink } from './broadcasts/telegram-sink.js';
+import type { ChannelName } from './engine/types.js';
 import { loadFaqBundle } from './faq/bundle.js';
 import { createHttpServer, listen, type Handler } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
@@ -27,6 +33,9 @@ import {
 import { createZaloSender, zaloLimits } from './outbox/zalo-sender.js';
 
 type Stop = () => Promise<unknown>;
+
+/** Channels that can edit a broadcast's status message in place (Telegram). */
+const progressSinks: Partial<Record<ChannelName, ProgressSink>> = {};
 
 async function main(): Promise<void> {
   const env = loadEnv();
@@ -59,8 +68,11 @@ async function main(): Promise<void> {
   if (env.TELEGRAM_BOT_TOKEN) routes.telegram = await startTelegram(env, app, log, stops, dispatchers, database, clock);
   if (env.ZALO_BOT_TOKEN) routes.zalo = await startZalo(env, app, log, stops, dispatchers, database, clock);
 
-  const scheduler = startScheduler({ db: database.db, clock, log, dispatchers, jobs: [doctorJob] });
+  const scheduler = startScheduler({ db: database.db, clock, log, dispatchers, jobs: [doctorJob, campaignJob, journeysJob] });
   stops.unshift(() => scheduler.stop());
+  // Broadcasts: the live status message in the author's chat, and the report at the end.
+  const progress = new BroadcastProgress({ db: database.db, i18n: app.i18n, sinks: progressSinks, log }).start(clock);
+  stops.unshift(() => progress.stop());
 
   if (routes.telegram || routes.zalo) {
     const server = createHttpServer({ ...routes, health: async () => (await database.db.execute(sql`select 1`), true) });
@@ -80,6 +92,10 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+/** Broadcast rows carry only the broadcast's id: its text is loaded once and rendered with the stop footer. */
+let texts: BroadcastTexts | undefined;
+const broadcastTexts = (database: Database, app: App) => (texts ??= new BroadcastTexts(database.db, app.i18n));
+
 /** One sender per channel across replicas: a Postgres advisory-lock leader (PGlite is one process). */
 const leaderFor = (env: Env, channel: string, log: Logger) =>
   env.DATABASE_URL ? postgresLeaderLock({ url: env.DATABASE_URL, name: senderLockName(channel), log }) : singleProcessLock();
@@ -93,9 +109,11 @@ async function startTelegram(
   const api = new Api(env.TELEGRAM_BOT_TOKEN!, { apiRoot: env.TELEGRAM_API_ROOT });
   const dispatcher = new Dispatcher({
     db: database.db, channel: 'telegram', clock, log, limits: telegramLimits(),
-    sender: createTelegramSender(api, i18nRender(app.i18n)), leader: leaderFor(env, 'telegram', log),
+    sender: broadcastTexts(database, app).sender(createTelegramSender(api, broadcastTexts(database, app).render(i18nRender(app.i18n)))),
+    leader: leaderFor(env, 'telegram', log),
   });
   dispatchers.push(dispatcher);
+  progressSinks.telegram = telegramProgressSink(api);
   if (telegramWebhookMode(env)) {
     await bot.api.setWebhook(`${env.PUBLIC_URL!.replace(/\/$/, '')}/webhooks/telegram`, {
       secret_token: env.TELEGRAM_WEBHOOK_SECRET!,
@@ -133,7 +151,8 @@ async function startZalo(
   dispatchers.push(
     new Dispatcher({
       db: database.db, channel: 'zalo', clock, log, limits: zaloLimits(),
-      sender: createZaloSender({ api, render: i18nRender(app.i18n), i18n: app.i18n }), leader: leaderFor(env, 'zalo', log),
+      sender: broadcastTexts(database, app).sender(createZaloSender({ api, render: broadcastTexts(database, app).render(i18nRender(app.i18n)), i18n: app.i18n })),
+      leader: leaderFor(env, 'zalo', log),
     }),
   );
   log.info({ bot: me.account_name, polling: env.ZALO_POLLING }, 'zalo: ready');

@@ -326,3 +326,90 @@ export const bookings = pgTable(
     check('bookings_status_ck', sql`status in ('booked', 'cancelled', 'attended', 'no_show')`),
   ],
 );
+
+/**
+ * A life-event journey (src/domain/journeys.ts): a pregnancy by its due date, a
+ * newborn's first days by the birth time, the run-up to a wedding by its month,
+ * an elderly person's yearly checkup. Its reminders are outbox rows keyed
+ * `j:<id>:<window>:v<version>:<slot>`; `version` goes up when the date changes.
+ * One live (active or paused) journey per contact, kind and subject.
+ */
+export const journeys = pgTable(
+  'journeys',
+  {
+    id: serial('id').primaryKey(),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    /** The elderly person the yearly checkup is for, when it is a relative. */
+    dependentId: integer('dependent_id').references(() => dependents.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    status: text('status').notNull().default('active'),
+    /** Due date (pregnancy), birth time (newborn), wedding month's first day (premarital); null when none. */
+    anchorAt: ts('anchor_at'),
+    wardCode: text('ward_code').references(() => wards.code),
+    /**
+     * What happened, by name → when (ISO): windows marked "Đã làm" ('nt'), and
+     * yearly reminders already queued ('y2026:due'), so a cleaned-up outbox row
+     * never makes one go out twice.
+     */
+    marks: jsonb('marks').$type<Record<string, string>>().notNull().default({}),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+    endedAt: ts('ended_at'),
+    /** Why it ended: 'stopped', 'optout', 'loss', 'born', 'completed'. */
+    endReason: text('end_reason'),
+  },
+  (t) => [
+    uniqueIndex('journeys_live_uq')
+      .on(t.contactId, t.kind, sql`coalesce(${t.dependentId}, 0)`)
+      .where(sql`status in ('active', 'paused')`),
+    index('journeys_contact_idx').on(t.contactId),
+    check('journeys_kind_ck', sql`kind in ('pregnancy', 'newborn', 'premarital', 'elderly')`),
+    check('journeys_status_ck', sql`status in ('active', 'paused', 'ended')`),
+  ],
+);
+
+/**
+ * A collaborator's broadcast campaign (src/broadcasts/): the text is stored
+ * once here; each recipient's outbox row is keyed `bc:<id>:<contact>` and its
+ * payload carries only the id, rendered at send time (text + stop footer).
+ * Rows of one broadcast have ids in (outbox_from, outbox_to] (one INSERT …
+ * SELECT), so progress is a primary-key range scan, never a scan of the outbox.
+ */
+export const broadcasts = pgTable(
+  'broadcasts',
+  {
+    id: serial('id').primaryKey(),
+    authorContactId: integer('author_contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    /** { programmes, wardCodes (null = city-wide), relatives } */
+    audience: jsonb('audience').$type<{ programmes: string[]; wardCodes: string[] | null; relatives: boolean }>().notNull(),
+    text: text('text').notNull(),
+    /** The awareness-day template it started from (content/campaigns), if any. */
+    campaign: text('campaign'),
+    status: text('status').notNull().default('scheduled'),
+    scheduledAt: ts('scheduled_at').notNull(),
+    /** Rows enqueued; and people of the audience left out at enqueue (stopped, blocked, already had it). */
+    recipients: integer('recipients').notNull().default(0),
+    skippedAtStart: integer('skipped_at_start').notNull().default(0),
+    outboxFrom: bigint('outbox_from', { mode: 'number' }).notNull().default(0),
+    outboxTo: bigint('outbox_to', { mode: 'number' }).notNull().default(0),
+    /** Where the live status message goes: the author's channel and chat, and its message id once posted. */
+    progressChannel: text('progress_channel').notNull(),
+    progressChat: text('progress_chat').notNull(),
+    progressMessageId: text('progress_message_id'),
+    /** Last time the status message was posted or edited (the edit-rate guard, shared by replicas). */
+    progressAt: ts('progress_at'),
+    progressText: text('progress_text'),
+    createdAt: ts('created_at').notNull(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+    reportedAt: ts('reported_at'),
+  },
+  (t) => [
+    index('broadcasts_author_created_idx').on(t.authorContactId, t.createdAt),
+    index('broadcasts_live_idx').on(t.status).where(sql`reported_at is null`),
+    check('broadcasts_status_ck', sql`status in ('scheduled', 'sending', 'paused', 'cancelled', 'done')`),
+  ],
+);

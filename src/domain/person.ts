@@ -7,6 +7,7 @@ import { countAnonymously } from './counts.js';
 import type { Programme } from './programmes.js';
 import { activeSubscriptions, endAll, resumeEndedSince, subscribe } from './subscriptions.js';
 import { BookingDesk } from './bookings.js';
+import { JourneyDesk } from './journeys.js';
 import type { PersonPort } from './port.js';
 import { StaffDesk } from './staff.js';
 
@@ -27,6 +28,7 @@ export class Person {
   private wrote = false;
   private staffDesk?: StaffDesk;
   private bookingDesk?: BookingDesk;
+  private journeyDesk?: JourneyDesk;
 
   constructor(
     private readonly q: Queryable,
@@ -108,6 +110,7 @@ export class Person {
   async stopAll(): Promise<number> {
     const c = await this.ensure();
     const ended = await endAll(this.w, c.id, this.now);
+    await this.journeys.endAll('optout');
     await recordConsent(this.w, c.id, false, this.now);
     await updateContact(this.w, c.id, { optedOutAt: this.now });
     this.current = { ...c, optedOutAt: this.now };
@@ -121,7 +124,10 @@ export class Person {
     const stoppedAt = c.optedOutAt;
     await updateContact(this.w, c.id, { optedOutAt: null });
     this.current = { ...c, optedOutAt: null };
-    return stoppedAt ? resumeEndedSince(this.w, c.id, stoppedAt) : 0;
+    if (!stoppedAt) return 0;
+    const resumed = await resumeEndedSince(this.w, c.id, stoppedAt);
+    await this.journeys.resumeEndedSince(stoppedAt);
+    return resumed;
   }
 
   async hasConsented(): Promise<boolean> {
@@ -166,6 +172,11 @@ export class Person {
   /** Bookings and dependents. */
   get bookings(): BookingDesk {
     return (this.bookingDesk ??= new BookingDesk(this.port));
+  }
+
+  /** Journeys that follow a life event (pregnancy, newborn, wedding, yearly checkup). */
+  get journeys(): JourneyDesk {
+    return (this.journeyDesk ??= new JourneyDesk(this.port, () => this.bookings));
   }
 
   async audit(action: string, target?: string, details?: Record<string, unknown>): Promise<void> {

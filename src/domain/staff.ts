@@ -5,6 +5,7 @@ import { contacts, inviteCodes, staffRoles } from '../db/schema.js';
 import { audit } from './audit.js';
 import type { PersonPort } from './port.js';
 import * as S from './sessions.js';
+import { BroadcastDesk } from '../broadcasts/desk.js';
 
 /** Staff roles are data, checked at the edge of every staff action and audited. */
 export const ROLES = ['admin', 'staff', 'collaborator'] as const;
@@ -17,7 +18,9 @@ export type StaffAction =
   | 'session.cancel'
   | 'session.bookings'
   | 'session.attendance'
-  | 'roles.manage';
+  | 'roles.manage'
+  | 'broadcast.send'
+  | 'broadcast.citywide';
 
 /**
  * Who may do what. Health-station staff run their wards' sessions; population
@@ -31,6 +34,9 @@ export const PERMISSIONS: Record<StaffAction, readonly Role[]> = {
   'session.bookings': ['admin', 'staff', 'collaborator'],
   'session.attendance': ['admin', 'staff', 'collaborator'],
   'roles.manage': ['admin'],
+  // Campaign broadcasts to their wards' subscribers; city-wide ones are an administrator's.
+  'broadcast.send': ['admin', 'staff', 'collaborator'],
+  'broadcast.citywide': ['admin'],
 };
 
 export interface Grant {
@@ -50,7 +56,7 @@ export function authorize(grant: Grant | null, action: StaffAction, wardCode?: s
 
 /** A staff action was refused (or its object does not exist); the flow says so kindly. */
 export class Denied {
-  constructor(readonly reason: Refusal | 'not-found' | 'below-booked' | 'expired' | 'wards' | 'not-yet') {}
+  constructor(readonly reason: Refusal | 'not-found' | 'below-booked' | 'expired' | 'wards' | 'not-yet' | 'cap' | 'quiet') {}
 }
 export const isDenied = (v: unknown): v is Denied => v instanceof Denied;
 
@@ -130,8 +136,14 @@ export interface RoleLine {
  */
 export class StaffDesk {
   private grantCache: Grant | null | undefined;
+  private broadcastDesk?: BroadcastDesk;
 
   constructor(private readonly p: PersonPort) {}
+
+  /** Broadcast campaigns (src/broadcasts/desk.ts), checked and audited with this desk's grant. */
+  get broadcasts(): BroadcastDesk {
+    return (this.broadcastDesk ??= new BroadcastDesk(this.p, this));
+  }
 
   async grant(): Promise<Grant | null> {
     if (this.grantCache === undefined) {

@@ -13,6 +13,8 @@ import type { FaqEntry } from '../faq/schema.js';
 import type { FaqMatcher } from '../faq/types.js';
 import type { Logger } from '../log.js';
 import { appointmentLine } from '../../flows/common.js';
+import { journeyAction } from '../../flows/journey-actions.js';
+import { hasPregnancyMessages, isLossMessage, journeyLine, journeysHub, lossSay } from '../../flows/journey-common.js';
 import { formatDate } from '../domain/localtime.js';
 import { flowValue, matchTypedChoice, parseFlowValue } from './choices.js';
 import type { Command, CommandTable } from './commands.js';
@@ -142,7 +144,9 @@ export class Engine {
   private async text(c: Conversation, raw: string): Promise<OutboundMessage[]> {
     const text = raw.normalize('NFC').trim();
     if (!text) return [{ text: c.t('errors.empty') }, ...this.reprompt(c)];
-    if (text.length > MAX_TEXT) return [{ text: c.t('errors.tooLong', { max: MAX_TEXT }) }, ...this.reprompt(c)];
+    // A step may accept longer text (the broadcast wizard's message: up to a channel's limit).
+    const max = (c.state.flow ? this.activeFlow(c)?.step.maxText : undefined) ?? MAX_TEXT;
+    if (text.length > max) return [{ text: c.t('errors.tooLong', { max }) }, ...this.reprompt(c)];
 
     const recognised = this.deps.commands.recognise(text);
     if (recognised && 'command' in recognised) return this.command(c, recognised.command, commandArg(text));
@@ -151,6 +155,12 @@ export class Engine {
     }
 
     const danger = this.deps.safety(text);
+    // The loss path runs before anything else a flow or the FAQ would say, and beside a danger sign's answer.
+    if (isLossMessage(text) && (await hasPregnancyMessages(c.flowContext))) {
+      if (c.state.flow?.startsWith('journey-')) c.leaveFlow();
+      const say = await lossSay(c.flowContext);
+      return danger ? [this.faqAnswer(c, danger, false), ...say] : say;
+    }
     if (danger) {
       this.deps.log.warn({ event: 'safety', topic: danger, channel: c.channel }, 'safety route');
       return [this.faqAnswer(c, danger, false), ...this.reprompt(c)];
@@ -197,6 +207,11 @@ export class Engine {
         return this.startFlow(c, 'staff');
       case 'invite':
         return this.startFlow(c, 'redeem', arg);
+      case 'broadcast':
+        return this.startFlow(c, 'broadcast');
+      case 'journeys':
+        c.leaveFlow();
+        return [await journeysHub(c.flowContext)];
     }
   }
 
@@ -219,6 +234,10 @@ export class Engine {
   private async action(c: Conversation, [name, arg, extra]: string[]): Promise<OutboundMessage[]> {
     const flowId = name ? ACTION_FLOWS[name] : undefined;
     if (flowId) return this.startFlow(c, flowId, arg);
+    if (name?.startsWith('j')) {
+      const said = await journeyAction(c.flowContext, name, arg, extra);
+      if (said) return said;
+    }
     switch (name) {
       case 'bky':
         return [{ text: c.t('reminders.thanks') }];
@@ -346,7 +365,10 @@ export class Engine {
       ? [c.t('appointments.title'), ...appts.map((a) => `• ${appointmentLine(c.t, a)}`)]
       : [c.t('appointments.none')];
     if (subs.length) lines.push(c.t('appointments.subscribed', { list: subs.map((p) => c.t(`programmes.${p}.label`)).join(', ') }));
+    const journeys = await c.person.journeys.current();
+    if (journeys.length) lines.push(c.t('journeys.lich'), ...journeys.map((j) => `• ${journeyLine(c.t, j, c.now)}`));
     const choices = appts.map((a, i) => ({ label: c.t('appointments.cancel', { n: i + 1, date: formatDate(a.session.startsAt) }), value: `a:bkc:${a.bookingId}` }));
+    choices.push(...journeys.map((j) => ({ label: c.t('journeys.hub.manage', { label: c.t(`journeys.kinds.${j.kind}`) }), value: `a:jm:${j.id}` })));
     return { text: lines.join('\n'), ...(choices.length ? { choices } : {}) };
   }
 
@@ -417,6 +439,11 @@ const ACTION_FLOWS: Record<string, string> = {
   snew: 'session-new',
   ses: 'session',
   roles: 'roles',
+  bc: 'broadcast',
+  bco: 'broadcast-op',
+  jp: 'journey-pregnancy',
+  jnb: 'journey-newborn',
+  jpm: 'journey-premarital',
 };
 
 /** What follows a command's name: "/moi ABCD1234" → "ABCD1234". */

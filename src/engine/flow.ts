@@ -33,6 +33,8 @@ export interface Step<D> {
   /** The step's question, with its choices (values local to the step). */
   prompt(ctx: FlowContext, data: D): OutboundMessage;
   handle(ctx: FlowContext, data: D, input: FlowInput): Promise<StepOutcome<D>>;
+  /** Longest typed text this step accepts (default: the engine's MAX_TEXT). */
+  maxText?: number;
 }
 
 /** A conversation flow: a small state machine whose data is zod-validated on every load. */

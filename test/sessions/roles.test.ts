@@ -164,6 +164,8 @@ describe('authorisation matrix: each staff action by each role, inside and outsi
     'session.bookings': (p, f) => p.staff.bookings(f.sessionId),
     'session.attendance': (p, f) => p.staff.markAttendance(f.sessionId, f.bookingId, true),
     'roles.manage': (p) => p.staff.createInvite('collaborator', [LE_CHAN]),
+    'broadcast.send': (p, _f, ward) => p.staff.broadcasts.create({ audience: { programmes: ['elderly'], wardCodes: [ward], relatives: false }, text: 'Tin thử', campaign: null, at: null }),
+    'broadcast.citywide': (p) => p.staff.broadcasts.create({ audience: { programmes: ['elderly'], wardCodes: null, relatives: false }, text: 'Tin thử', campaign: null, at: null }),
   };
 
   for (const role of ['none', 'collaborator', 'staff', 'admin'] as const) {

@@ -1,0 +1,262 @@
+import { z } from 'zod';
+import { findCampaign } from '../src/broadcasts/campaigns.js';
+import { broadcastText, maxTextLength } from '../src/broadcasts/render.js';
+import type { Audience } from '../src/broadcasts/store.js';
+import { formatDate, formatTime, parseWhen, resolveWhen } from '../src/domain/localtime.js';
+import { PROGRAMMES } from '../src/domain/programmes.js';
+import { isDenied } from '../src/domain/staff.js';
+import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
+import type { Choice, OutboundMessage } from '../src/engine/types.js';
+import { deferQuietHours, isQuietHour } from '../src/outbox/quiet-hours.js';
+import { deniedSay } from './common.js';
+
+const Data = z.object({
+  /** The wards this person may choose from; null = any, and city-wide (administrator). */
+  allowed: z.array(z.string()).nullable(),
+  /** Chosen wards; null = city-wide. */
+  wards: z.array(z.string()).nullable().default([]),
+  matches: z.array(z.string()).default([]),
+  programmes: z.array(z.enum(PROGRAMMES)).default([]),
+  relatives: z.boolean().default(false),
+  text: z.string().default(''),
+  campaign: z.string().nullable().default(null),
+  /** From the audience step: who will get it, who is left out, the longest text their channels take. */
+  count: z.number().int().default(0),
+  skipped: z.number().int().default(0),
+  limit: z.number().int().default(0),
+});
+type Data = z.infer<typeof Data>;
+
+const audienceOf = (d: Data): Audience => ({ programmes: d.programmes, wardCodes: d.wards, relatives: d.relatives });
+const wardNames = (ctx: FlowContext, codes: readonly string[] | null) =>
+  codes === null ? ctx.t('staff.allWards') : codes.map((c) => ctx.wards.get(c)?.name ?? c).join(', ');
+const tick = (on: boolean, label: string) => `${on ? '✓ ' : ''}${label}`;
+const when = (at: Date) => ({ date: formatDate(at), time: formatTime(at) });
+
+/** Stores the broadcast (now or at `at`) and says what happens next. */
+async function send(ctx: FlowContext, data: Data, at: Date | null): Promise<StepOutcome<Data>> {
+  const b = await ctx.person.staff.broadcasts.create({ audience: audienceOf(data), text: data.text, campaign: data.campaign, at });
+  if (isDenied(b)) return { type: 'done', say: deniedSay(ctx.t, b) };
+  const controls: Choice[] = [
+    { label: ctx.t('broadcast.pause'), value: `a:bco:p-${b.id}` },
+    { label: ctx.t('broadcast.cancelIt'), value: `a:bco:x-${b.id}` },
+  ];
+  const key = b.status === 'scheduled' ? 'broadcast.scheduled' : 'broadcast.started';
+  return { type: 'done', say: [{ text: ctx.t(key, { n: b.recipients, skipped: b.skippedAtStart, id: b.id, ...when(b.scheduledAt) }), choices: controls }] };
+}
+
+/** Counts the audience and moves to the text (a nobody-to-send-to audience gets another try). */
+async function toText(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
+  if (!data.programmes.length && !data.relatives) return { type: 'retry', say: [{ text: ctx.t('broadcast.pickSomeone') }] };
+  const count = await ctx.person.staff.broadcasts.audience(audienceOf(data));
+  if (isDenied(count)) return { type: 'done', say: deniedSay(ctx.t, count) };
+  if (count.reachable === 0) return { type: 'retry', say: [{ text: ctx.t('broadcast.nobody') }] };
+  const limit = maxTextLength(ctx.t, count.channels);
+  return { type: 'goto', step: 'text', data: { ...data, count: count.reachable, skipped: count.total - count.reachable, limit } };
+}
+
+/**
+ * /guitin: a collaborator's broadcast to their ward's subscribers. Audience
+ * (programmes, the person's wards — city-wide for administrators — and
+ * optionally relatives of elderly dependents), text within every target
+ * channel's limit, a preview exactly as recipients will read it with the
+ * number of recipients, then send now, schedule (never in quiet hours), edit or
+ * drop. `arg`: an awareness-day template (content/campaigns) to start from.
+ */
+export const broadcastFlow = defineFlow<Data>({
+  id: 'broadcast',
+  data: Data,
+  async start(ctx, arg) {
+    const begun = await ctx.person.staff.broadcasts.begin();
+    if (isDenied(begun)) return { type: 'done', say: deniedSay(ctx.t, begun) };
+    const campaign = findCampaign(arg);
+    const data = Data.parse({
+      allowed: begun.wards,
+      wards: begun.wards?.length === 1 ? begun.wards : [],
+      programmes: campaign?.programmes ?? [],
+      text: campaign?.text.trim() ?? '',
+      campaign: campaign?.id ?? null,
+    });
+    if (begun.wards === null) return { type: 'goto', step: 'scope', data };
+    return { type: 'goto', step: begun.wards.length === 1 ? 'audience' : 'wards', data };
+  },
+  steps: {
+    scope: {
+      prompt: (ctx) => ({
+        text: ctx.t('broadcast.scope'),
+        choices: [
+          { label: ctx.t('broadcast.cityWide'), value: 'city' },
+          { label: ctx.t('broadcast.oneWard'), value: 'ward' },
+        ],
+      }),
+      async handle(ctx, data, input) {
+        if (input.kind === 'choice' && input.value === 'city') return { type: 'goto', step: 'audience', data: { ...data, wards: null } };
+        if (input.kind === 'choice' && input.value === 'ward') return { type: 'goto', step: 'ward', data: { ...data, matches: [] } };
+        return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+      },
+    },
+    ward: {
+      prompt: (ctx, data) => ({ text: ctx.t('sessionNew.wardType'), choices: data.matches.map((c) => ({ label: ctx.wards.get(c)?.name ?? c, value: c })) }),
+      async handle(ctx, data, input) {
+        if (input.kind === 'choice') {
+          if (!ctx.wards.get(input.value)) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+          return { type: 'goto', step: 'audience', data: { ...data, wards: [input.value], matches: [] } };
+        }
+        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        const found = ctx.wards.search(input.text);
+        if (found.length === 0) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
+        return { type: 'goto', step: 'ward', data: { ...data, matches: found.map((w) => w.code) } };
+      },
+    },
+    wards: {
+      prompt: (ctx, data) => ({
+        text: ctx.t('broadcast.wards'),
+        choices: [
+          ...(data.allowed ?? []).map((c) => ({ label: tick(data.wards?.includes(c) ?? false, ctx.wards.get(c)?.name ?? c), value: c })),
+          { label: ctx.t('broadcast.next'), value: 'done' },
+        ],
+      }),
+      async handle(ctx, data, input) {
+        const wards = data.wards ?? [];
+        if (input.kind === 'choice' && input.value === 'done') {
+          if (!wards.length) return { type: 'retry', say: [{ text: ctx.t('staff.denied.wards') }] };
+          return { type: 'goto', step: 'audience', data };
+        }
+        if (input.kind !== 'choice' || !data.allowed?.includes(input.value)) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        const next = wards.includes(input.value) ? wards.filter((w) => w !== input.value) : [...wards, input.value];
+        return { type: 'goto', step: 'wards', data: { ...data, wards: next } };
+      },
+    },
+    audience: {
+      prompt: (ctx, data) => ({
+        text: ctx.t('broadcast.audience', { wards: wardNames(ctx, data.wards) }),
+        choices: [
+          ...PROGRAMMES.map((p) => ({ label: tick(data.programmes.includes(p), ctx.t(`programmes.${p}.label`)), value: p })),
+          { label: tick(data.relatives, ctx.t('broadcast.relatives')), value: 'rel' },
+          { label: ctx.t('broadcast.everyone'), value: 'all' },
+          { label: ctx.t('broadcast.next'), value: 'done' },
+        ],
+      }),
+      async handle(ctx, data, input) {
+        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        if (input.value === 'done') return toText(ctx, data);
+        if (input.value === 'all') return toText(ctx, { ...data, programmes: [...PROGRAMMES] });
+        if (input.value === 'rel') return { type: 'goto', step: 'audience', data: { ...data, relatives: !data.relatives } };
+        const p = PROGRAMMES.find((x) => x === input.value);
+        if (!p) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        const programmes = data.programmes.includes(p) ? data.programmes.filter((x) => x !== p) : [...data.programmes, p];
+        return { type: 'goto', step: 'audience', data: { ...data, programmes } };
+      },
+    },
+    text: {
+      maxText: 4096,
+      prompt: (ctx, data) => ({
+        text: [
+          ctx.t('broadcast.write', { n: data.count, max: data.limit, footer: ctx.t('broadcast.footer') }),
+          ...(data.text ? [ctx.t('broadcast.draft'), data.text] : []),
+        ].join('\n\n'),
+        ...(data.text ? { choices: [{ label: ctx.t('broadcast.keep'), value: 'keep' }] } : {}),
+      }),
+      async handle(ctx, data, input) {
+        if (input.kind === 'choice' && input.value === 'keep' && data.text) {
+          if (data.text.length > data.limit) return { type: 'retry', say: [{ text: ctx.t('broadcast.tooLong', { max: data.limit, n: data.text.length }) }] };
+          return { type: 'goto', step: 'preview', data };
+        }
+        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('broadcast.typeText') }] };
+        const text = input.text.trim();
+        if (text.length < 10) return { type: 'retry', say: [{ text: ctx.t('broadcast.tooShort') }] };
+        if (text.length > data.limit) return { type: 'retry', say: [{ text: ctx.t('broadcast.tooLong', { max: data.limit, n: text.length }) }] };
+        return { type: 'goto', step: 'preview', data: { ...data, text } };
+      },
+    },
+    preview: {
+      prompt: (ctx, data): OutboundMessage => {
+        const quiet = isQuietHour(ctx.now);
+        const next = deferQuietHours(ctx.now);
+        return {
+          text: `${ctx.t('broadcast.preview', { n: data.count, skipped: data.skipped })}\n\n${broadcastText(ctx.t, data.text)}`,
+          choices: [
+            quiet ? { label: ctx.t('broadcast.sendAtNext', when(next)), value: 'next' } : { label: ctx.t('broadcast.sendNow'), value: 'now' },
+            { label: ctx.t('broadcast.schedule'), value: 'later' },
+            { label: ctx.t('broadcast.edit'), value: 'edit' },
+            { label: ctx.t('broadcast.discard'), value: 'cancel' },
+          ],
+        };
+      },
+      async handle(ctx, data, input) {
+        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        switch (input.value) {
+          case 'now':
+            if (isQuietHour(ctx.now)) return { type: 'retry', say: [{ text: ctx.t('broadcast.quiet', when(deferQuietHours(ctx.now))) }] };
+            return send(ctx, data, null);
+          case 'next':
+            return send(ctx, data, deferQuietHours(ctx.now));
+          case 'later':
+            return { type: 'goto', step: 'when', data };
+          case 'edit':
+            return { type: 'goto', step: 'text', data };
+          case 'cancel':
+            return { type: 'done', say: [{ text: ctx.t('broadcast.discarded') }] };
+        }
+        return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+      },
+    },
+    when: {
+      prompt: (ctx) => ({ text: ctx.t('broadcast.when'), choices: [{ label: ctx.t('broadcast.back'), value: 'back' }] }),
+      async handle(ctx, data, input) {
+        if (input.kind === 'choice') return { type: 'goto', step: 'preview', data };
+        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('broadcast.badWhen') }] };
+        const typed = parseWhen(input.text);
+        const at = typed ? resolveWhen(typed, ctx.now) : null;
+        if (at === 'past') return { type: 'retry', say: [{ text: ctx.t('sessionNew.pastDate') }] };
+        if (!(at instanceof Date)) return { type: 'retry', say: [{ text: ctx.t('broadcast.badWhen') }] };
+        if (isQuietHour(at)) return { type: 'retry', say: [{ text: ctx.t('broadcast.quiet', when(deferQuietHours(at))) }] };
+        return send(ctx, data, at);
+      },
+    },
+  },
+});
+
+const OpData = z.object({ id: z.number().int() });
+
+/** The status message's buttons: pause (`p-<id>`), resume (`r-<id>`), cancel (`x-<id>`, after a confirmation). */
+export const broadcastOpFlow = defineFlow<z.infer<typeof OpData>>({
+  id: 'broadcast-op',
+  data: OpData,
+  async start(ctx, arg) {
+    const m = /^([prx])-(\d{1,9})$/.exec(arg ?? '');
+    if (!m) return { type: 'done', say: [{ text: ctx.t('errors.staleButton') }] };
+    const id = Number(m[2]);
+    const desk = ctx.person.staff.broadcasts;
+    if (m[1] === 'x') {
+      const seen = await desk.progress(id);
+      if (isDenied(seen)) return { type: 'done', say: deniedSay(ctx.t, seen) };
+      return { type: 'goto', step: 'confirm', data: { id } };
+    }
+    const r = m[1] === 'p' ? await desk.pause(id) : await desk.resume(id);
+    if (isDenied(r)) return { type: 'done', say: deniedSay(ctx.t, r) };
+    const params = { id, n: r.progress.recipients, sent: r.progress.sent, left: r.rows };
+    if (m[1] === 'p') {
+      return { type: 'done', say: [{ text: ctx.t('broadcast.paused', params), choices: [{ label: ctx.t('broadcast.resume'), value: `a:bco:r-${id}` }, { label: ctx.t('broadcast.cancelIt'), value: `a:bco:x-${id}` }] }] };
+    }
+    return { type: 'done', say: [{ text: ctx.t('broadcast.resumed', params), choices: [{ label: ctx.t('broadcast.pause'), value: `a:bco:p-${id}` }, { label: ctx.t('broadcast.cancelIt'), value: `a:bco:x-${id}` }] }] };
+  },
+  steps: {
+    confirm: {
+      prompt: (ctx, data) => ({
+        text: ctx.t('broadcast.confirmCancel', { id: data.id }),
+        choices: [
+          { label: ctx.t('broadcast.cancelYes'), value: 'yes' },
+          { label: ctx.t('broadcast.cancelNo'), value: 'no' },
+        ],
+      }),
+      async handle(ctx, data, input) {
+        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        if (input.value !== 'yes') return { type: 'done', say: [{ text: ctx.t('broadcast.kept') }] };
+        const r = await ctx.person.staff.broadcasts.cancel(data.id);
+        if (isDenied(r)) return { type: 'done', say: deniedSay(ctx.t, r) };
+        return { type: 'done', say: [{ text: ctx.t('broadcast.cancelled', { id: data.id, n: r.progress.recipients, sent: r.progress.sent, left: r.rows }) }] };
+      },
+    },
+  },
+});

@@ -1,0 +1,163 @@
+import { fromLocal, localParts } from '../domain/localtime.js';
+import type { PersonPort } from '../domain/port.js';
+import { Denied, type StaffDesk } from '../domain/staff.js';
+import type { ChannelName } from '../engine/types.js';
+import { deferQuietHours, isQuietHour } from '../outbox/quiet-hours.js';
+import {
+  countAudience,
+  countSince,
+  createBroadcast,
+  getBroadcast,
+  progressOf,
+  resumePending,
+  setStatus,
+  stopPending,
+  type Audience,
+  type AudienceCount,
+  type Broadcast,
+  type BroadcastStatus,
+  type Progress,
+} from './store.js';
+
+/**
+ * Settings of the broadcast desk. `dailyCap`: broadcasts one collaborator or
+ * station staff member may start per local day (administrators are not capped);
+ * BROADCAST_DAILY_CAP overrides the default of 3.
+ */
+export const broadcastSettings = {
+  dailyCap: Number(process.env.BROADCAST_DAILY_CAP ?? 3) || 3,
+};
+
+/** The longest text the desk accepts whatever the channel (the wizard checks each channel's own limit). */
+export const HARD_MAX_TEXT = 4000;
+
+/**
+ * One person's broadcast desk for one update: every method checks the role,
+ * the wards and the daily cap first (the edge), audits what it did or refused,
+ * then calls the SQL in store.ts.
+ */
+export class BroadcastDesk {
+  constructor(
+    private readonly p: PersonPort,
+    private readonly staff: StaffDesk,
+  ) {}
+
+  /** May this person broadcast at all today? Their wards (null = city-wide allowed). */
+  async begin(): Promise<{ wards: string[] | null } | Denied> {
+    const denied = await this.staff.check('broadcast.send', undefined, 'broadcast:new');
+    if (denied) return denied;
+    const capped = await this.checkCap();
+    if (capped) return capped;
+    return { wards: await this.staff.wards() };
+  }
+
+  private async checkCap(): Promise<Denied | null> {
+    const grant = await this.staff.grant();
+    if (grant?.role === 'admin') return null;
+    const me = this.p.contact();
+    if (!me) return null;
+    const { y, m, d } = localParts(this.p.now);
+    const used = await countSince(this.p.read, me.id, fromLocal(y, m, d));
+    if (used < broadcastSettings.dailyCap) return null;
+    await this.p.audit('staff.denied', 'broadcast:new', { action: 'broadcast.send', reason: 'cap', used, cap: broadcastSettings.dailyCap });
+    return new Denied('cap');
+  }
+
+  /** The audience must lie in the person's wards; city-wide is an administrator's. Refusals audited. */
+  private async checkAudience(a: Audience, target: string): Promise<Denied | null> {
+    if (a.wardCodes === null) return this.staff.check('broadcast.citywide', undefined, target);
+    if (a.wardCodes.length === 0) return (await this.staff.check('broadcast.send', undefined, target)) ?? new Denied('wards');
+    for (const w of a.wardCodes) {
+      const denied = await this.staff.check('broadcast.send', w, target);
+      if (denied) return denied;
+    }
+    return null;
+  }
+
+  /** How many people an audience reaches (for the preview). */
+  async audience(a: Audience): Promise<AudienceCount | Denied> {
+    const denied = await this.checkAudience(a, 'broadcast:new');
+    if (denied) return denied;
+    return countAudience(this.p.read, a);
+  }
+
+  /** Stores and enqueues a broadcast, now or at `at` (never in quiet hours). */
+  async create(input: { audience: Audience; text: string; campaign: string | null; at: Date | null }): Promise<Broadcast | Denied> {
+    // The audience's own check covers the role (per ward, or city-wide), so a refusal is audited once.
+    const denied = (await this.checkAudience(input.audience, 'broadcast:new')) ?? (await this.checkCap());
+    if (denied) return denied;
+    const text = input.text.trim();
+    if (!text || text.length > HARD_MAX_TEXT) return new Denied('not-found');
+    const at = input.at && input.at > this.p.now ? input.at : this.p.now;
+    if (isQuietHour(at)) {
+      await this.p.audit('staff.denied', 'broadcast:new', { action: 'broadcast.send', reason: 'quiet', at: at.toISOString(), next: deferQuietHours(at).toISOString() });
+      return new Denied('quiet');
+    }
+    const me = await this.p.ensure();
+    const b = await createBroadcast(
+      this.p.write(),
+      { audience: input.audience, text, campaign: input.campaign, scheduledAt: at, progressChannel: me.channel as ChannelName, progressChat: me.chatId },
+      me.id,
+      this.p.now,
+    );
+    await this.p.audit('broadcast.create', `broadcast:${b.id}`, {
+      audience: input.audience,
+      campaign: input.campaign,
+      scheduledAt: at.toISOString(),
+      recipients: b.recipients,
+      skipped: b.skippedAtStart,
+      length: text.length,
+    });
+    return b;
+  }
+
+  /** A broadcast this person may control: its author, or an administrator. */
+  private async own(id: number, action: string): Promise<Broadcast | Denied> {
+    const b = await getBroadcast(this.p.read, id);
+    const grant = await this.staff.grant();
+    const me = this.p.contact();
+    if (b && grant && (grant.role === 'admin' || (me && b.authorContactId === me.id))) return b;
+    await this.p.ensure();
+    await this.p.audit('staff.denied', `broadcast:${id}`, { action, reason: b ? 'no-role' : 'not-found' });
+    return new Denied(b ? 'no-role' : 'not-found');
+  }
+
+  async progress(id: number): Promise<{ broadcast: Broadcast; progress: Progress } | Denied> {
+    const b = await this.own(id, 'broadcast.progress');
+    if (b instanceof Denied) return b;
+    return { broadcast: b, progress: await progressOf(this.p.read, b) };
+  }
+
+  /** Pause: the pending rows are cancelled (in-flight ones finish); resume brings them back. */
+  async pause(id: number) {
+    return this.change(id, 'broadcast.pause', ['scheduled', 'sending'], 'paused', (w, b) => stopPending(w, b));
+  }
+
+  async resume(id: number) {
+    const now = this.p.now;
+    return this.change(id, 'broadcast.resume', ['paused'], 'sending', (w, b) => resumePending(w, b, isQuietHour(now) ? deferQuietHours(now) : now));
+  }
+
+  async cancel(id: number) {
+    return this.change(id, 'broadcast.cancel', ['scheduled', 'sending', 'paused'], 'cancelled', (w, b) => stopPending(w, b));
+  }
+
+  private async change(
+    id: number,
+    action: string,
+    from: BroadcastStatus[],
+    to: BroadcastStatus,
+    rowsOp: (w: ReturnType<PersonPort['write']>, b: Broadcast) => Promise<number>,
+  ): Promise<{ broadcast: Broadcast; progress: Progress; rows: number } | Denied> {
+    const b = await this.own(id, action);
+    if (b instanceof Denied) return b;
+    const w = this.p.write();
+    const extra = to === 'sending' ? { startedAt: b.startedAt ?? this.p.now } : {};
+    const changed = await setStatus(w, id, from, to, extra);
+    if (!changed) return new Denied('not-found');
+    const n = await rowsOp(w, changed);
+    const progress = await progressOf(w, changed);
+    await this.p.audit(action, `broadcast:${id}`, { rows: n, from: b.status, progress });
+    return { broadcast: changed, progress, rows: n };
+  }
+}

@@ -1,0 +1,74 @@
+import type { i18n, TFunction } from 'i18next';
+import { inArray } from 'drizzle-orm';
+import type { Queryable } from '../db/client.js';
+import { broadcasts } from '../db/schema.js';
+import type { ChannelName, OutboundMessage } from '../engine/types.js';
+import { LOCALES, translator } from '../i18n/index.js';
+import type { RenderOutbox } from '../outbox/telegram-sender.js';
+import type { ClaimedMessage, Sender } from '../outbox/types.js';
+import { BROADCAST_KEY } from './store.js';
+
+/** Exactly what a recipient reads: the author's text, a blank line, the stop footer in the recipient's language. */
+export function broadcastText(t: TFunction | ((key: string) => string), text: string): string {
+  return `${text.trim()}\n\n${(t as (key: string) => string)('broadcast.footer')}`;
+}
+
+/** Each channel's longest message (Telegram 4,096, Zalo 2,000), footer included. */
+export const CHANNEL_LIMITS: Record<ChannelName, number> = { telegram: 4096, zalo: 2000, terminal: 4096 };
+
+/**
+ * The longest text an author may write for these channels: the smallest limit,
+ * less the longest footer of any language (a recipient may read English).
+ */
+export function maxTextLength(t: TFunction, channels: readonly ChannelName[]): number {
+  const limit = Math.min(...(channels.length ? channels : (['zalo'] as const)).map((c) => CHANNEL_LIMITS[c]));
+  const footer = Math.max(...LOCALES.map((lng) => broadcastText(((k: string) => t(k, { lng })) as never, '').length));
+  return limit - footer;
+}
+
+const idOf = (m: Pick<ClaimedMessage, 'payload'>) => Number(m.payload.params?.bc);
+
+/**
+ * The outbox rows of a broadcast carry only its id; its text is read once per
+ * broadcast (and per process) when the first row goes out. `sender()` wraps a
+ * channel's sender so the text is loaded before the (synchronous) render.
+ */
+export class BroadcastTexts {
+  private readonly cache = new Map<number, string | null>();
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly i18n: i18n,
+    private readonly maxCached = 200,
+  ) {}
+
+  async load(ids: readonly number[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => Number.isInteger(id) && !this.cache.has(id));
+    if (!missing.length) return;
+    if (this.cache.size + missing.length > this.maxCached) this.cache.clear();
+    const found = await this.db.select({ id: broadcasts.id, text: broadcasts.text }).from(broadcasts).where(inArray(broadcasts.id, missing));
+    for (const id of missing) this.cache.set(id, found.find((f) => f.id === id)?.text ?? null);
+  }
+
+  /** Renders broadcast rows (text + footer); anything else goes to `base`. */
+  render(base: RenderOutbox): RenderOutbox {
+    return (m, locale): OutboundMessage => {
+      if (m.payload.key !== BROADCAST_KEY) return base(m, locale);
+      const text = this.cache.get(idOf(m));
+      if (text == null) throw new Error(`broadcast ${idOf(m)} not loaded`);
+      return { text: broadcastText(translator(this.i18n, locale), text) };
+    };
+  }
+
+  sender(inner: Sender): Sender {
+    return {
+      send: async (m) => {
+        if (m.payload.key === BROADCAST_KEY) {
+          await this.load([idOf(m)]);
+          if (this.cache.get(idOf(m)) == null) return { kind: 'error', message: `broadcast ${idOf(m)} not found`, permanent: true };
+        }
+        return inner.send(m);
+      },
+    };
+  }
+}
