@@ -15,6 +15,7 @@ import { journeysJob } from './domain/journeys-jobs.js';
 import { campaignJob } from './broadcasts/campaigns.js';
 import { BroadcastProgress, type ProgressSink } from './broadcasts/progress.js';
 import { BroadcastTexts } from './broadcasts/render.js';
+import { broadcastSettings } from './broadcasts/desk.js';
 import { telegramProgressSink } from './broadcasts/telegram-sink.js';
 import type { ChannelName } from './engine/types.js';
 import { loadFaqBundle } from './faq/bundle.js';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   const log = terminal
     ? createLogger(process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn', pino.destination(2))
     : createLogger(env.LOG_LEVEL);
+  broadcastSettings.dailyCap = env.BROADCAST_DAILY_CAP;
   const clock = env.FAKE_NOW ? offsetClock(new Date(env.FAKE_NOW)) : systemClock;
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
   const app = await buildApp({ db: database.db, clock, log, faq: loadFaqBundle(), admins: env.ADMIN_TELEGRAM_IDS });
@@ -108,8 +110,10 @@ async function startTelegram(
   // The outbox sends without auto-retry: a 429 pauses the whole channel for every replica instead.
   const api = new Api(env.TELEGRAM_BOT_TOKEN!, { apiRoot: env.TELEGRAM_API_ROOT });
   const dispatcher = new Dispatcher({
-    db: database.db, channel: 'telegram', clock, log, limits: telegramLimits(),
-    sender: broadcastTexts(database, app).sender(createTelegramSender(api, broadcastTexts(database, app).render(i18nRender(app.i18n)))),
+    db: database.db, channel: 'telegram', clock, log, limits: telegramLimits({ paidBroadcast: env.TELEGRAM_PAID_BROADCAST }),
+    sender: broadcastTexts(database, app).sender(
+      createTelegramSender(api, broadcastTexts(database, app).render(i18nRender(app.i18n)), { paidBroadcast: env.TELEGRAM_PAID_BROADCAST }),
+    ),
     leader: leaderFor(env, 'telegram', log),
   });
   dispatchers.push(dispatcher);

@@ -22,10 +22,10 @@ import {
 /**
  * Settings of the broadcast desk. `dailyCap`: broadcasts one collaborator or
  * station staff member may start per local day (administrators are not capped);
- * BROADCAST_DAILY_CAP overrides the default of 3.
+ * set at start from BROADCAST_DAILY_CAP (src/config/env.ts).
  */
 export const broadcastSettings = {
-  dailyCap: Number(process.env.BROADCAST_DAILY_CAP ?? 3) || 3,
+  dailyCap: 3,
 };
 
 /** The longest text the desk accepts whatever the channel (the wizard checks each channel's own limit). */

@@ -26,6 +26,10 @@ export const EnvSchema = z
     PUBLIC_URL: optional.pipe(z.url().optional()),
     PORT: optional.transform((v) => (v === undefined ? 3000 : Number(v))).pipe(z.number().int().min(0).max(65535)),
     ADMIN_TELEGRAM_IDS: idList,
+    /** Telegram's paid broadcast (up to 1,000 msg/s, for a fee): off unless "1". */
+    TELEGRAM_PAID_BROADCAST: optional.transform((v) => v === '1' || v === 'true'),
+    /** Broadcasts one collaborator or station staff member may start per local day. */
+    BROADCAST_DAILY_CAP: optional.transform((v) => (v === undefined ? 3 : Number(v))).pipe(z.number().int().min(1).max(100)),
     FAKE_NOW: optional.pipe(z.iso.datetime({ offset: true }).optional()),
     LOG_LEVEL: optional.transform((v) => v ?? 'info').pipe(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
