@@ -49,6 +49,13 @@ describe('onboarding and FAQ', () => {
     expect(replies[1]!.text).toContain('xã, phường');
   });
 
+  it('offers the journey of a programme on its page, and the button starts it', async () => {
+    const page = await app.press('a:prog:prenatal', { userId: 'j1', chatId: 'j1' });
+    expect(values(page[0])[0]).toBe('a:jp');
+    const started = await app.press('a:jp', { userId: 'j1', chatId: 'j1' });
+    expect(values(started.at(-1)).every((v) => v.startsWith('f:journey-pregnancy:'))).toBe(true);
+  });
+
   it('opens a programme page and follows a related topic', async () => {
     const page = await app.press('a:prog:premarital');
     expect(values(page[0])).toContain('a:sub:premarital');

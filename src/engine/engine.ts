@@ -46,7 +46,10 @@ export interface EngineDeps {
   log: Logger;
 }
 
-const MenuFile = z.object({ programmes: z.record(z.string(), z.array(z.string())) });
+const MenuFile = z.object({
+  programmes: z.record(z.string(), z.array(z.string())),
+  journeys: z.record(z.string(), z.string()).default({}),
+});
 
 /**
  * The conversation engine: one update in, replies out, one transaction per
@@ -55,9 +58,12 @@ const MenuFile = z.object({ programmes: z.record(z.string(), z.array(z.string())
  */
 export class Engine {
   private readonly programmeTopics: Record<string, string[]>;
+  private readonly programmeJourneys: Record<string, string>;
 
   constructor(private readonly deps: EngineDeps) {
-    this.programmeTopics = MenuFile.parse(JSON.parse(readFileSync(join(contentDir, 'menu.json'), 'utf8'))).programmes;
+    const menu = MenuFile.parse(JSON.parse(readFileSync(join(contentDir, 'menu.json'), 'utf8')));
+    this.programmeTopics = menu.programmes;
+    this.programmeJourneys = menu.journeys;
   }
 
   /**
@@ -350,6 +356,7 @@ export class Engine {
     return {
       text: c.t(`programmes.${p}.about`),
       choices: [
+        ...(this.programmeJourneys[p] ? [{ label: c.t(`programmes.${p}.journey`), value: `a:${this.programmeJourneys[p]}` }] : []),
         { label: c.t('programmes.subscribe'), value: `a:sub:${p}` },
         ...topics.map((id) => ({ label: this.title(c, this.deps.faq.get(id)!), value: `a:faq:${id}` })),
         { label: c.t('menu.button'), value: 'a:menu' },
