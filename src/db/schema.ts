@@ -413,3 +413,34 @@ export const broadcasts = pgTable(
     check('broadcasts_status_ck', sql`status in ('scheduled', 'sending', 'paused', 'cancelled', 'done')`),
   ],
 );
+
+/**
+ * The Official Account's ZNS token pair (src/outbox/zns-sender.ts): one row,
+ * locked while a refresh runs and replaced in the same transaction, because
+ * Zalo's refresh token is single-use. Seeded from ZNS_* only while missing.
+ */
+export const znsTokens = pgTable(
+  'zns_tokens',
+  {
+    id: smallint('id').primaryKey().default(1),
+    accessToken: text('access_token').notNull(),
+    refreshToken: text('refresh_token').notNull(),
+    accessExpiresAt: ts('access_expires_at').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('zns_tokens_one_row_ck', sql`${t.id} = 1`)],
+);
+
+/**
+ * The mobile number a person agreed to get reminders at through ZNS (consent
+ * purpose 'zns', asked after a booking's phone step). The row lives only while
+ * that consent stands: a refusal, /huy or /xoa (cascade) removes it.
+ */
+export const znsRecipients = pgTable('zns_recipients', {
+  contactId: integer('contact_id')
+    .primaryKey()
+    .references(() => contacts.id, { onDelete: 'cascade' }),
+  /** +84… (src/domain/phone.ts). */
+  phone: text('phone').notNull(),
+  consentedAt: ts('consented_at').notNull(),
+});
