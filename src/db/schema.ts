@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   check,
+  customType,
   date,
   index,
   integer,
@@ -148,6 +149,8 @@ export interface OutboxPayload {
   params?: Record<string, string | number>;
   /** Buttons: a label key and a short value (Telegram callback data ≤ 64 bytes). */
   choices?: { key: string; value: string; params?: Record<string, string | number> }[];
+  /** A photo sent with the text (a Telegram file_id and/or a public URL; each channel takes what it can use). */
+  photo?: { fileId?: string; url?: string };
 }
 
 /**
@@ -386,6 +389,8 @@ export const broadcasts = pgTable(
     /** { programmes, wardCodes (null = city-wide), relatives } */
     audience: jsonb('audience').$type<{ programmes: string[]; wardCodes: string[] | null; relatives: boolean }>().notNull(),
     text: text('text').notNull(),
+    /** The optional photo: the author's Telegram file_id and/or a public URL, and the token of our hosted copy (broadcast_media). */
+    photo: jsonb('photo').$type<BroadcastPhoto>(),
     /** The awareness-day template it started from (content/campaigns), if any. */
     campaign: text('campaign'),
     status: text('status').notNull().default('scheduled'),
@@ -402,6 +407,9 @@ export const broadcasts = pgTable(
     /** Last time the status message was posted or edited (the edit-rate guard, shared by replicas). */
     progressAt: ts('progress_at'),
     progressText: text('progress_text'),
+    /** Channels that cannot edit (Zalo): the last percentage (25/50/75) reported to the author, and when. */
+    progressMilestone: smallint('progress_milestone').notNull().default(0),
+    progressPostedAt: ts('progress_posted_at'),
     createdAt: ts('created_at').notNull(),
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
@@ -443,4 +451,27 @@ export const znsRecipients = pgTable('zns_recipients', {
   /** +84… (src/domain/phone.ts). */
   phone: text('phone').notNull(),
   consentedAt: ts('consented_at').notNull(),
+});
+
+export interface BroadcastPhoto {
+  fileId?: string;
+  url?: string;
+  /** Token of the hosted copy (`GET /media/<token>`), for channels that need a URL. */
+  media?: string;
+}
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
+/**
+ * A Telegram author's broadcast photo, served to Zalo (which takes only a
+ * public URL) at `GET /media/<token>` (an unguessable token): fetched once from
+ * Telegram's getFile on the first request, then served from here (size-capped).
+ */
+export const broadcastMedia = pgTable('broadcast_media', {
+  token: text('token').primaryKey(),
+  telegramFileId: text('telegram_file_id').notNull(),
+  bytes: bytea('bytes'),
+  contentType: text('content_type'),
+  createdAt: ts('created_at').notNull(),
+  fetchedAt: ts('fetched_at'),
 });
