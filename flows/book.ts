@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RELATIONSHIPS, parseNameAndYear, type BookResult } from '../src/domain/bookings.js';
-import { normalisePhone } from '../src/domain/phone.js';
+import { displayPhone, normalisePhone } from '../src/domain/phone.js';
 import { sessionParams } from '../src/domain/reminders.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/engine/types.js';
@@ -21,6 +21,8 @@ const Data = z.object({
   matches: z.array(z.string()).default([]),
   consented: z.boolean().default(false),
   phone: z.string().nullable().default(null),
+  /** The ZNS question (reminders by Zalo to that number) was answered. */
+  znsAsked: z.boolean().default(false),
 });
 type Data = z.infer<typeof Data>;
 
@@ -45,6 +47,7 @@ async function next(ctx: FlowContext, data: Data, say: OutboundMessage[] = []): 
   if (data.who === null) return { type: 'goto', step: 'who', data, say };
   if (!data.consented && !(await ctx.person.hasConsented())) return { type: 'goto', step: 'notice', data, say };
   if (data.needsPhone && !data.phone) return { type: 'goto', step: 'phone', data, say };
+  if (data.phone && !data.znsAsked && (await ctx.person.zns.shouldAsk(data.phone))) return { type: 'goto', step: 'zns', data, say };
   const dependentId = data.who === 'self' ? null : data.who;
   const result = await ctx.person.bookings.book(data.sessionId, dependentId, data.phone);
   const who = dependentId === null ? null : (data.deps.find((d) => d.id === dependentId)?.name ?? null);
@@ -85,6 +88,7 @@ export const bookFlow = defineFlow<Data>({
       matches: [],
       consented: false,
       phone: null,
+      znsAsked: false,
     };
     return next(ctx, data, [intro]);
   },
@@ -178,6 +182,22 @@ export const bookFlow = defineFlow<Data>({
         const phone = normalisePhone(typed);
         if (!phone) return { type: 'retry', say: [{ text: ctx.t('booking.badPhone') }] };
         return next(ctx, { ...data, phone });
+      },
+    },
+    /** Only when ZNS is configured: may the department remind them by Zalo at this number, if the bot cannot reach them? */
+    zns: {
+      prompt: (ctx, data) => ({
+        text: ctx.t('booking.znsAsk', { phone: displayPhone(data.phone ?? '') }),
+        choices: [
+          { label: ctx.t('booking.znsYes'), value: 'yes' },
+          { label: ctx.t('booking.znsNo'), value: 'no' },
+        ],
+      }),
+      async handle(ctx, data, input) {
+        if (input.kind !== 'choice' || !data.phone) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        if (input.value === 'yes') await ctx.person.zns.agree(data.phone);
+        else await ctx.person.zns.decline();
+        return next(ctx, { ...data, znsAsked: true });
       },
     },
   },

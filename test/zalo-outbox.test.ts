@@ -174,12 +174,6 @@ describe('ZNS sender (the local fake of the OA answers)', () => {
 
   it('two replicas sharing the Postgres store refresh exactly once (the refresh token is single-use)', async () => {
     fresh();
-    await app.database.db.execute(sql`create table zns_tokens (
-      id smallint primary key default 1 check (id = 1),
-      access_token text not null,
-      refresh_token text not null,
-      access_expires_at timestamptz not null,
-      updated_at timestamptz not null default now())`);
     const seed = seedTokens(config, app.clock.now());
     const replicas = [0, 1, 2].map(() => new ZnsClient({ config, store: postgresZnsTokenStore(app.database.db, seed), clock: app.clock }));
     const tokens = await Promise.all(replicas.map((r) => r.accessToken()));

@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { consents } from '../db/schema.js';
 
@@ -8,7 +8,12 @@ import { consents } from '../db/schema.js';
  */
 export const NOTICE_VERSION = '2026-11-23';
 
-export type ConsentPurpose = 'reminders' | 'dependent';
+/**
+ * 'zns': reminders by ZNS to a phone number (src/domain/zns.ts), a narrower
+ * consent on top of the main one: granting or refusing it never changes the
+ * main one, so latestConsent leaves it out.
+ */
+export type ConsentPurpose = 'reminders' | 'dependent' | 'zns';
 
 export async function recordConsent(
   q: Queryable,
@@ -25,7 +30,7 @@ export async function latestConsent(q: Queryable, contactId: number) {
   const [row] = await q
     .select()
     .from(consents)
-    .where(eq(consents.contactId, contactId))
+    .where(and(eq(consents.contactId, contactId), ne(consents.purpose, 'zns')))
     .orderBy(desc(consents.at), desc(consents.id))
     .limit(1);
   return row ?? null;

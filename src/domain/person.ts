@@ -10,6 +10,7 @@ import { BookingDesk } from './bookings.js';
 import { JourneyDesk } from './journeys.js';
 import type { PersonPort } from './port.js';
 import { StaffDesk } from './staff.js';
+import { ZnsConsentDesk } from './zns.js';
 
 /** A write was needed where only reads are allowed: do it again under the person's lock. */
 export class NeedsLockError extends Error {
@@ -29,6 +30,7 @@ export class Person {
   private staffDesk?: StaffDesk;
   private bookingDesk?: BookingDesk;
   private journeyDesk?: JourneyDesk;
+  private znsDesk?: ZnsConsentDesk;
 
   constructor(
     private readonly q: Queryable,
@@ -111,6 +113,7 @@ export class Person {
     const c = await this.ensure();
     const ended = await endAll(this.w, c.id, this.now);
     await this.journeys.endAll('optout');
+    await this.zns.withdraw();
     await recordConsent(this.w, c.id, false, this.now);
     await updateContact(this.w, c.id, { optedOutAt: this.now });
     this.current = { ...c, optedOutAt: this.now };
@@ -177,6 +180,11 @@ export class Person {
   /** Journeys that follow a life event (pregnancy, newborn, wedding, yearly checkup). */
   get journeys(): JourneyDesk {
     return (this.journeyDesk ??= new JourneyDesk(this.port, () => this.bookings));
+  }
+
+  /** The phone number and consent for reminders by ZNS. */
+  get zns(): ZnsConsentDesk {
+    return (this.znsDesk ??= new ZnsConsentDesk(this.port));
   }
 
   async audit(action: string, target?: string, details?: Record<string, unknown>): Promise<void> {

@@ -14,3 +14,12 @@ export function normalisePhone(raw: string): string | null {
   if (/^[35789]\d{8}$/.test(digits) || /^2\d{9}$/.test(digits)) return `+84${digits}`;
   return null;
 }
+
+/** +84912345678 → 0912 345 678, as people write it (landlines: 0225 3 123 456 → 02253 123 456). */
+export function displayPhone(phone: string): string {
+  const national = phone.startsWith('+84') ? `0${phone.slice(3)}` : phone;
+  return national.replace(/^(\d+)(\d{3})(\d{3})$/, '$1 $2 $3');
+}
+
+/** A Vietnamese mobile number (+84 3/5/7/8/9 + 8 digits): the only kind a Zalo account hangs on. */
+export const isMobilePhone = (phone: string): boolean => /^\+84[35789]\d{8}$/.test(phone);
