@@ -67,7 +67,11 @@ export const consents = pgTable(
   (t) => [index('consents_contact_idx').on(t.contactId)],
 );
 
-/** Opt-ins to a programme's news and reminders, per ward. */
+/**
+ * Opt-ins to a programme's news and reminders, per ward: the contact's own, or
+ * (dependent_id set) for a relative they look after, in the relative's ward;
+ * the contact receives both. One row per contact, programme and subject.
+ */
 export const subscriptions = pgTable(
   'subscriptions',
   {
@@ -75,13 +79,14 @@ export const subscriptions = pgTable(
     contactId: integer('contact_id')
       .notNull()
       .references(() => contacts.id, { onDelete: 'cascade' }),
+    dependentId: integer('dependent_id').references(() => dependents.id, { onDelete: 'cascade' }),
     programme: text('programme').notNull(),
     wardCode: text('ward_code').references(() => wards.code),
     createdAt: ts('created_at').notNull().defaultNow(),
     endedAt: ts('ended_at'),
   },
   (t) => [
-    uniqueIndex('subscriptions_contact_programme_uq').on(t.contactId, t.programme),
+    uniqueIndex('subscriptions_subject_programme_uq').on(t.contactId, t.programme, sql`coalesce(${t.dependentId}, 0)`),
     index('subscriptions_programme_ward_idx').on(t.programme, t.wardCode).where(sql`${t.endedAt} is null`),
   ],
 );
