@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { findCampaign } from '../src/broadcasts/campaigns.js';
+import { broadcastSettings } from '../src/broadcasts/desk.js';
 import { broadcastText, maxTextLength } from '../src/broadcasts/render.js';
+import { TELEGRAM_CAPTION_LIMIT } from '../src/channels/telegram.js';
 import type { Audience } from '../src/broadcasts/store.js';
 import { formatDate, formatTime, parseWhen, resolveWhen } from '../src/domain/localtime.js';
 import { PROGRAMMES } from '../src/domain/programmes.js';
@@ -19,11 +21,14 @@ const Data = z.object({
   programmes: z.array(z.enum(PROGRAMMES)).default([]),
   relatives: z.boolean().default(false),
   text: z.string().default(''),
+  /** The optional photo as the author's channel gave it: a Telegram file_id, or Zalo's URL. */
+  photo: z.object({ fileId: z.string().optional(), url: z.string().optional() }).nullable().default(null),
   campaign: z.string().nullable().default(null),
   /** From the audience step: who will get it, who is left out, the longest text their channels take. */
   count: z.number().int().default(0),
   skipped: z.number().int().default(0),
   limit: z.number().int().default(0),
+  channels: z.array(z.enum(['telegram', 'zalo', 'terminal'])).default([]),
 });
 type Data = z.infer<typeof Data>;
 
@@ -35,7 +40,7 @@ const when = (at: Date) => ({ date: formatDate(at), time: formatTime(at) });
 
 /** Stores the broadcast (now or at `at`) and says what happens next. */
 async function send(ctx: FlowContext, data: Data, at: Date | null): Promise<StepOutcome<Data>> {
-  const b = await ctx.person.staff.broadcasts.create({ audience: audienceOf(data), text: data.text, campaign: data.campaign, at });
+  const b = await ctx.person.staff.broadcasts.create({ audience: audienceOf(data), text: data.text, photo: data.photo, campaign: data.campaign, at });
   if (isDenied(b)) return { type: 'done', say: deniedSay(ctx.t, b) };
   const controls: Choice[] = [
     { label: ctx.t('broadcast.pause'), value: `a:bco:p-${b.id}` },
@@ -52,7 +57,48 @@ async function toText(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> 
   if (isDenied(count)) return { type: 'done', say: deniedSay(ctx.t, count) };
   if (count.reachable === 0) return { type: 'retry', say: [{ text: ctx.t('broadcast.nobody') }] };
   const limit = maxTextLength(ctx.t, count.channels);
-  return { type: 'goto', step: 'text', data: { ...data, count: count.reachable, skipped: count.total - count.reachable, limit } };
+  return { type: 'goto', step: 'text', data: { ...data, count: count.reachable, skipped: count.total - count.reachable, limit, channels: count.channels } };
+}
+
+/** A text checked against the length limits: why it is refused, or null. */
+function refuseText(ctx: FlowContext, data: Data, text: string): OutboundMessage[] | null {
+  if (text.length < 10) return [{ text: ctx.t('broadcast.tooShort') }];
+  if (text.length > data.limit) return [{ text: ctx.t('broadcast.tooLong', { max: data.limit, n: text.length }) }];
+  return null;
+}
+
+/** After the text: the photo step (a photo already chosen is kept), or straight to the preview where photos cannot be sent. */
+function afterText(ctx: FlowContext, data: Data): StepOutcome<Data> {
+  if (data.photo || ctx.channel === 'terminal') return toPreview(ctx, data);
+  return { type: 'goto', step: 'photo', data };
+}
+
+/**
+ * The preview. Text only: one message, the header then exactly what people
+ * read. With a photo: the header, then the photo message itself, delivered by
+ * the author's channel as its senders deliver it to recipients (the caption,
+ * or over Telegram's 1,024 characters the photo then the text), then the
+ * question with notes where other channels differ.
+ */
+function toPreview(ctx: FlowContext, data: Data): StepOutcome<Data> {
+  if (!data.photo) return { type: 'goto', step: 'preview', data };
+  return {
+    type: 'goto',
+    step: 'preview',
+    data,
+    say: [{ text: ctx.t('broadcast.preview', { n: data.count, skipped: data.skipped }) }, { text: broadcastText(ctx.t, data.text), photo: data.photo }],
+  };
+}
+
+/** Where recipients on another channel get something else than the preview shows. */
+function photoNotes(ctx: FlowContext, data: Data): string[] {
+  if (!data.photo) return [];
+  const notes: string[] = [];
+  if (data.channels.includes('telegram') && broadcastText(ctx.t, data.text).length > TELEGRAM_CAPTION_LIMIT) {
+    notes.push(ctx.t('broadcast.photoSplit', { max: TELEGRAM_CAPTION_LIMIT }));
+  }
+  if (data.channels.includes('zalo') && !data.photo.url && !broadcastSettings.mediaBaseUrl) notes.push(ctx.t('broadcast.zaloTextOnly'));
+  return notes;
 }
 
 /**
@@ -150,6 +196,7 @@ export const broadcastFlow = defineFlow<Data>({
     },
     text: {
       maxText: 4096,
+      acceptsPhoto: true,
       prompt: (ctx, data) => ({
         text: [
           ctx.t('broadcast.write', { n: data.count, max: data.limit, footer: ctx.t('broadcast.footer') }),
@@ -160,25 +207,53 @@ export const broadcastFlow = defineFlow<Data>({
       async handle(ctx, data, input) {
         if (input.kind === 'choice' && input.value === 'keep' && data.text) {
           if (data.text.length > data.limit) return { type: 'retry', say: [{ text: ctx.t('broadcast.tooLong', { max: data.limit, n: data.text.length }) }] };
-          return { type: 'goto', step: 'preview', data };
+          return afterText(ctx, data);
+        }
+        // A photo instead of the text: its caption is the text; without one (or a refused one), the text is asked for next.
+        if (input.kind === 'photo') {
+          const withPhoto = { ...data, photo: input.photo };
+          const refused = input.caption ? refuseText(ctx, data, input.caption) : [];
+          if (refused) return { type: 'goto', step: 'text', data: withPhoto, say: [{ text: ctx.t('broadcast.photoReceived') }, ...refused] };
+          return toPreview(ctx, { ...withPhoto, text: input.caption! });
         }
         if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('broadcast.typeText') }] };
         const text = input.text.trim();
-        if (text.length < 10) return { type: 'retry', say: [{ text: ctx.t('broadcast.tooShort') }] };
-        if (text.length > data.limit) return { type: 'retry', say: [{ text: ctx.t('broadcast.tooLong', { max: data.limit, n: text.length }) }] };
-        return { type: 'goto', step: 'preview', data: { ...data, text } };
+        const refused = refuseText(ctx, data, text);
+        if (refused) return { type: 'retry', say: refused };
+        return afterText(ctx, { ...data, text });
+      },
+    },
+    photo: {
+      acceptsPhoto: true,
+      prompt: (ctx, data) => ({
+        text: ctx.t(data.photo ? 'broadcast.photoChange' : 'broadcast.photoAsk'),
+        choices: data.photo
+          ? [{ label: ctx.t('broadcast.keepPhoto'), value: 'keep' }, { label: ctx.t('broadcast.noPhoto'), value: 'none' }]
+          : [{ label: ctx.t('broadcast.skipPhoto'), value: 'none' }],
+      }),
+      async handle(ctx, data, input) {
+        // The text stays the one written before (a caption here is not taken: "Sửa" changes the text).
+        if (input.kind === 'photo') return toPreview(ctx, { ...data, photo: input.photo });
+        if (input.kind === 'choice' && input.value === 'none') return toPreview(ctx, { ...data, photo: null });
+        if (input.kind === 'choice' && input.value === 'keep' && data.photo) return toPreview(ctx, data);
+        return { type: 'retry', say: [{ text: ctx.t('broadcast.photoExpected') }] };
       },
     },
     preview: {
       prompt: (ctx, data): OutboundMessage => {
         const quiet = isQuietHour(ctx.now);
         const next = deferQuietHours(ctx.now);
+        // With a photo, the recipients' message came just before (toPreview): this is the question under it.
+        const text = data.photo
+          ? [...photoNotes(ctx, data), ctx.t('broadcast.previewAsk')].join('\n\n')
+          : `${ctx.t('broadcast.preview', { n: data.count, skipped: data.skipped })}\n\n${broadcastText(ctx.t, data.text)}`;
         return {
-          text: `${ctx.t('broadcast.preview', { n: data.count, skipped: data.skipped })}\n\n${broadcastText(ctx.t, data.text)}`,
+          text,
           choices: [
             quiet ? { label: ctx.t('broadcast.sendAtNext', when(next)), value: 'next' } : { label: ctx.t('broadcast.sendNow'), value: 'now' },
             { label: ctx.t('broadcast.schedule'), value: 'later' },
             { label: ctx.t('broadcast.edit'), value: 'edit' },
+            ...(ctx.channel === 'terminal' ? [] : [{ label: ctx.t(data.photo ? 'broadcast.changePhoto' : 'broadcast.addPhoto'), value: 'photo' }]),
             { label: ctx.t('broadcast.discard'), value: 'cancel' },
           ],
         };
@@ -195,6 +270,8 @@ export const broadcastFlow = defineFlow<Data>({
             return { type: 'goto', step: 'when', data };
           case 'edit':
             return { type: 'goto', step: 'text', data };
+          case 'photo':
+            return { type: 'goto', step: 'photo', data };
           case 'cancel':
             return { type: 'done', say: [{ text: ctx.t('broadcast.discarded') }] };
         }
@@ -204,7 +281,7 @@ export const broadcastFlow = defineFlow<Data>({
     when: {
       prompt: (ctx) => ({ text: ctx.t('broadcast.when'), choices: [{ label: ctx.t('broadcast.back'), value: 'back' }] }),
       async handle(ctx, data, input) {
-        if (input.kind === 'choice') return { type: 'goto', step: 'preview', data };
+        if (input.kind === 'choice') return toPreview(ctx, data);
         if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('broadcast.badWhen') }] };
         const typed = parseWhen(input.text);
         const at = typed ? resolveWhen(typed, ctx.now) : null;

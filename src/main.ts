@@ -17,6 +17,7 @@ import { BroadcastProgress, type ProgressSink } from './broadcasts/progress.js';
 import { BroadcastTexts } from './broadcasts/render.js';
 import { broadcastSettings } from './broadcasts/desk.js';
 import { telegramProgressSink } from './broadcasts/telegram-sink.js';
+import { mediaHandler, telegramFileFetcher } from './broadcasts/media.js';
 import type { ChannelName } from './engine/types.js';
 import { loadFaqBundle } from './faq/bundle.js';
 import { createHttpServer, listen, type Handler } from './http/server.js';
@@ -66,9 +67,15 @@ async function main(): Promise<void> {
 
   const stops: Stop[] = [];
   const dispatchers: Dispatcher[] = [];
-  const routes: { telegram?: Handler; zalo?: Handler } = {};
+  const routes: { telegram?: Handler; zalo?: Handler; media?: Handler } = {};
   if (env.TELEGRAM_BOT_TOKEN) routes.telegram = await startTelegram(env, app, log, stops, dispatchers, database, clock);
   if (env.ZALO_BOT_TOKEN) routes.zalo = await startZalo(env, app, log, stops, dispatchers, database, clock);
+  // Telegram authors' broadcast photos, served for Zalo, which takes only a URL (src/broadcasts/media.ts).
+  if (env.TELEGRAM_BOT_TOKEN && env.PUBLIC_URL) {
+    broadcastSettings.mediaBaseUrl = env.PUBLIC_URL;
+    const api = new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT });
+    routes.media = mediaHandler({ db: database.db, log, fetchFile: telegramFileFetcher({ api, token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT }) });
+  }
 
   const scheduler = startScheduler({ db: database.db, clock, log, dispatchers, jobs: [doctorJob, campaignJob, journeysJob] });
   stops.unshift(() => scheduler.stop());
@@ -76,7 +83,7 @@ async function main(): Promise<void> {
   const progress = new BroadcastProgress({ db: database.db, i18n: app.i18n, sinks: progressSinks, log }).start(clock);
   stops.unshift(() => progress.stop());
 
-  if (routes.telegram || routes.zalo) {
+  if (routes.telegram || routes.zalo || routes.media) {
     const server = createHttpServer({ ...routes, health: async () => (await database.db.execute(sql`select 1`), true) });
     const port = await listen(server, env.PORT);
     log.info({ port }, 'http server listening');

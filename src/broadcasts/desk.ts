@@ -1,7 +1,7 @@
 import { fromLocal, localParts } from '../domain/localtime.js';
 import type { PersonPort } from '../domain/port.js';
 import { Denied, type StaffDesk } from '../domain/staff.js';
-import type { ChannelName } from '../engine/types.js';
+import type { ChannelName, PhotoRef } from '../engine/types.js';
 import { deferQuietHours, isQuietHour } from '../outbox/quiet-hours.js';
 import {
   countAudience,
@@ -20,16 +20,27 @@ import {
 } from './store.js';
 
 /**
- * Settings of the broadcast desk. `dailyCap`: broadcasts one collaborator or
- * station staff member may start per local day (administrators are not capped);
- * set at start from BROADCAST_DAILY_CAP (src/config/env.ts).
+ * Settings of the broadcast desk, set at start. `dailyCap`: broadcasts one
+ * collaborator or station staff member may start per local day
+ * (administrators are not capped), from BROADCAST_DAILY_CAP (src/config/env.ts).
+ * `mediaBaseUrl`: PUBLIC_URL when the bot serves Telegram authors' photos at
+ * `/media/<token>` for Zalo (media.ts); null: Zalo recipients get text only.
  */
-export const broadcastSettings = {
+export const broadcastSettings: { dailyCap: number; mediaBaseUrl: string | null } = {
   dailyCap: 3,
+  mediaBaseUrl: null,
 };
 
 /** The longest text the desk accepts whatever the channel (the wizard checks each channel's own limit). */
 export const HARD_MAX_TEXT = 4000;
+
+/** A photo reference as the channels produce it: a Telegram file_id and/or an http(s) URL, nothing else stored. */
+function validPhoto(p: PhotoRef): PhotoRef | null {
+  const fileId = p.fileId && /^[\w-]{10,200}$/.test(p.fileId) ? p.fileId : undefined;
+  const url = p.url && p.url.length <= 2000 && /^https?:\/\/\S+$/.test(p.url) ? p.url : undefined;
+  if ((p.fileId && !fileId) || (p.url && !url) || (!fileId && !url)) return null;
+  return { ...(fileId ? { fileId } : {}), ...(url ? { url } : {}) };
+}
 
 /**
  * One person's broadcast desk for one update: every method checks the role,
@@ -81,13 +92,15 @@ export class BroadcastDesk {
     return countAudience(this.p.read, a);
   }
 
-  /** Stores and enqueues a broadcast, now or at `at` (never in quiet hours). */
-  async create(input: { audience: Audience; text: string; campaign: string | null; at: Date | null }): Promise<Broadcast | Denied> {
+  /** Stores and enqueues a broadcast, now or at `at` (never in quiet hours), with an optional photo. */
+  async create(input: { audience: Audience; text: string; photo?: PhotoRef | null; campaign: string | null; at: Date | null }): Promise<Broadcast | Denied> {
     // The audience's own check covers the role (per ward, or city-wide), so a refusal is audited once.
     const denied = (await this.checkAudience(input.audience, 'broadcast:new')) ?? (await this.checkCap());
     if (denied) return denied;
     const text = input.text.trim();
     if (!text || text.length > HARD_MAX_TEXT) return new Denied('not-found');
+    const photo = input.photo ? validPhoto(input.photo) : null;
+    if (input.photo && !photo) return new Denied('not-found');
     const at = input.at && input.at > this.p.now ? input.at : this.p.now;
     if (isQuietHour(at)) {
       await this.p.audit('staff.denied', 'broadcast:new', { action: 'broadcast.send', reason: 'quiet', at: at.toISOString(), next: deferQuietHours(at).toISOString() });
@@ -96,7 +109,7 @@ export class BroadcastDesk {
     const me = await this.p.ensure();
     const b = await createBroadcast(
       this.p.write(),
-      { audience: input.audience, text, campaign: input.campaign, scheduledAt: at, progressChannel: me.channel as ChannelName, progressChat: me.chatId },
+      { audience: input.audience, text, photo, campaign: input.campaign, scheduledAt: at, progressChannel: me.channel as ChannelName, progressChat: me.chatId },
       me.id,
       this.p.now,
     );
@@ -107,6 +120,7 @@ export class BroadcastDesk {
       recipients: b.recipients,
       skipped: b.skippedAtStart,
       length: text.length,
+      photo: photo ? (photo.fileId ? 'telegram' : 'url') : null,
     });
     return b;
   }

@@ -14,8 +14,9 @@ import { progressOf, type Broadcast, type Progress } from './store.js';
 /**
  * The one capability the engine lacked: a message that changes in place. A
  * channel that can edit (Telegram's editMessageText) posts the status message
- * once and edits it; `post` returns null where there is no editing (Zalo,
- * terminal): the author then gets only the final report (through the outbox).
+ * once and edits it. A channel with no sink (Zalo, which cannot edit) gets
+ * short progress messages at milestones instead, and the final report, both
+ * through the outbox.
  */
 export interface ProgressSink {
   post(chatId: string, text: string, choices: Choice[]): Promise<string | null>;
@@ -24,6 +25,21 @@ export interface ProgressSink {
 
 /** Telegram allows about one message (edits included) per second per chat; we stay well under it. */
 export const DEFAULT_PROGRESS_INTERVAL_MS = 3000;
+
+/**
+ * Authors without a sink: a short message when 25, 50 or 75 % is done, no
+ * sooner than this after the start or the previous one (a milestone passed
+ * meanwhile is reported late, or skipped for the next). A small broadcast
+ * thus gets only the final report, a long one a few lines, never a stream.
+ */
+export const MILESTONE_MIN_INTERVAL_MS = 2 * 60_000;
+
+/** The last of 25/50/75 % reached (0 before the first). */
+export function milestoneOf(p: Progress): number {
+  const { done, n } = progressParams(p);
+  const pct = n ? (done * 100) / n : 0;
+  return pct >= 75 ? 75 : pct >= 50 ? 50 : pct >= 25 ? 25 : 0;
+}
 
 export const progressParams = (p: Progress) => ({
   done: p.sent + p.failed + p.blocked + Math.max(0, p.recipients - p.waiting - p.cancelled - p.sent - p.failed - p.blocked),
@@ -58,7 +74,9 @@ export function progressMessage(t: TFunction, b: Pick<Broadcast, 'id' | 'status'
  *   an unchanged text is not edited again;
  * - when nothing is left to send (or a cancelled one has nothing in flight) the
  *   broadcast is done: the status message shows the final figures and a report
- *   goes to the author through the outbox (`bcr:<id>`, once).
+ *   goes to the author through the outbox (`bcr:<id>`, once);
+ * - an author on a channel without a sink gets a milestone message instead of
+ *   the edits (`bcp:<id>:<pct>`, once each; MILESTONE_MIN_INTERVAL_MS apart).
  */
 export class BroadcastProgress {
   readonly intervalMs: number;
@@ -129,15 +147,34 @@ export class BroadcastProgress {
       }
     }
 
+    let milestone = 0;
+    if (!sink && !final && b.status === 'sending' && b.authorContactId) {
+      const since = b.progressPostedAt ?? b.startedAt ?? b.createdAt;
+      const reached = milestoneOf(p);
+      if (reached > b.progressMilestone && now.getTime() - since.getTime() >= MILESTONE_MIN_INTERVAL_MS) milestone = reached;
+    }
+
     await db.transaction(async (tx) => {
       await tx
         .update(broadcasts)
         .set({
           progressText: msg.text,
           progressMessageId: messageId,
+          ...(milestone ? { progressMilestone: milestone, progressPostedAt: now } : {}),
           ...(final ? { reportedAt: now, finishedAt: now, status: b.status === 'cancelled' ? 'cancelled' : 'done' } : {}),
         })
         .where(eq(broadcasts.id, id));
+      if (milestone) {
+        const { done, n } = progressParams(p);
+        await enqueue(tx, [{
+          dedupeKey: `bcp:${b.id}:${milestone}`,
+          contactId: b.authorContactId!,
+          kind: 'broadcast-progress',
+          payload: { key: 'broadcast.progressShort', params: { id: b.id, pct: milestone, done, n } },
+          priority: PRIORITY.reminder,
+          dueAt: now,
+        }]);
+      }
       if (final && b.authorContactId) {
         const params = { ...progressParams(p), id: b.id };
         await enqueue(tx, [{
@@ -150,7 +187,7 @@ export class BroadcastProgress {
         }]);
       }
     });
-    return edited || final;
+    return edited || final || milestone > 0;
   }
 
   /** Ticks every `everyMs` until stopped (one tick at a time). */

@@ -1,11 +1,13 @@
 import type { i18n, TFunction } from 'i18next';
 import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { broadcasts } from '../db/schema.js';
+import { broadcasts, type BroadcastPhoto } from '../db/schema.js';
 import type { ChannelName, OutboundMessage } from '../engine/types.js';
 import { LOCALES, translator } from '../i18n/index.js';
 import type { RenderOutbox } from '../outbox/telegram-sender.js';
 import type { ClaimedMessage, Sender } from '../outbox/types.js';
+import { broadcastSettings } from './desk.js';
+import { recipientPhoto } from './media.js';
 import { BROADCAST_KEY } from './store.js';
 
 /** Exactly what a recipient reads: the author's text, a blank line, the stop footer in the recipient's language. */
@@ -28,13 +30,20 @@ export function maxTextLength(t: TFunction, channels: readonly ChannelName[]): n
 
 const idOf = (m: Pick<ClaimedMessage, 'payload'>) => Number(m.payload.params?.bc);
 
+/** Exactly what a recipient gets: the text with its footer, and the photo as their channel may send it (render.ts of each channel decides caption or two messages). */
+export function broadcastMessage(t: TFunction | ((key: string) => string), text: string, photo: BroadcastPhoto | null | undefined, mediaBase = broadcastSettings.mediaBaseUrl): OutboundMessage {
+  const p = recipientPhoto(photo, mediaBase);
+  return { text: broadcastText(t, text), ...(p ? { photo: p } : {}) };
+}
+
 /**
- * The outbox rows of a broadcast carry only its id; its text is read once per
- * broadcast (and per process) when the first row goes out. `sender()` wraps a
- * channel's sender so the text is loaded before the (synchronous) render.
+ * The outbox rows of a broadcast carry only its id; its text and photo are
+ * read once per broadcast (and per process) when the first row goes out.
+ * `sender()` wraps a channel's sender so they are loaded before the
+ * (synchronous) render.
  */
 export class BroadcastTexts {
-  private readonly cache = new Map<number, string | null>();
+  private readonly cache = new Map<number, { text: string; photo: BroadcastPhoto | null } | null>();
 
   constructor(
     private readonly db: Queryable,
@@ -46,17 +55,20 @@ export class BroadcastTexts {
     const missing = [...new Set(ids)].filter((id) => Number.isInteger(id) && !this.cache.has(id));
     if (!missing.length) return;
     if (this.cache.size + missing.length > this.maxCached) this.cache.clear();
-    const found = await this.db.select({ id: broadcasts.id, text: broadcasts.text }).from(broadcasts).where(inArray(broadcasts.id, missing));
-    for (const id of missing) this.cache.set(id, found.find((f) => f.id === id)?.text ?? null);
+    const found = await this.db.select({ id: broadcasts.id, text: broadcasts.text, photo: broadcasts.photo }).from(broadcasts).where(inArray(broadcasts.id, missing));
+    for (const id of missing) {
+      const f = found.find((x) => x.id === id);
+      this.cache.set(id, f ? { text: f.text, photo: f.photo } : null);
+    }
   }
 
-  /** Renders broadcast rows (text + footer); anything else goes to `base`. */
+  /** Renders broadcast rows (text + footer, and the photo); anything else goes to `base`. */
   render(base: RenderOutbox): RenderOutbox {
     return (m, locale): OutboundMessage => {
       if (m.payload.key !== BROADCAST_KEY) return base(m, locale);
-      const text = this.cache.get(idOf(m));
-      if (text == null) throw new Error(`broadcast ${idOf(m)} not loaded`);
-      return { text: broadcastText(translator(this.i18n, locale), text) };
+      const b = this.cache.get(idOf(m));
+      if (b == null) throw new Error(`broadcast ${idOf(m)} not loaded`);
+      return broadcastMessage(translator(this.i18n, locale), b.text, b.photo);
     };
   }
 

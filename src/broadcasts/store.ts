@@ -1,9 +1,10 @@
 import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { rows, type Queryable } from '../db/client.js';
-import { broadcasts } from '../db/schema.js';
+import { broadcasts, type BroadcastPhoto } from '../db/schema.js';
 import type { ChannelName } from '../engine/types.js';
 import { enqueueSelect } from '../outbox/enqueue.js';
 import { PRIORITY, type OutboxPayload } from '../outbox/types.js';
+import { registerMedia } from './media.js';
 
 /** Broadcasts: the SQL. Who may call what is decided in desk.ts, at the edge. */
 
@@ -68,6 +69,8 @@ export async function countAudience(q: Queryable, a: Audience): Promise<Audience
 export interface NewBroadcast {
   audience: Audience;
   text: string;
+  /** The optional photo (a Telegram file_id and/or a URL). */
+  photo?: BroadcastPhoto | null;
   campaign: string | null;
   scheduledAt: Date;
   progressChannel: ChannelName;
@@ -82,9 +85,12 @@ export interface NewBroadcast {
 export async function createBroadcast(q: Queryable, input: NewBroadcast, author: number | null, now: Date): Promise<Broadcast> {
   const count = await countAudience(q, input.audience);
   const status: BroadcastStatus = input.scheduledAt.getTime() <= now.getTime() ? 'sending' : 'scheduled';
+  // A Telegram photo has no URL for Zalo: it gets a token under which the bot may serve it (media.ts).
+  const p = input.photo;
+  const photo = p?.fileId && !p.url ? { ...p, media: await registerMedia(q, p.fileId, now) } : (p ?? null);
   const [row] = await q
     .insert(broadcasts)
-    .values({ ...input, authorContactId: author, status, createdAt: now, ...(status === 'sending' ? { startedAt: now } : {}) })
+    .values({ ...input, photo, authorContactId: author, status, createdAt: now, ...(status === 'sending' ? { startedAt: now } : {}) })
     .returning();
   const b = row!;
   const recipients = await enqueueBroadcast(q, b);

@@ -1,4 +1,4 @@
-import { Bot, GrammyError, type Context } from 'grammy';
+import { Bot, GrammyError, type Api, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
@@ -51,6 +51,33 @@ export function renderTelegram(message: OutboundMessage) {
   };
 }
 
+/** Telegram's longest photo caption (sendPhoto); plain messages take 4,096. */
+export const TELEGRAM_CAPTION_LIMIT = 1024;
+
+type SendOptions = NonNullable<Parameters<Api['sendMessage']>[2]>;
+
+/**
+ * Sends one engine reply. With a photo (our file_id, else its URL): the text
+ * is the photo's caption when it fits in 1,024 characters; a longer text
+ * follows the photo as its own message, with the buttons. `extra` goes on
+ * every call (e.g. allow_paid_broadcast).
+ */
+export async function sendTelegram(
+  api: Pick<Api, 'sendMessage' | 'sendPhoto'>,
+  chatId: string,
+  message: OutboundMessage,
+  extra: Omit<SendOptions, 'reply_markup'> = {},
+): Promise<void> {
+  const { text, other } = renderTelegram(message);
+  const photo = message.photo?.fileId ?? message.photo?.url;
+  if (photo && text.length <= TELEGRAM_CAPTION_LIMIT) {
+    await api.sendPhoto(chatId, photo, { ...(text ? { caption: text } : {}), ...other, ...extra });
+    return;
+  }
+  if (photo) await api.sendPhoto(chatId, photo, extra);
+  await api.sendMessage(chatId, text, { ...other, ...extra });
+}
+
 const isBlockedError = (err: unknown) =>
   err instanceof GrammyError && err.error_code === 403;
 
@@ -100,9 +127,8 @@ export function createTelegramBot(opts: {
   const deliver = async (ctx: Context, event: InboundEvent) => {
     const replies = await engine.handle(event);
     for (const reply of replies) {
-      const { text, other } = renderTelegram(reply);
       try {
-        await ctx.api.sendMessage(event.chatId, text, other);
+        await sendTelegram(ctx.api, event.chatId, reply);
       } catch (err) {
         if (isBlockedError(err)) {
           await engine.markBlocked('telegram', event.userId);
@@ -132,6 +158,12 @@ export function createTelegramBot(opts: {
     const own = ctx.message.contact.user_id === ctx.from.id;
     if (!own) return deliver(ctx, { ...identity(ctx), kind: 'media', media: 'other' });
     return deliver(ctx, { ...identity(ctx), kind: 'contact', phone: ctx.message.contact.phone_number });
+  });
+  // A photo: its largest size (the last, by Telegram's order; compared to be sure) and caption.
+  priv.on('message:photo', (ctx) => {
+    const largest = ctx.message.photo.reduce((a, b) => (b.width * b.height >= a.width * a.height ? b : a));
+    const caption = ctx.message.caption;
+    return deliver(ctx, { ...identity(ctx), kind: 'media', media: 'photo', photo: { fileId: largest.file_id }, ...(caption ? { caption } : {}) });
   });
   priv.on('message', (ctx) => {
     const m = ctx.message;

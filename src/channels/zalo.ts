@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { i18n } from 'i18next';
 import { z } from 'zod';
 import type { Engine } from '../engine/engine.js';
-import type { InboundEvent, OutboundMessage } from '../engine/types.js';
+import type { InboundEvent, OutboundMessage, PhotoRef } from '../engine/types.js';
 import type { Handler } from '../http/server.js';
 import { translator } from '../i18n/index.js';
 import type { Logger } from '../log.js';
@@ -12,6 +12,8 @@ import { isBlockedError, ZaloApi, ZaloApiError, type FetchLike } from './zalo-ap
 
 /** Zalo messages carry at most 2,000 characters. */
 export const ZALO_TEXT_LIMIT = 2000;
+/** sendPhoto's caption limit is not documented: assumed to be the text limit (a longer text follows the photo). */
+export const ZALO_CAPTION_LIMIT = ZALO_TEXT_LIMIT;
 /** Longest webhook body accepted (a text message is well under 10 kB). */
 const MAX_BODY = 256 * 1024;
 
@@ -37,6 +39,29 @@ export const ZaloMessage = z
   })
   .loose();
 export type ZaloMessage = z.infer<typeof ZaloMessage>;
+
+/**
+ * What `message.image.received` carries beside the ids. Assumption: the
+ * image's public URL is `photo_url` (what real traffic shows; the Bot
+ * Platform's docs are thin), with `photo` accepted too; `caption` is the text
+ * typed with it. Only http(s) URLs are taken: they are handed to other platforms.
+ */
+const ZaloImage = z
+  .object({
+    photo_url: z.url({ protocol: /^https?$/ }).optional(),
+    photo: z.url({ protocol: /^https?$/ }).optional(),
+    caption: z.string().optional(),
+  })
+  .loose();
+
+/** The photo of an image event (null when its URL is missing or not a URL) and its caption. */
+export function zaloPhoto(m: ZaloMessage): { photo: PhotoRef; caption?: string } | null {
+  const image = ZaloImage.safeParse(m);
+  const url = image.success ? (image.data.photo_url ?? image.data.photo) : undefined;
+  if (!url) return null;
+  const caption = image.data?.caption?.trim();
+  return { photo: { url }, ...(caption ? { caption } : {}) };
+}
 
 /** One event, unwrapped. `message` is checked on its own: an unsupported event may come without one. */
 const Unwrapped = z.object({ event_name: z.string().min(1), message: z.unknown().optional() }).loose();
@@ -75,6 +100,27 @@ export function renderZalo(message: OutboundMessage, t: (key: string, params?: R
   if (message.choices?.length) lines.push('', replyHint(t, message.choices.length));
   if (message.requestPhone) lines.push('', t('zalo.typePhone'));
   return lines.join('\n');
+}
+
+/**
+ * Sends one engine reply. With a photo that has a URL (Zalo takes nothing
+ * else): the text as its caption when it fits, else the photo then the text
+ * in pieces; without one, the text alone.
+ */
+export async function sendZalo(
+  api: Pick<ZaloApi, 'sendMessage' | 'sendPhoto'>,
+  chatId: string,
+  message: OutboundMessage,
+  t: (key: string, params?: Record<string, unknown>) => string,
+): Promise<void> {
+  const text = renderZalo(message, t);
+  const url = message.photo?.url;
+  if (url && text.length <= ZALO_CAPTION_LIMIT) {
+    await api.sendPhoto(chatId, url, text);
+    return;
+  }
+  if (url) await api.sendPhoto(chatId, url);
+  for (const piece of splitMessage(text)) await api.sendMessage(chatId, piece);
 }
 
 /**
@@ -227,18 +273,16 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
 
   const send = async (chatId: string, userId: string, replies: OutboundMessage[]): Promise<void> => {
     for (const reply of replies) {
-      for (const piece of splitMessage(renderZalo(reply, t))) {
-        try {
-          await api.sendMessage(chatId, piece);
-        } catch (err) {
-          if (isBlockedError(err)) {
-            log.info({ channel: 'zalo' }, 'zalo: recipient blocked the bot');
-            await engine.markBlocked('zalo', userId);
-          } else {
-            log.warn({ err: describe(err), channel: 'zalo' }, 'zalo: sendMessage failed');
-          }
-          return;
+      try {
+        await sendZalo(api, chatId, reply, t);
+      } catch (err) {
+        if (isBlockedError(err)) {
+          log.info({ channel: 'zalo' }, 'zalo: recipient blocked the bot');
+          await engine.markBlocked('zalo', userId);
+        } else {
+          log.warn({ err: describe(err), channel: 'zalo' }, 'zalo: send failed');
         }
+        return;
       }
     }
   };
@@ -272,6 +316,7 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
     const identity = { channel: 'zalo' as const, userId: m.from.id, chatId: m.chat.id, displayName: m.from.display_name };
     let event: InboundEvent;
     if (update.event_name === 'message.text.received') event = { ...identity, kind: 'text', text: m.text ?? '' };
+    else if (MEDIA[update.event_name] === 'photo') event = { ...identity, kind: 'media', media: 'photo', ...zaloPhoto(m) };
     else if (MEDIA[update.event_name]) event = { ...identity, kind: 'media', media: MEDIA[update.event_name]! };
     else if (update.event_name.startsWith('message.')) event = { ...identity, kind: 'media', media: 'other' };
     else {

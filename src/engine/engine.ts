@@ -134,6 +134,10 @@ export class Engine {
   private async route(c: Conversation, event: InboundEvent): Promise<OutboundMessage[]> {
     switch (event.kind) {
       case 'media':
+        if (event.photo && c.state.flow && this.activeFlow(c)?.step.acceptsPhoto) {
+          const caption = event.caption?.normalize('NFC').trim();
+          return this.flowInput(c, { kind: 'photo', photo: event.photo, ...(caption ? { caption } : {}) });
+        }
         return [{ text: c.t('errors.media') }, ...this.reprompt(c)];
       case 'contact':
         if (c.state.flow) return this.flowInput(c, { kind: 'contact', phone: event.phone });

@@ -2,13 +2,14 @@ import type { z } from 'zod';
 import type { TFunction } from 'i18next';
 import type { Person } from '../domain/person.js';
 import type { WardDirectory } from '../domain/wards.js';
-import type { ChannelName, OutboundMessage } from './types.js';
+import type { ChannelName, OutboundMessage, PhotoRef } from './types.js';
 
-/** What a step receives: typed text, a choice (the step's own value), or a shared phone number. */
+/** What a step receives: typed text, a choice (the step's own value), a shared phone number, or a photo (only where `acceptsPhoto`). */
 export type FlowInput =
   | { kind: 'text'; text: string }
   | { kind: 'choice'; value: string }
-  | { kind: 'contact'; phone: string };
+  | { kind: 'contact'; phone: string }
+  | { kind: 'photo'; photo: PhotoRef; caption?: string };
 
 /** What a step decides. The engine adds the next step's prompt itself. */
 export type StepOutcome<D> =
@@ -35,6 +36,8 @@ export interface Step<D> {
   handle(ctx: FlowContext, data: D, input: FlowInput): Promise<StepOutcome<D>>;
   /** Longest typed text this step accepts (default: the engine's MAX_TEXT). */
   maxText?: number;
+  /** This step takes a photo (other steps answer a photo with the kind "text only" reply). */
+  acceptsPhoto?: boolean;
 }
 
 /** A conversation flow: a small state machine whose data is zod-validated on every load. */

@@ -10,9 +10,21 @@ export interface Choice {
   value: string;
 }
 
+/**
+ * A photo as the platforms know it: Telegram's file_id (from a Telegram sender)
+ * and/or a public URL (Zalo gives one; we may host one). Each channel sends
+ * what it can use: Telegram the file_id, else the URL; Zalo only a URL.
+ */
+export interface PhotoRef {
+  fileId?: string;
+  url?: string;
+}
+
 /** What the engine says; each channel renders it its own way. */
 export interface OutboundMessage {
   text: string;
+  /** Sent as a photo with the text as its caption (or the text just after it, when too long for a caption). */
+  photo?: PhotoRef;
   choices?: Choice[];
   /** Ask for the person's phone number with the platform's share-contact button (its label), where there is one. */
   requestPhone?: { label: string };
@@ -36,7 +48,8 @@ export type InboundEvent = InboundBase &
     /** A button pressed: the choice's value. */
     | { kind: 'choice'; value: string }
     | { kind: 'contact'; phone: string }
-    | { kind: 'media'; media: 'sticker' | 'photo' | 'voice' | 'video' | 'document' | 'location' | 'other' }
+    /** `photo` (and its caption) when the platform gave one we can send on; only a step that asks for a photo reads it. */
+    | { kind: 'media'; media: 'sticker' | 'photo' | 'voice' | 'video' | 'document' | 'location' | 'other'; photo?: PhotoRef; caption?: string }
     /** The person blocked the bot, or unblocked it. */
     | { kind: 'blocked' }
     | { kind: 'unblocked' }

@@ -6,9 +6,10 @@ import type { RenderOutbox } from './telegram-sender.js';
 export function i18nRender(i18n: i18n): RenderOutbox {
   return (message, locale) => {
     const t = translator(i18n, locale);
-    const { key, params, choices } = message.payload;
+    const { key, params, choices, photo } = message.payload;
     return {
       text: t(key, params ?? {}) as string,
+      ...(photo ? { photo } : {}),
       ...(choices?.length ? { choices: choices.map((c) => ({ label: t(c.key, c.params ?? {}) as string, value: c.value })) } : {}),
     };
   };

@@ -1,5 +1,5 @@
 import { GrammyError, HttpError, type Api } from 'grammy';
-import { renderTelegram } from '../channels/telegram.js';
+import { sendTelegram } from '../channels/telegram.js';
 import type { OutboundMessage } from '../engine/types.js';
 import type { ClaimedMessage, SendResult, Sender } from './types.js';
 
@@ -13,16 +13,15 @@ export type RenderOutbox = (message: ClaimedMessage, locale: string) => Outbound
  * whole channel for every replica instead.
  */
 export function createTelegramSender(
-  api: Pick<Api, 'sendMessage'>,
+  api: Pick<Api, 'sendMessage' | 'sendPhoto'>,
   render: RenderOutbox,
   opts: { paidBroadcast?: boolean } = {},
 ): Sender {
   return {
     async send(message) {
-      const { text, other } = renderTelegram(render(message, message.locale));
-      const options = opts.paidBroadcast ? { ...other, allow_paid_broadcast: true } : other;
       try {
-        await api.sendMessage(message.chatId, text, options);
+        // A photo: sendPhoto (file_id or URL) with the text as caption, or the text just after (sendTelegram).
+        await sendTelegram(api, message.chatId, render(message, message.locale), opts.paidBroadcast ? { allow_paid_broadcast: true } : {});
         return { kind: 'ok' };
       } catch (err) {
         return classify(err);
@@ -37,7 +36,7 @@ export function classify(err: unknown): SendResult {
     if (err.error_code === 429) return { kind: 'retry_after', seconds: err.parameters.retry_after ?? 5 };
     // "bot was blocked by the user", "user is deactivated", "bot can't initiate conversation".
     if (err.error_code === 403) return { kind: 'blocked' };
-    // A bad request ("chat not found", a malformed message) fails the same way every time.
+    // A bad request ("chat not found", a malformed message, a photo Telegram cannot fetch) fails the same way every time.
     if (err.error_code === 400) return { kind: 'error', message: `400 ${err.description}`, permanent: true };
     return { kind: 'error', message: `${err.error_code} ${err.description}` };
   }

@@ -1,5 +1,5 @@
 import type { i18n } from 'i18next';
-import { renderZalo, splitMessage } from '../channels/zalo.js';
+import { sendZalo } from '../channels/zalo.js';
 import { isBlockedError, ZaloApiError, type ZaloApi } from '../channels/zalo-api.js';
 import { translator } from '../i18n/index.js';
 import { defaultBurst, type RateLimits } from './rate-limit.js';
@@ -25,21 +25,23 @@ export function zaloLimits(opts: { perSecond?: number } = {}): RateLimits {
  * dispatcher, which pauses the channel for every replica, not sleep here
  * holding claimed rows.
  *
- * A message longer than 2,000 characters goes out in pieces; if a later piece
- * fails, the dispatcher's retry sends the earlier ones again (outbox messages
- * are short, so this is rare and harmless).
+ * A message longer than 2,000 characters goes out in pieces, and a photo
+ * (sendPhoto, by URL) goes with its text as caption or just before it; if a
+ * later piece fails, the dispatcher's retry sends the earlier ones again
+ * (outbox messages are short, so this is rare and harmless). A rendered
+ * photo without a URL (a Telegram file_id only) cannot go to Zalo: the text
+ * goes alone.
  */
 export function createZaloSender(opts: {
-  api: Pick<ZaloApi, 'sendMessage'>;
+  api: Pick<ZaloApi, 'sendMessage' | 'sendPhoto'>;
   render: RenderOutbox;
   i18n: i18n;
 }): Sender {
   return {
     async send(message) {
       const t = translator(opts.i18n, message.locale) as unknown as (key: string, params?: Record<string, unknown>) => string;
-      const pieces = splitMessage(renderZalo(opts.render(message, message.locale), t));
       try {
-        for (const piece of pieces) await opts.api.sendMessage(message.chatId, piece);
+        await sendZalo(opts.api, message.chatId, opts.render(message, message.locale), t);
         return { kind: 'ok' };
       } catch (err) {
         return classifyZalo(err);

@@ -28,6 +28,7 @@ async function broadcastNow(text: string): Promise<number> {
   await app.press('f:broadcast:audience:newborn', me);
   await app.press('f:broadcast:audience:done', me);
   await app.say(text, me);
+  await app.press('f:broadcast:photo:none', me);
   const sent = await app.press('f:broadcast:preview:now', me);
   return Number(/#(\d+)/.exec(sent[0]!.text)![1]);
 }

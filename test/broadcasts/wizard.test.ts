@@ -40,7 +40,8 @@ async function toPreview(userId: string, text: string, programmes = ['elderly'])
   replies = await app.press('f:broadcast:audience:done', me);
   expect(last(replies).text).toContain('người sẽ nhận');
   replies = await app.say(text, me);
-  return replies;
+  expect(last(replies).text).toContain('Gửi kèm một ảnh?');
+  return app.press('f:broadcast:photo:none', me);
 }
 
 describe('who may broadcast to whom', () => {
@@ -146,7 +147,8 @@ describe('preview, send, skip', () => {
     expect(max).toBe(2000 - footer);
     const tooLong = await app.say('a'.repeat(max + 1), me);
     expect(tooLong[0]!.text).toContain('quá giới hạn');
-    const ok = await app.say('b'.repeat(max), me);
+    await app.say('b'.repeat(max), me);
+    const ok = await app.press('f:broadcast:photo:none', me);
     expect(last(ok).text).toContain('Xem trước');
     await app.press('f:broadcast:preview:cancel', me);
     // Telegram-only audiences may write longer than the engine's usual 1,000 characters.
@@ -154,7 +156,8 @@ describe('preview, send, skip', () => {
     await app.press('f:broadcast:audience:prenatal', me);
     const tg = await app.press('f:broadcast:audience:done', me);
     expect(Number(/tối đa (\d+) ký tự/.exec(last(tg).text)![1])).toBe(4096 - footer);
-    expect(last(await app.say('c'.repeat(3000), me)).text).toContain('Xem trước');
+    await app.say('c'.repeat(3000), me);
+    expect(last(await app.press('f:broadcast:photo:none', me)).text).toContain('Xem trước');
     await app.press('f:broadcast:preview:cancel', me);
   });
 });
@@ -227,7 +230,8 @@ describe('the campaign calendar', () => {
     expect(last(opened).choices!.filter((c) => c.label.startsWith('✓ ')).map((c) => c.value)).toEqual(['f:broadcast:audience:premarital', 'f:broadcast:audience:prenatal', 'f:broadcast:audience:campaigns']);
     const text = await app.press('f:broadcast:audience:done', who(COLLAB));
     expect(last(text).text).toContain('Ngày 8/5 là Ngày Thalassemia Thế giới');
-    const preview = await app.press('f:broadcast:text:keep', who(COLLAB));
+    await app.press('f:broadcast:text:keep', who(COLLAB));
+    const preview = await app.press('f:broadcast:photo:none', who(COLLAB));
     expect(last(preview).text).toContain('Xem trước');
     await app.press('f:broadcast:preview:cancel', who(COLLAB));
   });

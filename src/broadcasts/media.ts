@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Api } from 'grammy';
+import type { Db, Queryable } from '../db/client.js';
+import { broadcastMedia, type BroadcastPhoto } from '../db/schema.js';
+import type { PhotoRef } from '../engine/types.js';
+import type { Handler } from '../http/server.js';
+import type { Logger } from '../log.js';
+
+/**
+ * Photos of Telegram authors for Zalo recipients. Zalo's sendPhoto takes only a
+ * public URL, and a Telegram file_id is no URL: when the bot has a PUBLIC_URL
+ * it serves the photo itself at `GET /media/<token>` (a 144-bit random token,
+ * so the address cannot be guessed), fetched once from Telegram (getFile) on
+ * the first request and kept in Postgres (at most MEDIA_MAX_BYTES). Without a
+ * PUBLIC_URL, Zalo recipients get the text only and the preview says so.
+ */
+
+/** Telegram's own cap for a photo by URL is 5 MB; larger is refused (the Zalo send then fails with its reason). */
+export const MEDIA_MAX_BYTES = 5 * 1024 * 1024;
+const TOKEN = /^[A-Za-z0-9_-]{24}$/;
+
+export const mediaUrl = (base: string, token: string) => `${base.replace(/\/+$/, '')}/media/${token}`;
+
+/** Records a Telegram photo that may be served; returns its token. Run in the broadcast's transaction. */
+export async function registerMedia(q: Queryable, fileId: string, now: Date): Promise<string> {
+  const token = randomBytes(18).toString('base64url');
+  await q.insert(broadcastMedia).values({ token, telegramFileId: fileId, createdAt: now });
+  return token;
+}
+
+/**
+ * The photo as one recipient's channel may send it: the file_id (Telegram
+ * prefers it) and a URL, the author's own (Zalo) or our hosted copy when
+ * `mediaBase` (PUBLIC_URL) is set. No URL: Zalo sends the text alone.
+ */
+export function recipientPhoto(photo: BroadcastPhoto | null | undefined, mediaBase: string | null): PhotoRef | undefined {
+  if (!photo) return undefined;
+  const url = photo.url ?? (mediaBase && photo.media ? mediaUrl(mediaBase, photo.media) : undefined);
+  return { ...(photo.fileId ? { fileId: photo.fileId } : {}), ...(url ? { url } : {}) };
+}
+
+export interface FetchedFile {
+  bytes: Uint8Array;
+  contentType: string;
+}
+export type FetchTelegramFile = (fileId: string) => Promise<FetchedFile>;
+
+export class MediaTooLargeError extends Error {
+  constructor(readonly size: number) {
+    super(`photo of ${size} bytes is over ${MEDIA_MAX_BYTES}`);
+  }
+}
+
+const TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+
+/**
+ * Downloads a file the bot received: getFile, then `{apiRoot}/file/bot<token>/<path>`.
+ * That URL holds the bot token: it is never logged or put in an error.
+ */
+export function telegramFileFetcher(o: {
+  api: Pick<Api, 'getFile'>;
+  token: string;
+  apiRoot: string;
+  fetch?: typeof globalThis.fetch;
+  maxBytes?: number;
+}): FetchTelegramFile {
+  const max = o.maxBytes ?? MEDIA_MAX_BYTES;
+  const get = o.fetch ?? globalThis.fetch;
+  return async (fileId) => {
+    const file = await o.api.getFile(fileId);
+    if (!file.file_path) throw new Error('telegram getFile gave no file_path');
+    if ((file.file_size ?? 0) > max) throw new MediaTooLargeError(file.file_size!);
+    const res = await get(`${o.apiRoot.replace(/\/+$/, '')}/file/bot${o.token}/${file.file_path}`, { signal: AbortSignal.timeout(30_000) });
+    if (!res.ok || !res.body) throw new Error(`telegram file download: HTTP ${res.status}`);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      if (size > max) throw new MediaTooLargeError(size);
+      chunks.push(chunk);
+    }
+    const ext = file.file_path.split('.').pop()?.toLowerCase() ?? '';
+    return { bytes: Buffer.concat(chunks), contentType: TYPES[ext] ?? 'image/jpeg' };
+  };
+}
+
+/**
+ * `GET /media/<token>` (and HEAD): the stored bytes, or — the first time —
+ * fetched from Telegram and stored. Concurrent first requests in one process
+ * share one download; another replica may download once more, harmlessly
+ * (the first stored copy wins).
+ */
+export function mediaHandler(o: { db: Db; fetchFile: FetchTelegramFile; log?: Logger }): Handler {
+  const inFlight = new Map<string, Promise<FetchedFile | null>>();
+
+  const load = async (token: string): Promise<FetchedFile | null> => {
+    const [row] = await o.db.select().from(broadcastMedia).where(eq(broadcastMedia.token, token)).limit(1);
+    if (!row) return null;
+    if (row.bytes) return { bytes: row.bytes, contentType: row.contentType ?? 'image/jpeg' };
+    const file = await o.fetchFile(row.telegramFileId);
+    await o.db
+      .update(broadcastMedia)
+      .set({ bytes: Buffer.from(file.bytes), contentType: file.contentType, fetchedAt: new Date() })
+      .where(and(eq(broadcastMedia.token, token), isNull(broadcastMedia.bytes)));
+    return file;
+  };
+
+  return async (req, res) => {
+    const token = (req.url ?? '').split('?')[0]!.slice('/media/'.length);
+    if (!TOKEN.test(token)) {
+      res.writeHead(404).end();
+      return;
+    }
+    let file: FetchedFile | null;
+    try {
+      let pending = inFlight.get(token);
+      if (!pending) {
+        pending = load(token).finally(() => inFlight.delete(token));
+        inFlight.set(token, pending);
+      }
+      file = await pending;
+    } catch (err) {
+      const tooLarge = err instanceof MediaTooLargeError;
+      o.log?.warn({ err: tooLarge ? err.message : err instanceof Error ? err.message : String(err) }, 'media: photo not available');
+      res.writeHead(tooLarge ? 413 : 502).end();
+      return;
+    }
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': file.contentType,
+      'content-length': String(file.bytes.length),
+      'cache-control': 'public, max-age=604800, immutable',
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(req.method === 'HEAD' ? undefined : Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.length));
+  };
+}
