@@ -12,6 +12,7 @@ import { loadEnv, telegramWebhookMode, type Env } from './config/env.js';
 import { openDatabase, type Database } from './db/client.js';
 import { doctorJob } from './domain/doctor.js';
 import { journeysJob } from './domain/journeys-jobs.js';
+import { znsPhoneOf, znsSettings } from './domain/zns.js';
 import { campaignJob } from './broadcasts/campaigns.js';
 import { BroadcastProgress, type ProgressSink } from './broadcasts/progress.js';
 import { BroadcastTexts } from './broadcasts/render.js';
@@ -24,6 +25,7 @@ import { createHttpServer, listen, type Handler } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import {
   Dispatcher,
+  type DispatcherOptions,
   createTelegramSender,
   i18nRender,
   postgresLeaderLock,
@@ -33,11 +35,25 @@ import {
   telegramLimits,
 } from './outbox/index.js';
 import { createZaloSender, zaloLimits } from './outbox/zalo-sender.js';
+import { znsFallback } from './outbox/zns-fallback.js';
+import {
+  createZnsSender,
+  loadZnsConfig,
+  postgresZnsTokenStore,
+  seedTokens,
+  ZnsClient,
+  znsLimits,
+  znsTemplateData,
+  type ZnsConfig,
+} from './outbox/zns-sender.js';
 
 type Stop = () => Promise<unknown>;
 
 /** Channels that can edit a broadcast's status message in place (Telegram). */
 const progressSinks: Partial<Record<ChannelName, ProgressSink>> = {};
+
+/** What every chat dispatcher does with a message it can never deliver (with ZNS on: send it on by ZNS). */
+const chatHooks: Pick<DispatcherOptions, 'onPermanentFailure'> = {};
 
 async function main(): Promise<void> {
   const env = loadEnv();
@@ -68,6 +84,8 @@ async function main(): Promise<void> {
   const stops: Stop[] = [];
   const dispatchers: Dispatcher[] = [];
   const routes: { telegram?: Handler; zalo?: Handler; media?: Handler } = {};
+  const zns = loadZnsConfig(); // throws when half configured: better now than at the first reminder
+  if (zns) startZns(zns, env, app, log, dispatchers, database, clock);
   if (env.TELEGRAM_BOT_TOKEN) routes.telegram = await startTelegram(env, app, log, stops, dispatchers, database, clock);
   if (env.ZALO_BOT_TOKEN) routes.zalo = await startZalo(env, app, log, stops, dispatchers, database, clock);
   // Telegram authors' broadcast photos, served for Zalo, which takes only a URL (src/broadcasts/media.ts).
@@ -122,6 +140,7 @@ async function startTelegram(
       createTelegramSender(api, broadcastTexts(database, app).render(i18nRender(app.i18n)), { paidBroadcast: env.TELEGRAM_PAID_BROADCAST }),
     ),
     leader: leaderFor(env, 'telegram', log),
+    ...chatHooks,
   });
   dispatchers.push(dispatcher);
   progressSinks.telegram = telegramProgressSink(api);
@@ -164,10 +183,33 @@ async function startZalo(
       db: database.db, channel: 'zalo', clock, log, limits: zaloLimits(),
       sender: broadcastTexts(database, app).sender(createZaloSender({ api, render: broadcastTexts(database, app).render(i18nRender(app.i18n)), i18n: app.i18n })),
       leader: leaderFor(env, 'zalo', log),
+      ...chatHooks,
     }),
   );
   log.info({ bot: me.account_name, polling: env.ZALO_POLLING }, 'zalo: ready');
   return zalo.webhook;
+}
+
+/**
+ * ZNS (optional): the 'zns' dispatcher, at its own rate and with quiet hours
+ * like the others, sends template messages to the numbers people agreed to;
+ * the chat dispatchers hand it what they cannot deliver (zns-fallback.ts);
+ * the booking flow asks for that consent.
+ */
+function startZns(
+  config: ZnsConfig, env: Env, app: App, log: Logger, dispatchers: Dispatcher[], database: Database, clock: Clock,
+): void {
+  const client = new ZnsClient({ config, store: postgresZnsTokenStore(database.db, seedTokens(config, clock.now())), clock, log });
+  dispatchers.push(
+    new Dispatcher({
+      db: database.db, channel: 'zns', clock, log, limits: znsLimits(config),
+      sender: createZnsSender({ config, client, phoneOf: (id) => znsPhoneOf(database.db, id), data: znsTemplateData(app.i18n) }),
+      leader: leaderFor(env, 'zns', log),
+    }),
+  );
+  chatHooks.onPermanentFailure = znsFallback({ db: database.db, clock, templates: config.templates });
+  znsSettings.offered = true;
+  log.info({ templates: Object.keys(config.templates), perSecond: config.perSecond }, 'zns: ready');
 }
 
 main().catch((err: unknown) => {

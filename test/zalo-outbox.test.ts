@@ -111,6 +111,7 @@ const config: ZnsConfig = {
   templates: { 'appt.reminder': '201234' },
   apiBase: ZNS_API,
   oauthBase: ZNS_OAUTH,
+  perSecond: 1,
 };
 
 const claimed = (over: Partial<ClaimedMessage> = {}): ClaimedMessage => ({

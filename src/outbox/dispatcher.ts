@@ -15,11 +15,11 @@ import {
   type Outcomes,
   type RetryPolicy,
 } from './store.js';
-import { MAX_PRIORITY, PRIORITY, type ClaimedMessage, type Sender } from './types.js';
+import { MAX_PRIORITY, PRIORITY, type ClaimedMessage, type OutboxChannel, type SendResult, type Sender } from './types.js';
 
 export interface DispatcherOptions {
   db: Db;
-  channel: ChannelName;
+  channel: OutboxChannel;
   sender: Sender;
   clock: Clock;
   leader: LeaderLock;
@@ -38,6 +38,13 @@ export interface DispatcherOptions {
   quietHours?: boolean;
   /** How to wait; tests pass one that moves a ManualClock. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Called for a row that failed for good, before it is recorded, e.g. to hand
+   * it to another sender (zns-fallback.ts). Idempotent: a crash before the
+   * record sends the row again. What it returns is added to the row's
+   * last_error; if it throws, the row is retried later instead of failing.
+   */
+  onPermanentFailure?: (message: ClaimedMessage, result: Extract<SendResult, { kind: 'error' }>) => Promise<string | null>;
   log?: Logger;
 }
 
@@ -72,7 +79,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * quarters), so the lease never takes back a row that is still being sent.
  */
 export class Dispatcher {
-  readonly channel: ChannelName;
+  readonly channel: OutboxChannel;
   readonly batchSize: number;
   /** The most messages a crash can send twice (see the class comment). */
   readonly inFlightBound: number;
@@ -184,7 +191,9 @@ export class Dispatcher {
   private async batch(pipelined: boolean): Promise<BatchReport> {
     const none = { claimed: 0, sent: 0, skipped: 0 };
     if (this.stopping) return { state: 'stopped', ...none };
-    const { db, clock, channel } = this.o;
+    const { db, clock } = this.o;
+    // store.ts speaks of chat channels; a 'zns' row is an outbox row like any other.
+    const channel = this.o.channel as ChannelName;
     if (!(await this.o.leader.ensure())) {
       this.leading = false;
       return { state: 'not-leader', ...none };
@@ -301,14 +310,27 @@ export class Dispatcher {
         this.pausedUntil = Math.max(this.pausedUntil, until);
         out.requeue.push({ id: m.id });
         this.o.log?.warn({ channel: this.channel, retryAfter: result.seconds }, 'rate limited by the platform; channel paused');
-        await pauseChannel(this.o.db, this.channel, new Date(until)).catch((err) =>
+        await pauseChannel(this.o.db, this.channel as ChannelName, new Date(until)).catch((err) =>
           this.o.log?.error({ err }, 'could not share the pause; this replica keeps it'),
         );
         return;
       }
-      case 'error':
-        out.errors.push({ id: m.id, attempts: m.attempts, message: result.message.slice(0, 500), permanent: result.permanent === true });
+      case 'error': {
+        let { message } = result;
+        let permanent = result.permanent === true;
+        if (permanent && this.o.onPermanentFailure) {
+          try {
+            const note = await this.o.onPermanentFailure(m, result);
+            if (note) message = `${message}; ${note}`;
+          } catch (err) {
+            this.o.log?.warn({ err, channel: this.channel, id: m.id }, 'fallback of a failed message failed; the row is retried');
+            permanent = false;
+            message = `${message}; its fallback failed, retrying: ${err instanceof Error ? err.message : String(err)}`;
+          }
+        }
+        out.errors.push({ id: m.id, attempts: m.attempts, message: message.slice(0, 500), permanent });
         return;
+      }
     }
   }
 

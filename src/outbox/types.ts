@@ -3,6 +3,9 @@ import type { ChannelName } from '../engine/types.js';
 
 export type { OutboxPayload };
 
+/** The outbox's channels: the chat channels, and 'zns' (template messages by phone number, sent by the OA; see zns-fallback.ts). */
+export type OutboxChannel = ChannelName | 'zns';
+
 /**
  * Priorities, 0..9, lower first. Only 0 may go out in quiet hours (21:00–07:00):
  * it is for what cannot wait, such as a change to today's session.
@@ -26,7 +29,7 @@ export interface ClaimedMessage {
   id: number;
   dedupeKey: string;
   contactId: number;
-  channel: ChannelName;
+  channel: OutboxChannel;
   chatId: string;
   kind: string;
   payload: OutboxPayload;
@@ -46,8 +49,12 @@ export type SendResult =
   | { kind: 'retry_after'; seconds: number }
   /** 403: the person blocked the bot or is gone. */
   | { kind: 'blocked' }
-  /** Anything else; `permanent` errors (a 400) are not retried. */
-  | { kind: 'error'; message: string; permanent?: boolean };
+  /**
+   * Anything else; `permanent` errors (a 400) are not retried. `unreachable`:
+   * this bot cannot reach the person at all (never followed it, not found),
+   * though another sender might (zns-fallback.ts).
+   */
+  | { kind: 'error'; message: string; permanent?: boolean; unreachable?: boolean };
 
 /** Delivers one message on one channel. Must not retry on its own: the dispatcher decides. */
 export interface Sender {

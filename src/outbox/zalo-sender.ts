@@ -50,13 +50,25 @@ export function createZaloSender(opts: {
   };
 }
 
+/**
+ * "This bot cannot message this person" (assumed wording: the Bot Platform
+ * documents none): they never followed the bot, are not found, or are out of
+ * the window in which a bot may write. Unlike a block, the person did nothing:
+ * ZNS may still reach them (zns-fallback.ts). A 404 means the same.
+ */
+const UNREACHABLE =
+  /not\s*follow|chưa (?:quan tâm|theo dõi)|(?:user|chat|recipient) not found|không tìm thấy|không tồn tại|can(?:not|'t) (?:send|initiate|message)|không thể gửi|interaction window/i;
+
 /** Zalo's answers in the dispatcher's terms. */
 export function classifyZalo(err: unknown): SendResult {
   if (err instanceof ZaloApiError) {
     if (err.errorCode === 429) return { kind: 'retry_after', seconds: err.retryAfter ?? 5 };
+    if (err.errorCode === 404 || UNREACHABLE.test(err.description)) {
+      return { kind: 'error', message: `zalo unreachable: ${err.errorCode} ${err.description}`, permanent: true, unreachable: true };
+    }
     if (isBlockedError(err)) return { kind: 'blocked' };
-    // A bad request or an unknown chat fails the same way every time.
-    if (err.errorCode === 400 || err.errorCode === 404) return { kind: 'error', message: `zalo ${err.errorCode} ${err.description}`, permanent: true };
+    // A bad request fails the same way every time.
+    if (err.errorCode === 400) return { kind: 'error', message: `zalo ${err.errorCode} ${err.description}`, permanent: true };
     // 401: a revoked token. Retried (with backoff) so the rows survive until an operator fixes it.
     return { kind: 'error', message: `zalo ${err.errorCode} ${err.description}` };
   }

@@ -1,11 +1,14 @@
 import { sql } from 'drizzle-orm';
+import type { i18n } from 'i18next';
 import { z } from 'zod';
 import { normalisePhone } from '../domain/phone.js';
 import type { FetchLike } from '../channels/zalo-api.js';
 import type { Clock } from '../config/clock.js';
 import { rows, type Db } from '../db/client.js';
+import { translator } from '../i18n/index.js';
 import type { Logger } from '../log.js';
-import type { SendResult, Sender } from './types.js';
+import { defaultBurst, type RateLimits } from './rate-limit.js';
+import type { ClaimedMessage, SendResult, Sender } from './types.js';
 
 /**
  * Zalo Notification Service (ZNS): template messages to a phone number, sent
@@ -63,6 +66,8 @@ export const ZnsEnvSchema = z.object({
   ZNS_TEMPLATES: optional,
   ZNS_API_BASE_URL: optional.transform((v) => v ?? 'https://business.openapi.zalo.me'),
   ZNS_OAUTH_BASE_URL: optional.transform((v) => v ?? 'https://oauth.zaloapp.com'),
+  /** Messages per second the 'zns' dispatcher sends. Zalo publishes no rate for ZNS, only a daily quota per OA: stay low. */
+  ZNS_RATE_PER_SECOND: optional.pipe(z.coerce.number<string | undefined>().positive().max(100).optional()).transform((v) => v ?? 1),
 });
 
 export interface ZnsConfig {
@@ -74,6 +79,8 @@ export interface ZnsConfig {
   templates: Record<string, string>;
   apiBase: string;
   oauthBase: string;
+  /** ZNS_RATE_PER_SECOND (default 1). */
+  perSecond: number;
 }
 
 /** The ZNS_* variables: null when ZNS_APP_ID is unset (ZNS off); throws when it is half configured. */
@@ -92,7 +99,13 @@ export function loadZnsConfig(source: NodeJS.ProcessEnv = process.env): ZnsConfi
     templates: templates.data,
     apiBase: env.ZNS_API_BASE_URL.replace(/\/+$/, ''),
     oauthBase: env.ZNS_OAUTH_BASE_URL.replace(/\/+$/, ''),
+    perSecond: env.ZNS_RATE_PER_SECOND,
   };
+}
+
+/** The 'zns' dispatcher's limits: ZNS_RATE_PER_SECOND overall, one message a second to one number. */
+export function znsLimits(config: Pick<ZnsConfig, 'perSecond'>): RateLimits {
+  return { perSecond: config.perSecond, perChatPerSecond: 1, burst: defaultBurst(config.perSecond) };
 }
 
 // ---------------------------------------------------------------- token store
@@ -143,19 +156,10 @@ export function memoryZnsTokenStore(initial: ZnsTokens): ZnsTokenStore & { curre
 }
 
 /**
- * The production store: one row in `zns_tokens`, locked with SELECT … FOR
- * UPDATE while the refresh call runs, replaced in the same transaction. The
- * table (add it to src/db/schema.ts and generate a migration):
- *
- *     create table zns_tokens (
- *       id smallint primary key default 1 check (id = 1),
- *       access_token text not null,
- *       refresh_token text not null,
- *       access_expires_at timestamptz not null,
- *       updated_at timestamptz not null default now()
- *     );
- *
- * The seed is inserted only when the row is missing (first start). The one
+ * The production store: one row in `zns_tokens` (src/db/schema.ts), locked
+ * with SELECT … FOR UPDATE while the refresh call runs, replaced in the same
+ * transaction. The seed is inserted only when the row is missing (first
+ * start); afterwards ZNS_REFRESH_TOKEN is ignored. The one
  * window left: Zalo answered a refresh and the process died before COMMIT; the
  * new refresh token is then lost and an operator re-authorises the OA (README).
  */
@@ -325,24 +329,49 @@ export function classifyZns(err: unknown): SendResult {
   return { kind: 'error', message: `zns network: ${err instanceof Error ? err.message : String(err)}` };
 }
 
+/** The payload's params as they are: ZNS template data are strings. */
+const plainData = (message: ClaimedMessage) =>
+  Object.fromEntries(Object.entries(message.payload.params ?? {}).map(([k, v]) => [k, String(v)]));
+
 /**
- * The outbox's ZNS sender: the recipient's phone number (from `phoneOf`, the
- * lead's lookup: the contacts table holds no phone today), the template of the
- * message kind, the payload's params as template data. The ZNS template's
- * parameter names must equal the payload params' names.
+ * Template data in words: the params that are codes in the outbox (programme,
+ * weekday) become the words the bot would say, in the recipient's language;
+ * `context` (an i18next switch) is left out. A template's parameters are
+ * named after these: who, programme, weekday, date, time, place, note.
+ */
+export function znsTemplateData(i18n: i18n): (message: ClaimedMessage) => Record<string, string> {
+  return (message) => {
+    const t = translator(i18n, message.locale) as unknown as (key: string) => string;
+    const data = plainData(message);
+    delete data.context;
+    if (data.programme) data.programme = t(`programmes.${data.programme}.checkup`);
+    if (data.weekday) data.weekday = t(`weekdays.${data.weekday}`);
+    return data;
+  };
+}
+
+/**
+ * The outbox's ZNS sender: the template of the message kind, sent to the number
+ * the contact agreed to get ZNS at (`phoneOf`: src/domain/zns.ts, asked at
+ * send time so a consent withdrawn since the row was queued is honoured), with
+ * the payload's params as template data. The ZNS template's parameter names
+ * must equal the data's names.
  */
 export function createZnsSender(opts: {
   config: ZnsConfig;
   client: Pick<ZnsClient, 'sendTemplate'>;
   phoneOf: (contactId: number) => Promise<string | null>;
+  /** Default: the params as strings. */
+  data?: (message: ClaimedMessage) => Record<string, string>;
 }): Sender {
+  const toData = opts.data ?? plainData;
   return {
     async send(message) {
       const templateId = opts.config.templates[message.kind];
       if (!templateId) return { kind: 'error', message: `zns: no template for kind "${message.kind}" (ZNS_TEMPLATES)`, permanent: true };
       const phone = normalizePhone(await opts.phoneOf(message.contactId));
-      if (!phone) return { kind: 'error', message: 'zns: no usable phone number for this contact', permanent: true };
-      const data = Object.fromEntries(Object.entries(message.payload.params ?? {}).map(([k, v]) => [k, String(v)]));
+      if (!phone) return { kind: 'error', message: 'zns: no consent to ZNS, or no mobile number, for this contact', permanent: true };
+      const data = toData(message);
       try {
         await opts.client.sendTemplate({ phone, templateId, data, trackingId: message.dedupeKey });
         return { kind: 'ok' };
