@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { GrammyError } from 'grammy';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ZaloApi } from '../../src/channels/zalo-api.js';
+import { dropReminders } from '../../src/domain/reminders.js';
 import { znsPhoneOf, znsSettings } from '../../src/domain/zns.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
@@ -408,6 +409,17 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
     }).drain();
     expect(await row('zns-test:9')).toMatchObject({ status: 'pending' });
     expect((await row('zns-test:9'))!.last_error).toContain('its fallback failed, retrying: database away');
+  });
+
+  it('cancelling a booking’s reminders by prefix cancels their ZNS rows too', async () => {
+    app.clock.set(local('2026-12-01T10:00'));
+    const c = await zaloContact('zf11', '+84912000011');
+    await enqueue(db(), [reminder('appt:990011:v1:d-1', c)]);
+    notFollowing('zf11');
+    await zaloDispatcher().drain();
+    expect(await row('appt:990011:v1:d-1:zns')).toMatchObject({ status: 'pending' });
+    await dropReminders(db(), [990011]);
+    expect(await row('appt:990011:v1:d-1:zns')).toMatchObject({ status: 'cancelled' });
   });
 
   it('a contact known only by a phone number, with no bot channel, is reached by ZNS directly', async () => {
