@@ -170,7 +170,8 @@ export class BroadcastProgress {
           dedupeKey: `bcp:${b.id}:${milestone}`,
           contactId: b.authorContactId!,
           kind: 'broadcast-progress',
-          payload: { key: 'broadcast.progressShort', params: { id: b.id, pct: milestone, done, n } },
+          // The milestone paces the notes; the note says how far it really is.
+          payload: { key: 'broadcast.progressShort', params: { id: b.id, pct: Math.floor((done * 100) / n), done, n } },
           priority: PRIORITY.reminder,
           dueAt: now,
         }]);

@@ -1,4 +1,10 @@
 import { sql } from 'drizzle-orm';
+import type { Api } from 'grammy';
+import type { Update } from 'grammy/types';
+import type { ZaloApi } from '../../src/channels/zalo-api.js';
+import { createTelegramSender } from '../../src/outbox/telegram-sender.js';
+import { createZaloSender, zaloLimits } from '../../src/outbox/zalo-sender.js';
+import { telegramLimits } from '../../src/outbox/index.js';
 import { BroadcastProgress, type ProgressSink } from '../../src/broadcasts/progress.js';
 import { BroadcastTexts } from '../../src/broadcasts/render.js';
 import { rows } from '../../src/db/client.js';
@@ -62,4 +68,37 @@ export function recordingSink(app: TestApp) {
     },
   };
   return { calls, sink, progress: new BroadcastProgress({ db: app.database.db, i18n: app.i18n, sinks: { telegram: sink } }) };
+}
+
+let photoUpdateId = 900_000;
+/** A Telegram photo message as the Bot API delivers it: sizes small to large, an optional caption. */
+export function telegramPhoto(userId: number, fileId: string, caption?: string): Update {
+  const id = photoUpdateId++;
+  const who = { id: userId, is_bot: false, first_name: 'Hoa', language_code: 'vi' };
+  return {
+    update_id: id,
+    message: {
+      message_id: id,
+      date: 1_790_000_000,
+      chat: { id: userId, type: 'private', first_name: 'Hoa' },
+      from: who,
+      photo: [
+        { file_id: `${fileId}-s`, file_unique_id: 'u-s', width: 90, height: 68, file_size: 1_500 },
+        { file_id: fileId, file_unique_id: 'u-l', width: 1280, height: 960, file_size: 98_000 },
+        { file_id: `${fileId}-m`, file_unique_id: 'u-m', width: 320, height: 240, file_size: 12_000 },
+      ],
+      ...(caption ? { caption } : {}),
+    },
+  } as Update;
+}
+
+/** Telegram and Zalo dispatchers with the real senders (against the fake platforms), as main.ts wires them. */
+export function chatDispatchers(app: TestApp, o: { telegramApi: Api; zaloApi: ZaloApi }) {
+  const texts = new BroadcastTexts(app.database.db, app.i18n);
+  const render = texts.render(i18nRender(app.i18n));
+  const common = { db: app.database.db, clock: app.clock, leader: singleProcessLock(), sleep: async (ms: number) => app.clock.advance(ms) };
+  return {
+    telegram: new Dispatcher({ ...common, channel: 'telegram', limits: telegramLimits(), sender: texts.sender(createTelegramSender(o.telegramApi, render)) }),
+    zalo: new Dispatcher({ ...common, channel: 'zalo', limits: zaloLimits(), sender: texts.sender(createZaloSender({ api: o.zaloApi, render, i18n: app.i18n })) }),
+  };
 }

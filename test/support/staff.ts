@@ -25,8 +25,8 @@ const last = (replies: OutboundMessage[]) => replies.at(-1)!;
 export const valueOf = (replies: OutboundMessage[], prefix: string) =>
   replies.flatMap((r) => r.choices ?? []).find((c) => c.value.startsWith(prefix))?.value;
 
-/** The administrator makes an invite in chat; the person redeems it with /moi CODE. */
-export async function grantRole(app: TestApp, userId: string, role: 'staff' | 'collaborator' | 'admin', wards: string[] = [LE_CHAN]) {
+/** The administrator makes an invite in chat; the person redeems it with /moi CODE (on Telegram, or on `channel`). */
+export async function grantRole(app: TestApp, userId: string, role: 'staff' | 'collaborator' | 'admin', wards: string[] = [LE_CHAN], channel: 'telegram' | 'zalo' = 'telegram') {
   const admin = who(ADMIN);
   await app.press('a:roles:invite', admin);
   let replies = await app.press(`f:roles:role:${role}`, admin);
@@ -38,7 +38,7 @@ export async function grantRole(app: TestApp, userId: string, role: 'staff' | 'c
   if (role !== 'admin') replies = await app.press('f:roles:wards:done', admin);
   const invite = /Mã mời: ([A-Z0-9]{8})/.exec(replies[0]!.text)?.[1];
   expect(invite, replies[0]!.text).toBeDefined();
-  const welcome = await app.say(`/moi ${invite}`, who(userId));
+  const welcome = await app.say(`/moi ${invite}`, { ...who(userId), channel });
   expect(welcome[0]!.text).toContain('Chào mừng');
   return invite!;
 }
