@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ZaloApi } from '../../src/channels/zalo-api.js';
 import { dropReminders } from '../../src/domain/reminders.js';
 import { znsPhoneOf, znsSettings } from '../../src/domain/zns.js';
-import { Dispatcher } from '../../src/outbox/dispatcher.js';
+import { Dispatcher, type DispatcherOptions } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { singleProcessLock } from '../../src/outbox/leader.js';
 import { i18nRender } from '../../src/outbox/render.js';
@@ -62,16 +62,17 @@ const zaloUser = (id: string) => ({ channel: 'zalo' as const, userId: id, chatId
 const db = () => app.database.db;
 
 /** The Zalo dispatcher as npm start builds it when ZNS is on: undeliverable messages are handed to ZNS. */
-const zaloDispatcher = (sender?: Sender) =>
+const zaloDispatcher = (over: Partial<DispatcherOptions> = {}) =>
   new Dispatcher({
     db: db(),
     channel: 'zalo',
-    sender: sender ?? createZaloSender({ api: new ZaloApi({ token: ZALO_TOKEN, baseUrl: ZALO_BASE, retries: 0 }), render: i18nRender(app.i18n), i18n: app.i18n }),
+    sender: createZaloSender({ api: new ZaloApi({ token: ZALO_TOKEN, baseUrl: ZALO_BASE, retries: 0 }), render: i18nRender(app.i18n), i18n: app.i18n }),
     clock: app.clock,
     leader: singleProcessLock(),
     limits: zaloLimits(),
     sleep: async (ms) => app.clock.advance(ms),
     onPermanentFailure: znsFallback({ db: db(), clock: app.clock, templates: config.templates }),
+    ...over,
   });
 
 const znsDispatcher = () =>
@@ -134,6 +135,22 @@ const reminder = (key: string, contact: number, kind = 'reminder') => ({
   dueAt: app.clock.now(),
 });
 
+/** A Zalo contact's reminder (of a kind) that the bot cannot deliver, run through the Zalo dispatcher at 10:00. */
+async function unreachableOnZalo(userId: string, key: string, phone?: string, kind = 'reminder'): Promise<number> {
+  app.clock.set(local('2026-12-01T10:00'));
+  const c = await zaloContact(userId, phone);
+  await enqueue(db(), [reminder(key, c, kind)]);
+  notFollowing(userId);
+  await zaloDispatcher().drain();
+  return c;
+}
+
+/** No token pair stored yet; Zalo's side holds refresh-0 (the seed in `config`). */
+async function firstStart() {
+  await sql$(app, sql`delete from zns_tokens`);
+  Object.assign(zalo.zns, { accessToken: 'access-0', refreshToken: 'refresh-0', generation: 0, refreshes: 0 });
+}
+
 // ------------------------------------------------------------------ token store
 
 describe('the ZNS token pair in zns_tokens', () => {
@@ -164,11 +181,7 @@ describe('the ZNS token pair in zns_tokens', () => {
   });
 
   it('two ZNS clients on a fresh start refresh once against Zalo, and the single-use token is replaced in the row', async () => {
-    await sql$(app, sql`delete from zns_tokens`);
-    zalo.zns.accessToken = 'access-0';
-    zalo.zns.refreshToken = 'refresh-0';
-    zalo.zns.generation = 0;
-    zalo.zns.refreshes = 0;
+    await firstStart();
     const clients = [0, 1].map(() => new ZnsClient({ config, store: postgresZnsTokenStore(db(), seedTokens(config, app.clock.now())), clock: app.clock }));
     expect(await Promise.all(clients.map((c) => c.accessToken()))).toEqual(['access-1', 'access-1']);
     expect(zalo.zns.refreshes).toBe(1);
@@ -254,11 +267,7 @@ describe('the ZNS question at booking', () => {
 
 describe('a message the bot cannot deliver goes by ZNS', () => {
   it('a Zalo reminder refused because the person never followed the bot reaches their number by ZNS, after a token refresh', async () => {
-    await sql$(app, sql`delete from zns_tokens`);
-    zalo.zns.accessToken = 'access-0';
-    zalo.zns.refreshToken = 'refresh-0';
-    zalo.zns.generation = 0;
-    zalo.zns.refreshes = 0;
+    await firstStart();
     // Booked in chat, agreeing to ZNS at the phone step.
     const sessionId = await createSessionInChat(app, STAFF, { programme: 'elderly', needsPhone: true, when: '15/12 7h30' });
     const me = zaloUser('zf1');
@@ -300,11 +309,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
   });
 
   it('without the person’s ZNS consent nothing more is sent, and the row says why', async () => {
-    app.clock.set(local('2026-12-01T10:00'));
-    const c = await zaloContact('zf2');
-    await enqueue(db(), [reminder('zns-test:2', c)]);
-    notFollowing('zf2');
-    await zaloDispatcher().drain();
+    const c = await unreachableOnZalo('zf2', 'zns-test:2');
     expect(await row('zns-test:2')).toMatchObject({
       status: 'failed',
       last_error: 'zalo unreachable: 403 User has not followed the bot; no ZNS: no consent to reminders by phone',
@@ -313,11 +318,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
   });
 
   it('a kind without a ZNS template is not sent on', async () => {
-    app.clock.set(local('2026-12-01T10:00'));
-    const c = await zaloContact('zf3', '+84912000003');
-    await enqueue(db(), [reminder('zns-test:3', c, 'broadcast')]);
-    notFollowing('zf3');
-    await zaloDispatcher().drain();
+    const c = await unreachableOnZalo('zf3', 'zns-test:3', '+84912000003', 'broadcast');
     expect((await row('zns-test:3'))!.last_error).toBe('zalo unreachable: 403 User has not followed the bot; no ZNS: no template for "broadcast"');
     expect(await row('zns-test:3:zns')).toBeUndefined();
   });
@@ -339,10 +340,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
     // Due before 21:00 and claimed late (a backlog): the chat dispatcher itself holds it in quiet hours,
     // so fail it here through a sender that answers "unreachable" whatever the hour.
     const unreachable: Sender = { send: async () => ({ kind: 'error', message: 'zalo unreachable: 404 user not found', permanent: true, unreachable: true }) };
-    await new Dispatcher({
-      db: db(), channel: 'zalo', sender: unreachable, clock: app.clock, leader: singleProcessLock(), limits: zaloLimits(), quietHours: false,
-      onPermanentFailure: znsFallback({ db: db(), clock: app.clock, templates: config.templates }),
-    }).drain();
+    await zaloDispatcher({ sender: unreachable, quietHours: false }).drain();
     const fallback = await row('zns-test:5:zns');
     expect(new Date(fallback!.due_at)).toEqual(local('2026-12-02T07:00'));
     await znsDispatcher().drain();
@@ -353,11 +351,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
   });
 
   it('/huy stops ZNS too: what was queued is not sent, the number and its consent go', async () => {
-    app.clock.set(local('2026-12-01T10:00'));
-    const c = await zaloContact('zf6', '+84912000006');
-    await enqueue(db(), [reminder('zns-test:6a', c)]);
-    notFollowing('zf6');
-    await zaloDispatcher().drain();
+    const c = await unreachableOnZalo('zf6', 'zns-test:6a', '+84912000006');
     expect(await row('zns-test:6a:zns')).toMatchObject({ status: 'pending' });
     await app.say('/huy', zaloUser('zf6'));
     await app.press('f:stop:confirm:yes', zaloUser('zf6'));
@@ -384,11 +378,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
   });
 
   it('the sender asks for the consent at send time: a number withdrawn after queueing gets nothing', async () => {
-    app.clock.set(local('2026-12-01T10:00'));
-    const c = await zaloContact('zf8', '+84912000008');
-    await enqueue(db(), [reminder('zns-test:8', c)]);
-    notFollowing('zf8');
-    await zaloDispatcher().drain();
+    const c = await unreachableOnZalo('zf8', 'zns-test:8', '+84912000008');
     await sql$(app, sql`delete from zns_recipients where contact_id = ${c}`);
     await znsDispatcher().drain();
     expect(await row('zns-test:8:zns')).toMatchObject({ status: 'failed', last_error: 'zns: no consent to ZNS, or no mobile number, for this contact' });
@@ -400,9 +390,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
     const c = await zaloContact('zf9', '+84912000009');
     await enqueue(db(), [reminder('zns-test:9', c)]);
     notFollowing('zf9');
-    await new Dispatcher({
-      db: db(), channel: 'zalo', clock: app.clock, leader: singleProcessLock(), limits: zaloLimits(), sleep: async (ms) => app.clock.advance(ms),
-      sender: createZaloSender({ api: new ZaloApi({ token: ZALO_TOKEN, baseUrl: ZALO_BASE, retries: 0 }), render: i18nRender(app.i18n), i18n: app.i18n }),
+    await zaloDispatcher({
       onPermanentFailure: async () => {
         throw new Error('database away');
       },
@@ -412,11 +400,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
   });
 
   it('cancelling a booking’s reminders by prefix cancels their ZNS rows too', async () => {
-    app.clock.set(local('2026-12-01T10:00'));
-    const c = await zaloContact('zf11', '+84912000011');
-    await enqueue(db(), [reminder('appt:990011:v1:d-1', c)]);
-    notFollowing('zf11');
-    await zaloDispatcher().drain();
+    const c = await unreachableOnZalo('zf11', 'appt:990011:v1:d-1', '+84912000011');
     expect(await row('appt:990011:v1:d-1:zns')).toMatchObject({ status: 'pending' });
     await dropReminders(db(), [990011]);
     expect(await row('appt:990011:v1:d-1:zns')).toMatchObject({ status: 'cancelled' });
