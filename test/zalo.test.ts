@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createZaloChannel, parseZaloUpdate, renderZalo, splitMessage, type ZaloChannel } from '../src/channels/zalo.js';
+import { createZaloChannel, parseZaloUpdate, renderZalo, sendZalo, splitMessage, zaloPhoto, type ZaloChannel } from '../src/channels/zalo.js';
 import { isBlockedError, ZaloApi, ZaloApiError } from '../src/channels/zalo-api.js';
 import { contacts } from '../src/db/schema.js';
 import type { InboundEvent, OutboundMessage } from '../src/engine/types.js';
@@ -89,8 +89,9 @@ describe('Zalo webhook', () => {
     expect(sent[0]!.body).toEqual({ chat_id: 'a1001', text: t('welcome.intro') });
     const menu = sent[1]!.body.text as string;
     expect(menu).toContain(`  1. ${t('programmes.premarital.label')}`);
-    expect(menu).toContain(`  6. ${t('menu.ask')}`);
-    expect(menu.split('\n').at(-1)).toBe(t('zalo.replyHintRange', { max: 6 }));
+    expect(menu).toContain(`  6. ${t('menu.relatives')}`);
+    expect(menu).toContain(`  7. ${t('menu.ask')}`);
+    expect(menu.split('\n').at(-1)).toBe(t('zalo.replyHintRange', { max: 7 }));
   });
 
   it('accepts the wrapped { ok, result } body too', async () => {
@@ -105,7 +106,8 @@ describe('Zalo webhook', () => {
     await deliver(zaloEvents.text(user, '1'));
     const page = zalo.sent()[0]!.body.text as string;
     expect(page.startsWith(t('programmes.premarital.about'))).toBe(true);
-    expect(page).toContain(`  1. ${t('programmes.subscribe')}`);
+    expect(page).toContain(`  1. ${t('programmes.premarital.journey')}`);
+    expect(page).toContain(`  2. ${t('programmes.subscribe')}`);
     expect(page).toMatch(/Trả lời/);
     // The words of a choice work as well as its number.
     zalo.reset();
@@ -114,7 +116,7 @@ describe('Zalo webhook', () => {
     // A number out of range gets a kind reply and the menu again.
     zalo.reset();
     await deliver(zaloEvents.text(user, '9'));
-    expect(zalo.sent()[0]!.body.text).toBe(t('errors.outOfRange', { n: 9, max: 6 }));
+    expect(zalo.sent()[0]!.body.text).toBe(t('errors.outOfRange', { n: 9, max: 7 }));
   });
 
   it('replies kindly to an image, a sticker and a voice message', async () => {
@@ -292,6 +294,34 @@ describe('splitMessage', () => {
     const cut = splitMessage(emoji, 101);
     expect(cut.join('')).toBe(emoji);
     expect(cut.every((p) => p.length <= 101 && !/[\ud800-\udbff]$/.test(p))).toBe(true);
+  });
+});
+
+describe('photos on Zalo', () => {
+  it('an image event gives its photo_url (or photo) and caption; anything but an http(s) URL is no photo', () => {
+    const msg = (extra: object) => parseZaloUpdate({ event_name: 'message.image.received', message: { ...zaloEvents.text('a4001', '').message, ...extra } })!.message!;
+    expect(zaloPhoto(msg({ photo_url: 'https://photo-stal.zadn.vn/a.jpg', caption: ' Mời bác đi khám ' }))).toEqual({ photo: { url: 'https://photo-stal.zadn.vn/a.jpg' }, caption: 'Mời bác đi khám' });
+    expect(zaloPhoto(msg({ photo: 'https://photo-stal.zadn.vn/b.jpg', caption: '' }))).toEqual({ photo: { url: 'https://photo-stal.zadn.vn/b.jpg' } });
+    expect(zaloPhoto(msg({ photo_url: 'file:///etc/passwd' }))).toBeNull();
+    expect(zaloPhoto(msg({ photo_url: 42 }))).toBeNull();
+    expect(zaloPhoto(msg({}))).toBeNull();
+  });
+
+  it('a reply with a photo: the text as caption; longer than Zalo takes, the photo then the text in pieces; no URL, the text alone', async () => {
+    const client = api();
+    const url = 'https://bot.example.vn/media/abc';
+    await sendZalo(client, 'a4002', { text: 'Mời bác đi khám.', photo: { url } }, t);
+    const long = `${'Khám sớm giúp phát hiện bệnh sớm. '.repeat(70)}`.trim();
+    await sendZalo(client, 'a4002', { text: long, photo: { url } }, t);
+    await sendZalo(client, 'a4002', { text: 'Chỉ có chữ.', photo: { fileId: 'AgACAgIAAxkBAAIB' } }, t);
+    const pieces = splitMessage(long);
+    expect(pieces.length).toBe(2);
+    expect(zalo.calls.map((c) => c.body)).toEqual([
+      { chat_id: 'a4002', photo: url, caption: 'Mời bác đi khám.' },
+      { chat_id: 'a4002', photo: url },
+      ...pieces.map((text) => ({ chat_id: 'a4002', text })),
+      { chat_id: 'a4002', text: 'Chỉ có chữ.' },
+    ]);
   });
 });
 
