@@ -200,6 +200,7 @@ export const broadcastFlow = defineFlow<Data>({
       prompt: (ctx, data) => ({
         text: [
           ctx.t('broadcast.write', { n: data.count, max: data.limit, footer: ctx.t('broadcast.footer') }),
+          ...(ctx.channel === 'terminal' ? [] : [ctx.t('broadcast.writePhoto')]),
           ...(data.text ? [ctx.t('broadcast.draft'), data.text] : []),
         ].join('\n\n'),
         ...(data.text ? { choices: [{ label: ctx.t('broadcast.keep'), value: 'keep' }] } : {}),

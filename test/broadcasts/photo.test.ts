@@ -159,6 +159,7 @@ describe('a Telegram collaborator’s broadcast with a photo', () => {
     await bot.handleUpdate(updates.text(TG_AUTHOR, '/guitin'));
     await bot.handleUpdate(updates.press(TG_AUTHOR, 'f:broadcast:audience:elderly'));
     await bot.handleUpdate(updates.press(TG_AUTHOR, 'f:broadcast:audience:done'));
+    expect(tg.sent().at(-1)!.body.text).toContain(t()('broadcast.writePhoto'));
     tg.reset();
     await bot.handleUpdate(telegramPhoto(TG_AUTHOR, FILE, 'Ngắn'));
     expect(tg.sent().map((c) => c.body.text)).toEqual([t()('broadcast.photoReceived'), t()('broadcast.tooShort'), expect.stringContaining('người sẽ nhận')]);
