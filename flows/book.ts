@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { RELATIONSHIPS, parseNameAndYear, type BookResult } from '../src/domain/bookings.js';
+import type { BookResult } from '../src/domain/bookings.js';
 import { displayPhone, normalisePhone } from '../src/domain/phone.js';
 import { sessionParams } from '../src/domain/reminders.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/engine/types.js';
 import { alternatives, appointmentLine } from './common.js';
+import { DepDraft, dependentSteps, forWhomPrompt, noticePrompt } from './dependent-steps.js';
 
 const Data = z.object({
   sessionId: z.number().int(),
@@ -13,10 +14,7 @@ const Data = z.object({
   needsPhone: z.boolean(),
   /** 'self', a dependent's id, or null while not chosen yet. */
   who: z.union([z.literal('self'), z.number().int()]).nullable(),
-  dep: z
-    .object({ name: z.string(), birthYear: z.number().int(), relationship: z.enum(RELATIONSHIPS).nullable(), wardCode: z.string().nullable() })
-    .nullable()
-    .default(null),
+  dep: DepDraft.nullable().default(null),
   deps: z.array(z.object({ id: z.number().int(), name: z.string() })).default([]),
   matches: z.array(z.string()).default([]),
   consented: z.boolean().default(false),
@@ -54,25 +52,19 @@ async function next(ctx: FlowContext, data: Data, say: OutboundMessage[] = []): 
   return { type: 'done', say: [...say, ...resultSay(ctx, result, who)] };
 }
 
-const notice = (ctx: FlowContext, key: string) => ({
-  text: ctx.t(key),
-  choices: [
-    { label: ctx.t('notice.agree'), value: 'yes' },
-    { label: ctx.t('notice.disagree'), value: 'no' },
-  ],
-});
-
 /**
- * Booking a place (from an invitation's "Đăng ký" button or a full session's
- * alternatives): for oneself or, for the elderly programme, for a parent or
- * grandparent (added here with consent on their behalf); consent; a phone
- * number only when the station needs one.
+ * Booking a place (from an invitation's "Đăng ký" button, a relative's page
+ * or a full session's alternatives): for oneself or, for the elderly
+ * programme, for a parent or grandparent (chosen already by the button, picked
+ * here, or added here with consent on their behalf); consent; a phone number
+ * only when the station needs one.
  */
 export const bookFlow = defineFlow<Data>({
   id: 'book',
   data: Data,
   async start(ctx, arg) {
-    const id = Number(arg);
+    // `<session>`, or `<session>-<for>` from an invitation naming who it is for (0: the person, else a relative's id).
+    const [id, forWhom] = (arg ?? '').split('-').map(Number) as [number, number | undefined];
     const s = Number.isInteger(id) && id > 0 ? await ctx.person.bookings.session(id) : null;
     if (!s || s.status !== 'scheduled' || s.startsAt <= ctx.now) return { type: 'done', say: [{ text: ctx.t('booking.closed') }] };
     const intro = { text: ctx.t('booking.intro', { ...sessionParams(s), free: s.capacity - s.booked }) };
@@ -82,7 +74,7 @@ export const bookFlow = defineFlow<Data>({
       programme: s.programme,
       wardCode: s.wardCode,
       needsPhone: s.needsPhone,
-      who: s.programme === 'elderly' ? null : 'self',
+      who: s.programme !== 'elderly' || forWhom === 0 ? 'self' : (deps.find((d) => d.id === forWhom)?.id ?? null),
       dep: null,
       deps,
       matches: [],
@@ -94,14 +86,7 @@ export const bookFlow = defineFlow<Data>({
   },
   steps: {
     who: {
-      prompt: (ctx, data) => ({
-        text: ctx.t('booking.who'),
-        choices: [
-          { label: ctx.t('booking.forMe'), value: 'self' },
-          ...data.deps.map((d) => ({ label: ctx.t('booking.forDependent', { name: d.name }), value: String(d.id) })),
-          { label: ctx.t('booking.forNewDependent'), value: 'new' },
-        ],
-      }),
+      prompt: (ctx, data) => forWhomPrompt(ctx, 'booking.who', data.deps),
       async handle(ctx, data, input) {
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
         if (input.value === 'self') return next(ctx, { ...data, who: 'self' });
@@ -111,60 +96,12 @@ export const bookFlow = defineFlow<Data>({
         return next(ctx, { ...data, who: dep.id });
       },
     },
-    depName: {
-      prompt: (ctx) => ({ text: ctx.t('dependent.askName') }),
-      async handle(ctx, data, input) {
-        const parsed = input.kind === 'text' ? parseNameAndYear(input.text, ctx.now) : null;
-        if (!parsed) return { type: 'retry', say: [{ text: ctx.t('dependent.badName') }] };
-        return { type: 'goto', step: 'depRel', data: { ...data, dep: { ...parsed, relationship: null, wardCode: null } } };
-      },
-    },
-    depRel: {
-      prompt: (ctx, data) => ({
-        text: ctx.t('dependent.askRelationship', { name: data.dep?.name ?? '', year: data.dep?.birthYear ?? '', age: data.dep ? ctx.now.getUTCFullYear() - data.dep.birthYear : '' }),
-        choices: RELATIONSHIPS.map((r) => ({ label: ctx.t(`dependent.relationships.${r}`), value: r })),
-      }),
-      async handle(ctx, data, input) {
-        const rel = RELATIONSHIPS.find((r) => input.kind === 'choice' && input.value === r);
-        if (!rel || !data.dep) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
-        return { type: 'goto', step: 'depWard', data: { ...data, dep: { ...data.dep, relationship: rel }, matches: [data.wardCode] } };
-      },
-    },
-    depWard: {
-      prompt: (ctx, data) => {
-        const matches = data.matches.map((code) => ctx.wards.get(code)).filter((w) => w !== undefined);
-        return {
-          text: ctx.t('dependent.askWard'),
-          choices: matches.map((w) => ({ label: w.name, value: w.code })),
-        };
-      },
-      async handle(ctx, data, input) {
-        if (input.kind === 'choice') {
-          if (!ctx.wards.get(input.value) || !data.dep) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
-          return { type: 'goto', step: 'depNotice', data: { ...data, dep: { ...data.dep, wardCode: input.value }, matches: [] } };
-        }
-        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('ward.typeName') }] };
-        const found = ctx.wards.search(input.text);
-        if (found.length === 0) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
-        return { type: 'goto', step: 'depWard', data: { ...data, matches: found.map((w) => w.code) } };
-      },
-    },
-    depNotice: {
-      prompt: (ctx) => notice(ctx, 'dependent.notice'),
-      async handle(ctx, data, input) {
-        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value !== 'yes' || !data.dep?.relationship) {
-          await ctx.person.declineConsent();
-          return { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
-        }
-        // One explicit "yes" to a notice naming both: the relative's own account and the dependent's data.
-        if (!(await ctx.person.hasConsented())) await ctx.person.consent();
-        const dep = await ctx.person.bookings.addDependent({ ...data.dep, relationship: data.dep.relationship });
-        return next(ctx, { ...data, who: dep.id, dep: null, consented: true, deps: [...data.deps, { id: dep.id, name: dep.name }] });
-      },
-    },
+    ...dependentSteps<Data>({
+      suggestWards: (_ctx, data) => [data.wardCode],
+      added: (ctx, data, dep) => next(ctx, { ...data, who: dep.id, consented: true, deps: [...data.deps, { id: dep.id, name: dep.name }] }),
+    }),
     notice: {
-      prompt: (ctx) => notice(ctx, 'booking.notice'),
+      prompt: (ctx) => noticePrompt(ctx, 'booking.notice'),
       async handle(ctx, data, input) {
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
         if (input.value !== 'yes') {

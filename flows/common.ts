@@ -46,8 +46,8 @@ export function typedPlace(input: FlowInput, max = 200): { placeName: string; pl
 }
 
 /** A question with two buttons whose values are "yes" and "no" (confirmations, consent). */
-export const yesNo = (ctx: FlowContext, textKey: string, yesKey: string, noKey: string): OutboundMessage => ({
-  text: ctx.t(textKey),
+export const yesNo = (ctx: FlowContext, textKey: string, yesKey: string, noKey: string, params: Record<string, string | number> = {}): OutboundMessage => ({
+  text: ctx.t(textKey, params),
   choices: [
     { label: ctx.t(yesKey), value: 'yes' },
     { label: ctx.t(noKey), value: 'no' },

@@ -10,6 +10,7 @@ import { resumeFlow } from './resume.js';
 import { rolesFlow } from './roles.js';
 import { sessionNewFlow } from './session-new.js';
 import { sessionFlow } from './session.js';
+import { relativesFlow } from './relatives.js';
 import { redeemFlow, staffFlow } from './staff.js';
 import { stopFlow } from './stop.js';
 import { subscribeFlow } from './subscribe.js';
@@ -33,4 +34,5 @@ export const flows = registry([
   journeyPregnancyFlow,
   journeyNewbornFlow,
   journeyPremaritalFlow,
+  relativesFlow,
 ]);

@@ -25,8 +25,14 @@ function snapshot(ctx: FlowContext, s: Session, lines: Data['lines'] = []): Data
   return { sessionId: s.id, wardCode: s.wardCode, line: sessionLine(ctx.t, s), startsAt: s.startsAt.toISOString(), started: s.startsAt <= ctx.now, lines };
 }
 
+/** Who is coming, as staff can use it: a relative by name and birth year (with who booked them), else the booker's platform name. */
+const attendee = (ctx: FlowContext, b: BookingLine) =>
+  b.dependent
+    ? ctx.t('staffSession.relative', { name: b.dependent, year: b.birthYear ?? '', ...(b.name ? { by: b.name, context: 'by' } : {}) })
+    : (b.name ?? ctx.t('staffSession.anonymous'));
+
 const bookingLabel = (ctx: FlowContext, b: BookingLine) =>
-  `${MARK[b.status] ?? ''} #${b.id} ${b.dependent ?? b.name ?? ctx.t('staffSession.anonymous')}${b.phone ? ` · ${b.phone}` : ''}`.trim();
+  `${MARK[b.status] ?? ''} #${b.id} ${attendee(ctx, b)}${b.phone ? ` · ${b.phone}` : ''}`.trim();
 
 /** Back to the session page with fresh figures, after saying `say`. */
 async function page(ctx: FlowContext, data: Data, say: OutboundMessage[]): Promise<StepOutcome<Data>> {

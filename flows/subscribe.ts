@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { yesNo } from './common.js';
-import { defineFlow, type FlowContext } from '../src/engine/flow.js';
+import { DepDraft, dependentSteps, forWhomPrompt, noticePrompt, ownWard } from './dependent-steps.js';
+import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import { PROGRAMMES, isProgramme, type Programme } from '../src/domain/programmes.js';
 
 /** The programmes people subscribe to from this flow (campaign news rides along with any). */
@@ -10,8 +11,30 @@ const Data = z.object({
   programmes: z.array(z.enum(PROGRAMMES)),
   wardCode: z.string().nullable().default(null),
   matches: z.array(z.string()).default([]),
+  /** The person's relatives, offered when only the elderly programme is chosen. */
+  deps: z.array(z.object({ id: z.number().int(), name: z.string() })).default([]),
+  /** The relative chosen (the notice is read before subscribing them). */
+  depId: z.number().int().nullable().default(null),
+  dep: DepDraft.nullable().default(null),
 });
 type Data = z.infer<typeof Data>;
+
+/** Only the elderly programme chosen: it may be for a parent, so ask for whom (UX.md); else straight to the ward. */
+async function afterProgrammes(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
+  if (data.programmes.length !== 1 || data.programmes[0] !== 'elderly') return { type: 'goto', step: 'ward', data };
+  const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name }));
+  return { type: 'goto', step: 'who', data: { ...data, deps } };
+}
+
+/** The elderly checkup reminders for a relative, in their ward; the person receives them. */
+async function forRelative(ctx: FlowContext, data: Data, id: number): Promise<StepOutcome<Data>> {
+  if (!(await ctx.person.hasConsented())) return { type: 'goto', step: 'relNotice', data: { ...data, depId: id } };
+  const r = await ctx.person.relatives.subscribe(id, ['elderly']);
+  const d = await ctx.person.relatives.get(id);
+  if (r !== 'ok' || !d) return { type: 'done', say: [{ text: ctx.t('relatives.noWard', { name: d?.name ?? '' }) }] };
+  const ward = d.wardCode ? (ctx.wards.get(d.wardCode)?.name ?? '') : '';
+  return { type: 'done', say: [{ text: ctx.t('subscribe.forRelative', { name: d.name, ward }) }] };
+}
 
 const programmeList = (ctx: FlowContext, programmes: readonly Programme[]) =>
   programmes.map((p) => ctx.t(`programmes.${p}.label`)).join(', ');
@@ -19,14 +42,16 @@ const programmeList = (ctx: FlowContext, programmes: readonly Programme[]) =>
 /**
  * Subscribe to a programme's news and reminders: choose programme(s), choose
  * ward, read the privacy notice, consent explicitly. Silence is not consent.
+ * The elderly programme alone may be for a parent or grandparent: the
+ * reminders are then theirs, in their ward, and come to the person.
  */
 export const subscribeFlow = defineFlow<Data>({
   id: 'subscribe',
   data: Data,
   async start(ctx, arg) {
     const programmes = isProgramme(arg) ? [arg] : [];
-    const data: Data = { programmes, wardCode: null, matches: [] };
-    return { type: 'goto', step: programmes.length ? 'ward' : 'programmes', data };
+    const data = Data.parse({ programmes });
+    return programmes.length ? afterProgrammes(ctx, data) : { type: 'goto', step: 'programmes', data };
   },
   steps: {
     programmes: {
@@ -44,12 +69,41 @@ export const subscribeFlow = defineFlow<Data>({
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('subscribe.choosePlease') }] };
         if (input.value === 'done') {
           if (data.programmes.length === 0) return { type: 'retry', say: [{ text: ctx.t('subscribe.noneChosen') }] };
-          return { type: 'goto', step: 'ward', data };
+          return afterProgrammes(ctx, data);
         }
         if (!isProgramme(input.value)) return { type: 'retry', say: [{ text: ctx.t('subscribe.choosePlease') }] };
         const p = input.value;
         const programmes = data.programmes.includes(p) ? data.programmes.filter((x) => x !== p) : [...data.programmes, p];
         return { type: 'goto', step: 'programmes', data: { ...data, programmes } };
+      },
+    },
+    who: {
+      prompt: (ctx, data) => forWhomPrompt(ctx, 'subscribe.forWhom', data.deps),
+      async handle(ctx, data, input) {
+        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        if (input.value === 'self') return { type: 'goto', step: 'ward', data };
+        if (input.value === 'new') return { type: 'goto', step: 'depName', data };
+        const dep = data.deps.find((d) => String(d.id) === input.value);
+        if (!dep) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        return forRelative(ctx, data, dep.id);
+      },
+    },
+    ...dependentSteps<Data>({
+      suggestWards: ownWard,
+      added: (ctx, data, dep) => forRelative(ctx, data, dep.id),
+    }),
+    /** A relative already on the list, while the person's consent is not current (e.g. after "dừng"). */
+    relNotice: {
+      prompt: (ctx) => noticePrompt(ctx, 'dependent.notice'),
+      async handle(ctx, data, input) {
+        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
+        if (input.value !== 'yes' || data.depId === null) {
+          await ctx.person.declineConsent();
+          return { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
+        }
+        await ctx.person.consent();
+        await ctx.person.relatives.consentOnBehalf(data.depId);
+        return forRelative(ctx, data, data.depId);
       },
     },
     ward: {

@@ -16,7 +16,7 @@ describe('onboarding and FAQ', () => {
   it('greets with the programme menu on /start', async () => {
     const replies = await app.say('/start', { userId: 'a1', chatId: 'a1' });
     expect(replies[0]!.text).toContain('Sở Y tế Hải Phòng');
-    expect(values(replies[1])).toEqual(['a:prog:premarital', 'a:prog:prenatal', 'a:prog:newborn', 'a:prog:elderly', 'a:sub', 'a:ask']);
+    expect(values(replies[1])).toEqual(['a:prog:premarital', 'a:prog:prenatal', 'a:prog:newborn', 'a:prog:elderly', 'a:sub', 'a:rel', 'a:ask']);
   });
 
   it('answers a question with its source, related topics and feedback buttons, anonymously and read-only', async () => {
@@ -44,6 +44,7 @@ describe('onboarding and FAQ', () => {
   it('routes danger signs before anything else, even mid-flow, and keeps the flow', async () => {
     const who = { userId: 'safety1', chatId: 'safety1' };
     await app.press('a:sub:elderly', who);
+    await app.press('f:subscribe:who:self', who);
     const replies = await app.say('ong toi bi co giat', who);
     expect(replies[0]!.text).toContain('115');
     expect(replies[1]!.text).toContain('xã, phường');

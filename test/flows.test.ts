@@ -18,6 +18,7 @@ const person = (id: string) => ({ userId: id, chatId: id });
 async function subscribe(id: string, programme = 'elderly') {
   const who = person(id);
   await app.press(`a:sub:${programme}`, who);
+  if (programme === 'elderly') await app.press('f:subscribe:who:self', who);
   const picks = await app.say('le chan', who);
   const code = picks.at(-1)!.choices![0]!.value;
   await app.press(code, who);
@@ -84,6 +85,7 @@ describe('subscribe', () => {
   it('an unknown ward gets a second chance', async () => {
     const who = person('s5');
     await app.press('a:sub:elderly', who);
+    await app.press('f:subscribe:who:self', who);
     const replies = await app.say('zzzz', who);
     expect(replies[0]!.text).toContain('chưa tìm thấy');
     const retry = await app.say('lê chân', who);
@@ -148,6 +150,7 @@ describe('state in Postgres', () => {
   it('a restart mid-flow resumes where the person was', async () => {
     const who = person('r1');
     await app.press('a:sub:elderly', who);
+    await app.press('f:subscribe:who:self', who);
     await app.say('le chan', who);
     // A new process: a new engine on the same database.
     const restarted = await buildApp({ db: app.database.db, clock: app.clock, log: createLogger('silent'), faq: testFaq() });
@@ -158,6 +161,7 @@ describe('state in Postgres', () => {
   it('a flow left alone for a day is forgotten', async () => {
     const who = person('r2');
     await app.press('a:sub:elderly', who);
+    await app.press('f:subscribe:who:self', who);
     app.clock.advance(25 * 60 * 60 * 1000);
     const replies = await app.say('le chan', who);
     expect(replies[0]!.text).not.toContain('Ý bạn là');

@@ -50,9 +50,9 @@ describe('PGlite', () => {
 
   it('remembers numbered choices between messages (the terminal has no buttons)', async () => {
     const menu = await say('/menu');
-    expect(menu[0]!.choices).toHaveLength(6);
+    expect(menu[0]!.choices).toHaveLength(7);
     const out = await say('9');
-    expect(out[0]!.text).toContain('từ 1 đến 6');
+    expect(out[0]!.text).toContain('từ 1 đến 7');
     const page = await say('khám sức khỏe người cao tuổi');
     expect(page[0]!.text).toContain('60 tuổi');
   });

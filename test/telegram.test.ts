@@ -44,7 +44,7 @@ describe('Telegram channel', () => {
     expect(sent[0]!.body.chat_id).toBe('5001');
     expect(sent[0]!.body.text).toContain('Sở Y tế Hải Phòng');
     const keyboard = sent[1]!.body.reply_markup.inline_keyboard as { text: string; callback_data: string }[][];
-    expect(keyboard.flat().map((b) => b.callback_data)).toEqual(['a:prog:premarital', 'a:prog:prenatal', 'a:prog:newborn', 'a:prog:elderly', 'a:sub', 'a:ask']);
+    expect(keyboard.flat().map((b) => b.callback_data)).toEqual(['a:prog:premarital', 'a:prog:prenatal', 'a:prog:newborn', 'a:prog:elderly', 'a:sub', 'a:rel', 'a:ask']);
     for (const b of keyboard.flat()) expect(Buffer.byteLength(b.callback_data)).toBeLessThanOrEqual(64);
   });
 
@@ -57,6 +57,8 @@ describe('Telegram channel', () => {
   it('goes through subscription with buttons and typed words alike', async () => {
     const user = 5003;
     await bot.handleUpdate(updates.press(user, 'a:sub:elderly'));
+    expect(api.sent().at(-1)!.body.text).toContain('cho ai');
+    await bot.handleUpdate(updates.text(user, 'cho tôi'));
     expect(api.sent().at(-1)!.body.text).toContain('xã, phường hay đặc khu');
     await bot.handleUpdate(updates.text(user, 'le chan'));
     const pick = api.sent().at(-1)!.body.reply_markup.inline_keyboard.flat() as { text: string; callback_data: string }[];

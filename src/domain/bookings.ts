@@ -19,6 +19,7 @@ export type BookResult =
 export interface Appointment {
   bookingId: number;
   session: Session;
+  dependentId: number | null;
   dependent: string | null;
 }
 
@@ -50,6 +51,19 @@ export class BookingDesk {
     const c = this.p.contact();
     if (!c) return [];
     return this.p.read.select().from(dependents).where(eq(dependents.contactId, c.id)).orderBy(asc(dependents.id));
+  }
+
+  /** One of the person's own dependents, or null. */
+  async dependent(id: number): Promise<Dependent | null> {
+    const c = this.p.contact();
+    if (!c || !Number.isInteger(id)) return null;
+    const [row] = await this.p.read.select().from(dependents).where(and(eq(dependents.id, id), eq(dependents.contactId, c.id))).limit(1);
+    return row ?? null;
+  }
+
+  /** Sessions of a programme with free places, that ward's first (to book a relative from their page). */
+  openSessions(programme: string, wardCode: string): Promise<Session[]> {
+    return nextSessions(this.p.read, programme, wardCode, this.p.now, 0, 5);
   }
 
   /** Adds a relative, with the consent the person gave on their behalf recorded as such. */
@@ -94,6 +108,7 @@ export class BookingDesk {
     const who = dependentId === null ? null : ((await this.dependents()).find((d) => d.id === dependentId)?.name ?? null);
     const reminders = await scheduleReminders(w, [{ id: bookingId, contactId: c.id, who }], taken, this.p.now);
     await this.p.audit('booking.create', `booking:${bookingId}`, { sessionId, dependentId });
+    await this.p.rememberName();
     return { kind: 'booked', bookingId, session: taken, reminders };
   }
 
@@ -137,7 +152,7 @@ export class BookingDesk {
     const c = this.p.contact();
     if (!c) return [];
     const list = await this.p.read
-      .select({ bookingId: bookings.id, session: sessions, dependent: dependents.name })
+      .select({ bookingId: bookings.id, session: sessions, dependentId: bookings.dependentId, dependent: dependents.name })
       .from(bookings)
       .innerJoin(sessions, eq(sessions.id, bookings.sessionId))
       .leftJoin(dependents, eq(dependents.id, bookings.dependentId))

@@ -1,4 +1,4 @@
-import { and, desc, eq, ne } from 'drizzle-orm';
+import { and, desc, eq, notInArray } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { consents } from '../db/schema.js';
 
@@ -6,7 +6,7 @@ import { consents } from '../db/schema.js';
  * The version of the privacy notice people read (content/locales: notice.*).
  * Bump it whenever the notice's words change, so each consent says what was read.
  */
-export const NOTICE_VERSION = '2026-11-23';
+export const NOTICE_VERSION = '2026-11-23.2';
 
 /**
  * 'zns': reminders by ZNS to a phone number (src/domain/zns.ts), a narrower
@@ -26,11 +26,16 @@ export async function recordConsent(
   await q.insert(consents).values({ contactId, noticeVersion: NOTICE_VERSION, purpose, granted, onBehalfOf, at });
 }
 
+/**
+ * The person's own latest decision. Consents given for a relative ('dependent',
+ * on their behalf) and withdrawn when the relative is removed are theirs, not
+ * the person's, so they are left out too.
+ */
 export async function latestConsent(q: Queryable, contactId: number) {
   const [row] = await q
     .select()
     .from(consents)
-    .where(and(eq(consents.contactId, contactId), ne(consents.purpose, 'zns')))
+    .where(and(eq(consents.contactId, contactId), notInArray(consents.purpose, ['zns', 'dependent'])))
     .orderBy(desc(consents.at), desc(consents.id))
     .limit(1);
   return row ?? null;

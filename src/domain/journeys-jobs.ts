@@ -49,17 +49,27 @@ export interface ElderlyReport {
 export async function runJourneysJob(q: Queryable, now: Date): Promise<ElderlyReport> {
   const report: ElderlyReport = { created: 0, reminded: [], completed: 0, refreshed: 0 };
   const at = now.toISOString();
-  // Subjects: each dependent of an elderly subscriber, or the subscriber themselves when they have none.
+  // Subjects: each relative subscribed for (in their ward); and for a person's own subscription,
+  // each relative they booked for who has no subscription of their own (as before relatives
+  // had one), or else the person themselves.
   const created = await rows(
     q,
     sql`insert into journeys (contact_id, dependent_id, kind, status, ward_code, created_at, updated_at)
-        select s.contact_id, d.id, 'elderly', 'active', coalesce(d.ward_code, s.ward_code), ${at}::timestamptz, ${at}::timestamptz
-        from subscriptions s
-        join contacts c on c.id = s.contact_id and c.opted_out_at is null and c.blocked_at is null
-        left join dependents d on d.contact_id = s.contact_id
-        where s.programme = 'elderly' and s.ended_at is null
-          and not exists (select 1 from journeys j where j.contact_id = s.contact_id and j.kind = 'elderly'
-                          and coalesce(j.dependent_id, 0) = coalesce(d.id, 0)
+        select x.contact_id, x.dependent_id, 'elderly', 'active', x.ward_code, ${at}::timestamptz, ${at}::timestamptz
+        from (
+          select s.contact_id, s.dependent_id, s.ward_code
+          from subscriptions s
+          where s.programme = 'elderly' and s.ended_at is null and s.dependent_id is not null
+          union all
+          select s.contact_id, d.id, coalesce(d.ward_code, s.ward_code)
+          from subscriptions s
+          left join dependents d on d.contact_id = s.contact_id
+            and not exists (select 1 from subscriptions ds where ds.dependent_id = d.id and ds.programme = 'elderly')
+          where s.programme = 'elderly' and s.ended_at is null and s.dependent_id is null
+        ) x
+        join contacts c on c.id = x.contact_id and c.opted_out_at is null and c.blocked_at is null
+        where not exists (select 1 from journeys j where j.contact_id = x.contact_id and j.kind = 'elderly'
+                          and coalesce(j.dependent_id, 0) = coalesce(x.dependent_id, 0)
                           and (j.status in ('active', 'paused') or j.end_reason = 'stopped'))
         on conflict do nothing
         returning id`,
@@ -75,8 +85,8 @@ export async function runJourneysJob(q: Queryable, now: Date): Promise<ElderlyRe
                        and b.status = 'attended' and se.programme = 'elderly') as last_attended
         from journeys j
         join contacts c on c.id = j.contact_id and c.opted_out_at is null and c.blocked_at is null
-        join subscriptions s on s.contact_id = j.contact_id and s.programme = 'elderly' and s.ended_at is null
-        where j.kind = 'elderly' and j.status = 'active'`,
+        where j.kind = 'elderly' and j.status = 'active'
+          and exists (select 1 from subscriptions s where s.contact_id = j.contact_id and s.programme = 'elderly' and s.ended_at is null)`,
   );
   const messages: NewMessage[] = [];
   for (const r of due) {

@@ -9,6 +9,7 @@ import { activeSubscriptions, endAll, resumeEndedSince, subscribe } from './subs
 import { BookingDesk } from './bookings.js';
 import { JourneyDesk } from './journeys.js';
 import type { PersonPort } from './port.js';
+import { RelativesDesk } from './relatives.js';
 import { StaffDesk } from './staff.js';
 import { ZnsConsentDesk } from './zns.js';
 
@@ -31,10 +32,12 @@ export class Person {
   private bookingDesk?: BookingDesk;
   private journeyDesk?: JourneyDesk;
   private znsDesk?: ZnsConsentDesk;
+  private relativesDesk?: RelativesDesk;
 
   constructor(
     private readonly q: Queryable,
-    private readonly identity: { channel: ChannelName; userId: string; chatId: string },
+    /** `displayName`: the platform's name for the person, stored only once they book or hold a role (see rememberName). */
+    private readonly identity: { channel: ChannelName; userId: string; chatId: string; displayName?: string | undefined },
     private current: Contact | null,
     private readonly now: Date,
     public locale: string,
@@ -102,10 +105,31 @@ export class Person {
     await recordConsent(this.w, c.id, false, this.now);
   }
 
+  /** The person's own live subscriptions (their relatives' are in `relatives`). */
   async subscriptions(): Promise<Programme[]> {
     if (!this.current) return [];
     const rows = await activeSubscriptions(this.q, this.current.id);
-    return rows.map((r) => r.programme as Programme);
+    return rows.filter((r) => r.dependentId === null).map((r) => r.programme as Programme);
+  }
+
+  /**
+   * Keeps the platform's display name, so staff lists show someone they can
+   * call by name. Only for people who book or hold a role: a question asked
+   * anonymously never stores a name. Writes only when it changed.
+   */
+  async rememberName(): Promise<void> {
+    const name = this.identity.displayName?.normalize('NFC').replace(/\s+/g, ' ').trim().slice(0, 64) || null;
+    if (!name || !this.current || this.current.displayName === name) return;
+    await updateContact(this.w, this.current.id, { displayName: name });
+    this.current = { ...this.current, displayName: name };
+  }
+
+  /** A stopped person who opts in again (for themselves or a relative) gets messages again. */
+  private async clearOptOut(): Promise<void> {
+    const c = await this.ensure();
+    if (!c.optedOutAt) return;
+    await updateContact(this.w, c.id, { optedOutAt: null });
+    this.current = { ...c, optedOutAt: null };
   }
 
   /** Stop: every subscription ends now, consent is withdrawn, the opt-out is kept on record. */
@@ -164,6 +188,7 @@ export class Person {
       contact: () => this.current,
       ensure: () => this.ensure(),
       audit: (action, target, details) => this.audit(action, target, details),
+      rememberName: () => this.rememberName(),
     };
   }
 
@@ -180,6 +205,11 @@ export class Person {
   /** Journeys that follow a life event (pregnancy, newborn, wedding, yearly checkup). */
   get journeys(): JourneyDesk {
     return (this.journeyDesk ??= new JourneyDesk(this.port, () => this.bookings));
+  }
+
+  /** The elderly relatives the person looks after: their subscriptions, bookings, removal. */
+  get relatives(): RelativesDesk {
+    return (this.relativesDesk ??= new RelativesDesk(this.port, () => this.bookings, () => this.journeys, () => this.clearOptOut()));
   }
 
   /** The phone number and consent for reminders by ZNS. */

@@ -13,4 +13,6 @@ export interface PersonPort {
   contact(): Contact | null;
   ensure(): Promise<Contact>;
   audit(action: string, target?: string, details?: Record<string, unknown>): Promise<void>;
+  /** Stores the platform's display name (people who book or hold a role: staff lists name them). */
+  rememberName(): Promise<void>;
 }

@@ -37,21 +37,29 @@ async function lockSession(q: Queryable, id: number): Promise<Session | null> {
 
 /**
  * Creates a session and invites, in the same transaction, every subscriber of
- * its programme in its ward: one INSERT … SELECT into the outbox.
+ * its programme in its ward: one INSERT … SELECT into the outbox. A relative's
+ * subscription (in the relative's ward) is its own invitation, to the person
+ * who looks after them, naming the relative, whose button books for them
+ * (keys `inv:<session>:<contact>` and `inv:<session>:<contact>:d<relative>`): a
+ * person subscribed for two parents in that ward gets two short invitations,
+ * each with one clear button, rather than one message to untangle.
  */
 export async function createSession(q: Queryable, input: NewSession, by: number, now: Date): Promise<{ session: Session; invited: number }> {
   const [session] = await q.insert(sessions).values({ ...input, createdBy: by, createdAt: now }).returning();
   if (!session) throw new Error('session insert returned nothing');
-  const payload = JSON.stringify({
-    key: 'invites.session',
-    params: { ...sessionParams(session), free: session.capacity },
-    choices: [{ key: 'invites.book', value: `a:book:${session.id}` }],
-  });
+  const params = { ...sessionParams(session), free: session.capacity };
+  const own = JSON.stringify({ key: 'invites.session', params, choices: [{ key: 'invites.book', value: `a:book:${session.id}` }] });
+  const forRelative = sql`jsonb_build_object(
+    'key', 'invites.session',
+    'params', ${JSON.stringify(params)}::jsonb || jsonb_build_object('who', d.name, 'context', 'dep'),
+    'choices', jsonb_build_array(jsonb_build_object('key', 'invites.bookFor', 'value', ${`a:book:${session.id}-`} || d.id::text, 'params', jsonb_build_object('who', d.name))))`;
   const invited = await enqueueSelect(
     q,
-    sql`select 'inv:' || ${session.id}::text || ':' || s.contact_id::text as dedupe_key, s.contact_id,
-               'invite' as kind, ${payload}::jsonb as payload, ${PRIORITY.invite}::smallint as priority, ${now.toISOString()}::timestamptz as due_at
+    sql`select 'inv:' || ${session.id}::text || ':' || s.contact_id::text || coalesce(':d' || s.dependent_id::text, '') as dedupe_key, s.contact_id,
+               'invite' as kind, case when d.id is null then ${own}::jsonb else ${forRelative} end as payload,
+               ${PRIORITY.invite}::smallint as priority, ${now.toISOString()}::timestamptz as due_at
         from subscriptions s
+        left join dependents d on d.id = s.dependent_id
         where s.programme = ${session.programme} and s.ward_code = ${session.wardCode} and s.ended_at is null`,
   );
   return { session, invited };
@@ -135,15 +143,18 @@ export async function cancelSession(q: Queryable, id: number, now: Date): Promis
 export interface BookingLine {
   id: number;
   status: string;
+  /** The platform display name of the person who booked (stored when they booked). */
   name: string | null;
+  /** The relative booked for, and their birth year. */
   dependent: string | null;
+  birthYear: number | null;
   phone: string | null;
 }
 
 /** Who booked a session (staff view). */
 export async function sessionBookings(q: Queryable, sessionId: number): Promise<BookingLine[]> {
   return q
-    .select({ id: bookings.id, status: bookings.status, name: contacts.displayName, dependent: dependents.name, phone: bookings.phone })
+    .select({ id: bookings.id, status: bookings.status, name: contacts.displayName, dependent: dependents.name, birthYear: dependents.birthYear, phone: bookings.phone })
     .from(bookings)
     .innerJoin(contacts, eq(contacts.id, bookings.contactId))
     .leftJoin(dependents, eq(dependents.id, bookings.dependentId))

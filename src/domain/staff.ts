@@ -149,6 +149,8 @@ export class StaffDesk {
     if (this.grantCache === undefined) {
       const c = this.p.contact();
       this.grantCache = c ? await liveGrant(this.p.read, c.id) : null;
+      // Role holders are listed by name to administrators: keep it current.
+      if (this.grantCache) await this.p.rememberName();
     }
     return this.grantCache;
   }
@@ -200,6 +202,7 @@ export class StaffDesk {
     const row = await setRole(w, me.id, invite.role, invite.wardCodes, invite.createdBy, 'invite', this.p.now);
     await this.p.audit('role.grant', `contact:${me.id}`, { role: invite.role, wardCodes: invite.wardCodes, invite: code, grantedBy: invite.createdBy });
     this.grantCache = { id: row.id, role: invite.role, wardCodes: invite.wardCodes };
+    await this.p.rememberName();
     return this.grantCache;
   }
 

@@ -1,34 +1,69 @@
-import { and, eq, gte, isNull } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { subscriptions } from '../db/schema.js';
 import type { Programme } from './programmes.js';
 
-/** Opts in (or back in) to each programme for this ward. */
+export type Subscription = typeof subscriptions.$inferSelect;
+
+/**
+ * Opts in (or back in) to each programme for this ward: the contact's own
+ * subscription, or one for a relative they look after (`dependentId`).
+ */
 export async function subscribe(
   q: Queryable,
   contactId: number,
   programmes: readonly Programme[],
   wardCode: string | null,
   at: Date,
+  dependentId: number | null = null,
 ): Promise<void> {
   if (programmes.length === 0) return;
-  await q
-    .insert(subscriptions)
-    .values(programmes.map((programme) => ({ contactId, programme, wardCode, createdAt: at })))
-    .onConflictDoUpdate({
-      target: [subscriptions.contactId, subscriptions.programme],
-      set: { wardCode, endedAt: null, createdAt: at },
-    });
+  const values = sql.join(
+    programmes.map((p) => sql`(${contactId}, ${dependentId}::integer, ${p}, ${wardCode}, ${at.toISOString()}::timestamptz)`),
+    sql`, `,
+  );
+  await q.execute(
+    sql`insert into subscriptions (contact_id, dependent_id, programme, ward_code, created_at) values ${values}
+        on conflict (contact_id, programme, coalesce(dependent_id, 0))
+        do update set ward_code = excluded.ward_code, ended_at = null, created_at = excluded.created_at`,
+  );
 }
 
-export async function activeSubscriptions(q: Queryable, contactId: number) {
+/** Every live subscription of the contact: their own and their relatives'. */
+export async function activeSubscriptions(q: Queryable, contactId: number): Promise<Subscription[]> {
   return q
     .select()
     .from(subscriptions)
     .where(and(eq(subscriptions.contactId, contactId), isNull(subscriptions.endedAt)));
 }
 
-/** Ends every active subscription at once (stop). Returns how many ended. */
+/** Ends one relative's subscription to these programmes. Returns how many ended. */
+export async function endFor(q: Queryable, contactId: number, dependentId: number, programmes: readonly Programme[], at: Date): Promise<number> {
+  if (programmes.length === 0) return 0;
+  const ended = await q
+    .update(subscriptions)
+    .set({ endedAt: at })
+    .where(
+      and(
+        eq(subscriptions.contactId, contactId),
+        eq(subscriptions.dependentId, dependentId),
+        inArray(subscriptions.programme, [...programmes]),
+        isNull(subscriptions.endedAt),
+      ),
+    )
+    .returning({ id: subscriptions.id });
+  return ended.length;
+}
+
+/** A relative moved: their live subscriptions follow them to the new ward. */
+export async function moveFor(q: Queryable, contactId: number, dependentId: number, wardCode: string): Promise<void> {
+  await q
+    .update(subscriptions)
+    .set({ wardCode })
+    .where(and(eq(subscriptions.contactId, contactId), eq(subscriptions.dependentId, dependentId), isNull(subscriptions.endedAt)));
+}
+
+/** Ends every active subscription at once, the relatives' too (stop). Returns how many ended. */
 export async function endAll(q: Queryable, contactId: number, at: Date): Promise<number> {
   const ended = await q
     .update(subscriptions)
@@ -38,7 +73,7 @@ export async function endAll(q: Queryable, contactId: number, at: Date): Promise
   return ended.length;
 }
 
-/** Resumes what the stop at `stoppedAt` ended (resume after fresh consent). */
+/** Resumes what the stop at `stoppedAt` ended, the relatives' too (resume after fresh consent). */
 export async function resumeEndedSince(q: Queryable, contactId: number, stoppedAt: Date): Promise<number> {
   const resumed = await q
     .update(subscriptions)

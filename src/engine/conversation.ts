@@ -27,7 +27,7 @@ export class Conversation {
     private readonly q: Queryable,
     private readonly i18n: i18n,
     readonly channel: ChannelName,
-    private readonly identity: { userId: string; chatId: string },
+    private readonly identity: { userId: string; chatId: string; displayName?: string | undefined },
     contact: Contact | null,
     row: ConversationRow | null,
     readonly now: Date,

@@ -49,6 +49,8 @@ export interface EngineDeps {
 const MenuFile = z.object({
   programmes: z.record(z.string(), z.array(z.string())),
   journeys: z.record(z.string(), z.string()).default({}),
+  /** More main-menu buttons after "Nhận nhắc lịch": a label key and an action. */
+  more: z.array(z.object({ label: z.string(), value: z.string() })).default([]),
 });
 
 /**
@@ -59,11 +61,13 @@ const MenuFile = z.object({
 export class Engine {
   private readonly programmeTopics: Record<string, string[]>;
   private readonly programmeJourneys: Record<string, string>;
+  private readonly moreMenu: { label: string; value: string }[];
 
   constructor(private readonly deps: EngineDeps) {
     const menu = MenuFile.parse(JSON.parse(readFileSync(join(contentDir, 'menu.json'), 'utf8')));
     this.programmeTopics = menu.programmes;
     this.programmeJourneys = menu.journeys;
+    this.moreMenu = menu.more;
   }
 
   /**
@@ -118,7 +122,7 @@ export class Engine {
   }
 
   private conversation(q: Queryable, event: InboundEvent, found: Awaited<ReturnType<typeof findContactWithState>>, now: Date, readOnly = false) {
-    return new Conversation(q, this.deps.i18n, event.channel, { userId: event.userId, chatId: event.chatId }, found?.contact ?? null, found?.state ?? null, now, this.deps.wards, readOnly);
+    return new Conversation(q, this.deps.i18n, event.channel, { userId: event.userId, chatId: event.chatId, displayName: event.displayName }, found?.contact ?? null, found?.state ?? null, now, this.deps.wards, readOnly);
   }
 
   /** Outside a flow, channels without buttons need the numbered choices remembered. */
@@ -222,6 +226,8 @@ export class Engine {
       case 'journeys':
         c.leaveFlow();
         return [await journeysHub(c.flowContext)];
+      case 'relatives':
+        return this.startFlow(c, 'relatives');
     }
   }
 
@@ -351,6 +357,7 @@ export class Engine {
       value: `a:prog:${p}`,
     }));
     choices.push({ label: c.t('menu.subscribe'), value: 'a:sub' });
+    choices.push(...this.moreMenu.map((m) => ({ label: c.t(m.label), value: m.value })));
     choices.push({ label: c.t('menu.ask'), value: 'a:ask' });
     return { text: c.t('menu.title'), choices };
   }
@@ -455,6 +462,7 @@ const ACTION_FLOWS: Record<string, string> = {
   jp: 'journey-pregnancy',
   jnb: 'journey-newborn',
   jpm: 'journey-premarital',
+  rel: 'relatives',
 };
 
 /** What follows a command's name: "/moi ABCD1234" → "ABCD1234". */

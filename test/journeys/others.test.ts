@@ -147,6 +147,7 @@ describe('before the wedding', () => {
 describe('the yearly checkup of an elderly person', () => {
   async function subscribeElderly(userId: string) {
     await app.press('a:sub:elderly', who(userId));
+    await app.press('f:subscribe:who:self', who(userId));
     await app.say('le chan', who(userId));
     await app.press('f:subscribe:ward:11383', who(userId));
     await app.press('f:subscribe:notice:yes', who(userId));

@@ -20,6 +20,7 @@ afterAll(() => app.close());
 
 async function subscribe(id: string, programme = 'elderly') {
   await app.press(`a:sub:${programme}`, who(id));
+  if (programme === 'elderly') await app.press('f:subscribe:who:self', who(id));
   await app.say('le chan', who(id));
   await app.press('f:subscribe:ward:11383', who(id));
   await app.press('f:subscribe:notice:yes', who(id));
