@@ -87,6 +87,8 @@ export const subscriptions = pgTable(
   },
   (t) => [
     uniqueIndex('subscriptions_subject_programme_uq').on(t.contactId, t.programme, sql`coalesce(${t.dependentId}, 0)`),
+    // Removing a relative (or erasing the person) cascades here by dependent: no scan of every subscription.
+    index('subscriptions_dependent_idx').on(t.dependentId).where(sql`${t.dependentId} is not null`),
     index('subscriptions_programme_ward_idx').on(t.programme, t.wardCode).where(sql`${t.endedAt} is null`),
   ],
 );
@@ -331,6 +333,7 @@ export const bookings = pgTable(
       .on(t.sessionId, t.contactId, sql`coalesce(${t.dependentId}, 0)`)
       .where(sql`status <> 'cancelled'`),
     index('bookings_contact_idx').on(t.contactId),
+    index('bookings_dependent_idx').on(t.dependentId).where(sql`${t.dependentId} is not null`),
     check('bookings_status_ck', sql`status in ('booked', 'cancelled', 'attended', 'no_show')`),
   ],
 );
@@ -374,6 +377,7 @@ export const journeys = pgTable(
       .on(t.contactId, t.kind, sql`coalesce(${t.dependentId}, 0)`)
       .where(sql`status in ('active', 'paused')`),
     index('journeys_contact_idx').on(t.contactId),
+    index('journeys_dependent_idx').on(t.dependentId).where(sql`${t.dependentId} is not null`),
     check('journeys_kind_ck', sql`kind in ('pregnancy', 'newborn', 'premarital', 'elderly')`),
     check('journeys_status_ck', sql`status in ('active', 'paused', 'ended')`),
   ],

@@ -1,0 +1,3 @@
+CREATE INDEX "bookings_dependent_idx" ON "bookings" USING btree ("dependent_id") WHERE "bookings"."dependent_id" is not null;--> statement-breakpoint
+CREATE INDEX "journeys_dependent_idx" ON "journeys" USING btree ("dependent_id") WHERE "journeys"."dependent_id" is not null;--> statement-breakpoint
+CREATE INDEX "subscriptions_dependent_idx" ON "subscriptions" USING btree ("dependent_id") WHERE "subscriptions"."dependent_id" is not null;
