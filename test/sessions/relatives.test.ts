@@ -256,6 +256,11 @@ describe('removing a relative', () => {
     const page = await app.press(`a:rel:${theirs}`, who('rm3'));
     expect(page[0]!.text).toContain('không thấy người thân này');
     expect(await sql$(app, sql`select id from dependents where id = ${theirs}`)).toHaveLength(1);
+    // An invitation's button naming someone else's relative books nobody: it asks for whom.
+    const sid = await createSessionInChat(app, STAFF, { ward: LE_CHAN, when: '18/12 8h' });
+    const asked = await app.press(`a:book:${sid}-${theirs}`, who('rm3'));
+    expect(asked.at(-1)!.text).toBe('Bạn đăng ký cho ai?');
+    expect(labels(asked)).toEqual(['Cho tôi', 'Cho bố/mẹ/ông/bà']);
   });
 });
 
