@@ -73,7 +73,9 @@ export function dependentSteps<D extends DepFields>(o: DependentStepsOptions<D>)
     depWard: {
       prompt: (ctx, data) => {
         const matches = data.matches.map((code) => ctx.wards.get(code)).filter((w) => w !== undefined);
-        return { text: ctx.t('dependent.askWard'), choices: matches.map((w) => ({ label: w.name, value: w.code })) };
+        const name = data.dep?.name ?? '';
+        if (matches.length) return { text: ctx.t('dependent.pickWard', { name }), choices: matches.map((w) => ({ label: w.name, value: w.code })) };
+        return { text: ctx.t('dependent.askWard', { name }) };
       },
       async handle(ctx, data, input) {
         if (input.kind === 'choice') {
