@@ -82,6 +82,16 @@ describe('subscribe', () => {
     expect(ward.at(-1)!.text).toContain('Mang thai & sàng lọc');
   });
 
+  it('the words for it start it from anywhere, typed without diacritics too, as does /dangky', async () => {
+    const who = person('s6');
+    await app.say('co bau ngoai y muon thi lam sao', who); // an FAQ answer with its own numbered buttons
+    for (const typed of ['nhan nhac lich', 'Nhận tin', '/dangky']) {
+      const replies = await app.say(typed, who);
+      expect(replies.at(-1)!.text).toContain('Bạn muốn nhận tin và nhắc lịch về chương trình nào?');
+      expect(replies.at(-1)!.choices!.map((c) => c.value)).toContain('f:subscribe:programmes:elderly');
+    }
+  });
+
   it('an unknown ward gets a second chance', async () => {
     const who = person('s5');
     await app.press('a:sub:elderly', who);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
 import { fold } from '../text/fold.js';
 
-export const COMMANDS = ['start', 'help', 'menu', 'stop', 'resume', 'delete', 'appointments', 'language', 'staff', 'invite', 'broadcast', 'journeys', 'relatives'] as const;
+export const COMMANDS = ['start', 'help', 'menu', 'stop', 'resume', 'delete', 'appointments', 'language', 'staff', 'invite', 'broadcast', 'journeys', 'relatives', 'subscribe'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const CommandFile = z.object({

@@ -228,6 +228,8 @@ export class Engine {
         return [await journeysHub(c.flowContext)];
       case 'relatives':
         return this.startFlow(c, 'relatives');
+      case 'subscribe':
+        return this.startFlow(c, 'subscribe');
     }
   }
 
