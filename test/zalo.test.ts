@@ -94,6 +94,22 @@ describe('Zalo webhook', () => {
     expect(menu.split('\n').at(-1)).toBe(t('zalo.replyHintRange', { max: 7 }));
   });
 
+  it('the reply hint is in the person\'s language, from the reply that switches it on', async () => {
+    const user = 'a1099';
+    await deliver(zaloEvents.text(user, '/ngonngu'));
+    expect((zalo.sent()[0]!.body.text as string).split('\n').at(-1)).toBe(t('zalo.replyHint', { list: '1', last: '2' }));
+    zalo.reset();
+    await deliver(zaloEvents.text(user, '2'));
+    const en = (key: string, params?: Record<string, unknown>) => app.i18n.getFixedT('en')(key, params ?? {}) as string;
+    const replies = zalo.sent().map((s) => s.body.text as string);
+    expect(replies[0]).toContain(en('language.changed'));
+    zalo.reset();
+    await deliver(zaloEvents.text(user, '/start'));
+    const menu = zalo.sent().at(-1)!.body.text as string;
+    expect(menu).toContain(`  1. ${en('programmes.premarital.label')}`);
+    expect(menu.split('\n').at(-1)).toBe(en('zalo.replyHintRange', { max: 7 }));
+  });
+
   it('accepts the wrapped { ok, result } body too', async () => {
     await deliver(zaloEvents.wrap(zaloEvents.text('a1002', '/help')));
     expect(zalo.sent()[0]!.body.text).toContain('/huy');

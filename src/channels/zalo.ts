@@ -260,9 +260,8 @@ const MEDIA: Partial<Record<string, 'photo' | 'sticker' | 'voice'>> = {
 export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
   const { engine, log } = opts;
   const api = opts.api ?? new ZaloApi({ token: opts.token, baseUrl: opts.apiBase, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
-  // Zalo gives no language hint; the bot is Vietnamese first. (The engine does not
-  // return the person's locale with its replies; see the README.)
-  const t = translator(opts.i18n, 'vi') as unknown as (key: string, params?: Record<string, unknown>) => string;
+  // The channel's own words (the reply hint) follow the language of each reply; Vietnamese when untold.
+  const tFor = (locale = 'vi') => translator(opts.i18n, locale) as unknown as (key: string, params?: Record<string, unknown>) => string;
   const duplicate = recentKeys(opts.dedupeSize ?? 10_000);
   const pending = new Set<Promise<void>>();
   // One event at a time per chat, in arrival order, within this process.
@@ -274,7 +273,7 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
   const send = async (chatId: string, userId: string, replies: OutboundMessage[]): Promise<void> => {
     for (const reply of replies) {
       try {
-        await sendZalo(api, chatId, reply, t);
+        await sendZalo(api, chatId, reply, tFor(reply.locale));
       } catch (err) {
         if (isBlockedError(err)) {
           log.info({ channel: 'zalo' }, 'zalo: recipient blocked the bot');
@@ -301,7 +300,7 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
     if (update.event_name === 'message.unsupported.received') {
       noteUnsupported();
       // Nothing is stored for such a sender (it may be a protected child account): a reply, no contact.
-      if (m && !m.from.is_bot) await send(m.chat.id, m.from.id, [{ text: t('zalo.unsupported') }]);
+      if (m && !m.from.is_bot) await send(m.chat.id, m.from.id, [{ text: tFor()('zalo.unsupported') }]);
       return;
     }
     if (!m) {

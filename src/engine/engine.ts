@@ -96,7 +96,7 @@ export class Engine {
         const convo = this.conversation(this.deps.db, event, found, now, true);
         try {
           const replies = await this.route(convo, event);
-          if (!convo.wantsWrite) return replies;
+          if (!convo.wantsWrite) return inLocale(replies, convo.flowContext.locale);
         } catch (err) {
           if (!(err instanceof NeedsLockError)) throw err;
         }
@@ -117,7 +117,7 @@ export class Engine {
       const replies = await this.route(convo, event);
       this.rememberMenu(convo, event, replies);
       await convo.persist();
-      return replies;
+      return inLocale(replies, convo.flowContext.locale);
     });
   }
 
@@ -480,3 +480,6 @@ function lastChoices(replies: OutboundMessage[]): Choice[] | null {
   }
   return null;
 }
+
+/** Tags replies with the language they were written in (the person's, after whatever this update changed). */
+const inLocale = (replies: OutboundMessage[], locale: string): OutboundMessage[] => replies.map((r) => ({ ...r, locale }));

@@ -28,6 +28,8 @@ export interface OutboundMessage {
   choices?: Choice[];
   /** Ask for the person's phone number with the platform's share-contact button (its label), where there is one. */
   requestPhone?: { label: string };
+  /** The language the text is in (set by the engine), for a channel's own words around it (Zalo's "Trả lời 1, 2 hoặc 3"). */
+  locale?: string;
 }
 
 interface InboundBase {
