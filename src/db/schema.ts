@@ -170,7 +170,7 @@ export const outbox = pgTable(
   'outbox',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    dedupeKey: text('dedupe_key').notNull().unique('outbox_dedupe_key_uq'),
+    dedupeKey: text('dedupe_key').notNull(),
     contactId: integer('contact_id')
       .notNull()
       .references(() => contacts.id, { onDelete: 'cascade' }),
@@ -194,8 +194,10 @@ export const outbox = pgTable(
     index('outbox_claim_idx').on(t.channel, t.priority, t.dueAt).where(sql`status = 'pending'`),
     // Crash recovery finds rows left in flight (a handful at any time).
     index('outbox_inflight_idx').on(t.channel, t.claimedAt).where(sql`status = 'sending'`),
-    // cancelByPrefix ('appt:123:%') whatever the database's collation.
-    index('outbox_pending_key_idx').on(t.dedupeKey.op('text_pattern_ops')).where(sql`status = 'pending'`),
+    // One row per key (enqueue's ON CONFLICT), and with text_pattern_ops also cancelByPrefix's
+    // 'appt:123:%' whatever the database's collation: one index to write per enqueued row
+    // where a unique key plus a pattern index were two (a million-row broadcast felt it).
+    uniqueIndex('outbox_dedupe_key_uq').on(t.dedupeKey.op('text_pattern_ops')),
     // Erasing a contact cascades here without scanning the outbox.
     index('outbox_contact_idx').on(t.contactId),
     check('outbox_status_ck', sql`status in ('pending', 'sending', 'sent', 'failed', 'cancelled', 'skipped')`),
