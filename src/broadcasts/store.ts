@@ -2,8 +2,8 @@ import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { rows, type Queryable } from '../db/client.js';
 import { broadcasts, type BroadcastPhoto } from '../db/schema.js';
 import type { ChannelName } from '../engine/types.js';
-import { enqueueSelect } from '../outbox/enqueue.js';
-import { PRIORITY, type OutboxPayload } from '../outbox/types.js';
+import { enqueueToContacts } from '../outbox/enqueue.js';
+import { PRIORITY } from '../outbox/types.js';
 import { registerMedia } from './media.js';
 
 /** Broadcasts: the SQL. Who may call what is decided in desk.ts, at the edge. */
@@ -93,7 +93,7 @@ export async function createBroadcast(q: Queryable, input: NewBroadcast, author:
     .values({ ...input, photo, authorContactId: author, status, createdAt: now, ...(status === 'sending' ? { startedAt: now } : {}) })
     .returning();
   const b = row!;
-  const recipients = await enqueueBroadcast(q, b);
+  const recipients = await enqueueBroadcast(q, b, { fresh: true });
   const [updated] = await q
     .update(broadcasts)
     .set({ recipients: recipients.enqueued, skippedAtStart: count.total - recipients.enqueued, outboxFrom: recipients.from, outboxTo: recipients.to })
@@ -102,18 +102,27 @@ export async function createBroadcast(q: Queryable, input: NewBroadcast, author:
   return updated!;
 }
 
-/** The one statement: every person of the audience gets a row `bc:<id>:<contact>`, due at the broadcast's time. */
-export async function enqueueBroadcast(q: Queryable, b: Pick<Broadcast, 'id' | 'audience' | 'scheduledAt'>): Promise<{ enqueued: number; from: number; to: number }> {
+/**
+ * The one statement: every person of the audience gets a row `bc:<id>:<contact>`,
+ * due at the broadcast's time. `fresh`: the broadcast was created in this
+ * transaction, so none of its keys can exist yet (see enqueueToContacts).
+ */
+export async function enqueueBroadcast(
+  q: Queryable,
+  b: Pick<Broadcast, 'id' | 'audience' | 'scheduledAt'>,
+  opts: { fresh?: boolean } = {},
+): Promise<{ enqueued: number; from: number; to: number }> {
   const maxId = async () => Number((await rows<{ m: string | number }>(q, sql`select coalesce(max(id), 0) as m from outbox`))[0]?.m ?? 0);
   const from = await maxId();
-  const payload: OutboxPayload = { key: BROADCAST_KEY, params: { bc: b.id } };
-  const enqueued = await enqueueSelect(
-    q,
-    sql`select ${broadcastPrefix(b.id)} || a.contact_id::text as dedupe_key, a.contact_id, 'broadcast' as kind,
-               ${JSON.stringify(payload)}::jsonb as payload, ${PRIORITY.broadcast}::smallint as priority,
-               ${b.scheduledAt.toISOString()}::timestamptz as due_at
-        from (${audienceSql(b.audience)}) a`,
-  );
+  const enqueued = await enqueueToContacts(q, {
+    contacts: audienceSql(b.audience),
+    keyPrefix: broadcastPrefix(b.id),
+    kind: 'broadcast',
+    payload: { key: BROADCAST_KEY, params: { bc: b.id } },
+    priority: PRIORITY.broadcast,
+    dueAt: b.scheduledAt,
+    fresh: opts.fresh ?? false,
+  });
   return { enqueued, from, to: enqueued ? await maxId() : from };
 }
 

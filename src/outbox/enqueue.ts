@@ -1,18 +1,26 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { rows, type Queryable } from '../db/client.js';
-import { deferQuietHoursSql } from './quiet-hours.js';
-import type { NewMessage } from './types.js';
+import type { Queryable } from '../db/client.js';
+import { deferQuietHours, deferQuietHoursSql } from './quiet-hours.js';
+import type { NewMessage, OutboxPayload } from './types.js';
 
 /**
- * The one INSERT … SELECT every enqueue goes through. `source` yields
- * (dedupe_key, contact_id, kind, payload, priority, due_at); the contact gives
- * channel and chat, and decides who gets nothing (blocked or opted out). Due
- * times in quiet hours move to 07:00 unless the priority is 0 (urgent).
- *
  * A key already present is left alone — enqueueing twice is a no-op, a message
  * sent is never sent again — except when its row was cancelled: then it comes
  * back with the new values. So a reschedule is `cancelByPrefix` + `enqueue` in
  * one transaction, with the same keys.
+ */
+const reviveCancelled = sql`
+    on conflict (dedupe_key) do update set
+      contact_id = excluded.contact_id, channel = excluded.channel, chat_id = excluded.chat_id,
+      kind = excluded.kind, payload = excluded.payload, priority = excluded.priority, due_at = excluded.due_at,
+      status = 'pending', attempts = 0, last_error = null, claimed_at = null, sent_at = null
+    where outbox.status = 'cancelled'`;
+
+/**
+ * The INSERT … SELECT every enqueue of a list goes through. `source` yields
+ * (dedupe_key, contact_id, kind, payload, priority, due_at); the contact gives
+ * channel and chat, and decides who gets nothing (blocked or opted out). Due
+ * times in quiet hours move to 07:00 unless the priority is 0 (urgent).
  */
 function insertFrom(source: SQL): SQL {
   return sql`
@@ -28,18 +36,17 @@ function insertFrom(source: SQL): SQL {
     ) s
     join contacts c on c.id = s.contact_id
     where c.blocked_at is null and c.opted_out_at is null
-    on conflict (dedupe_key) do update set
-      contact_id = excluded.contact_id, channel = excluded.channel, chat_id = excluded.chat_id,
-      kind = excluded.kind, payload = excluded.payload, priority = excluded.priority, due_at = excluded.due_at,
-      status = 'pending', attempts = 0, last_error = null, claimed_at = null, sent_at = null
-    where outbox.status = 'cancelled'
-    returning 1`;
+    ${reviveCancelled}`;
 }
 
-/** How many rows the insert added or revived, counted in the database: a million ids never travel to us. */
-async function countInserted(q: Queryable, source: SQL): Promise<number> {
-  const [row] = await rows<{ n: number | string }>(q, sql`with ins as (${insertFrom(source)}) select count(*) as n from ins`);
-  return Number(row?.n ?? 0);
+/**
+ * How many rows a statement added or revived, from its command tag (postgres.js
+ * `count`, PGlite `affectedRows`): a million ids never travel to us, nor does
+ * the server keep them to count them.
+ */
+async function written(q: Queryable, statement: SQL): Promise<number> {
+  const result = (await q.execute(statement)) as unknown as { count?: number | null; affectedRows?: number };
+  return Number(result.count ?? result.affectedRows ?? 0);
 }
 
 /** Enqueues messages (one statement whatever their number). Returns how many rows were added or revived. */
@@ -57,7 +64,7 @@ export async function enqueue(q: Queryable, messages: readonly NewMessage[]): Pr
   );
   const source = sql`select * from jsonb_to_recordset(${json}::jsonb)
     as v(dedupe_key text, contact_id integer, kind text, payload jsonb, priority smallint, due_at timestamptz)`;
-  return countInserted(q, source);
+  return written(q, insertFrom(source));
 }
 
 /**
@@ -69,7 +76,44 @@ export async function enqueue(q: Queryable, messages: readonly NewMessage[]): Pr
  *         from subscriptions s where s.programme = ${p} and s.ward_code = ${w} and s.ended_at is null`
  */
 export async function enqueueSelect(q: Queryable, select: SQL): Promise<number> {
-  return countInserted(q, select);
+  return written(q, insertFrom(select));
+}
+
+/** One message to each of a set of contacts: a broadcast's audience. */
+export interface ToContacts {
+  /** `select contact_id …`: who gets it (someone named twice gets it once). */
+  contacts: SQL;
+  /** Each row's dedupe key is this prefix and the contact's id (`bc:12:` → `bc:12:345`). */
+  keyPrefix: string;
+  kind: string;
+  payload: OutboxPayload;
+  priority: number;
+  dueAt: Date;
+  /**
+   * No key with this prefix can exist yet (its broadcast was created in this
+   * very transaction): a plain INSERT, without the per-row conflict check. Were
+   * a key there after all, the statement would fail, never send anything twice.
+   */
+  fresh?: boolean;
+}
+
+/**
+ * `enqueueSelect` for the case where every row is the same message: one
+ * INSERT … SELECT straight from contacts. The key is made from contacts.id, so
+ * each is unique without sorting a million keys to make sure (DISTINCT ON), and
+ * the quiet-hours deferral is worked out once, not per row.
+ */
+export async function enqueueToContacts(q: Queryable, m: ToContacts): Promise<number> {
+  const dueAt = m.priority === 0 ? m.dueAt : deferQuietHours(m.dueAt);
+  return written(
+    q,
+    sql`insert into outbox (dedupe_key, contact_id, channel, chat_id, kind, payload, priority, due_at)
+        select ${m.keyPrefix} || c.id::text, c.id, c.channel, c.chat_id, ${m.kind}::text, ${JSON.stringify(m.payload)}::jsonb,
+               ${m.priority}::smallint, ${dueAt.toISOString()}::timestamptz
+        from contacts c
+        where c.id in (${m.contacts}) and c.blocked_at is null and c.opted_out_at is null
+        ${m.fresh ? sql`` : reviveCancelled}`,
+  );
 }
 
 /** `LIKE` pattern for "starts with", whatever the prefix contains. */
@@ -78,14 +122,13 @@ const startsWith = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${
 /**
  * Cancels what is still pending under a key prefix (`appt:123:` drops a booking's
  * reminders). Rows already in flight or sent are history and stay as they are.
+ * The prefix is a range of outbox_dedupe_key_uq (text_pattern_ops).
  */
 export async function cancelByPrefix(q: Queryable, prefix: string): Promise<number> {
   if (!prefix) throw new Error('cancelByPrefix needs a prefix: an empty one would cancel everything');
-  const cancelled = await rows(
+  return written(
     q,
     sql`update outbox set status = 'cancelled'
-        where status = 'pending' and dedupe_key like ${startsWith(prefix)}
-        returning id`,
+        where status = 'pending' and dedupe_key like ${startsWith(prefix)}`,
   );
-  return cancelled.length;
 }
