@@ -21,6 +21,10 @@ const reviveCancelled = sql`
  * (dedupe_key, contact_id, kind, payload, priority, due_at); the contact gives
  * channel and chat, and decides who gets nothing (blocked or opted out). Due
  * times in quiet hours move to 07:00 unless the priority is 0 (urgent).
+ *
+ * Every insert into the outbox locks its contacts FOR KEY SHARE: the outbox has
+ * no foreign key (schema.ts), and this is what its check did, so a person erased
+ * at the same moment is either not enqueued or has the rows deleted with them.
  */
 function insertFrom(source: SQL): SQL {
   return sql`
@@ -36,6 +40,7 @@ function insertFrom(source: SQL): SQL {
     ) s
     join contacts c on c.id = s.contact_id
     where c.blocked_at is null and c.opted_out_at is null
+    for key share of c
     ${reviveCancelled}`;
 }
 
@@ -112,6 +117,7 @@ export async function enqueueToContacts(q: Queryable, m: ToContacts): Promise<nu
                ${m.priority}::smallint, ${dueAt.toISOString()}::timestamptz
         from contacts c
         where c.id in (${m.contacts}) and c.blocked_at is null and c.opted_out_at is null
+        for key share of c
         ${m.fresh ? sql`` : reviveCancelled}`,
   );
 }

@@ -44,8 +44,11 @@ export function znsFallback(opts: { db: Db; clock: Clock; templates: Readonly<Re
     // Should the person stop or block meanwhile, the 'zns' claim skips the row; the sender checks the consent again.
     const [r] = await rows<{ recipients: number }>(
       opts.db,
+      // The contact is locked FOR KEY SHARE, as every insert into the outbox does (enqueue.ts).
       sql`with r as (
-            select contact_id, phone from zns_recipients where contact_id = ${message.contactId}
+            select z.contact_id, z.phone from zns_recipients z join contacts c on c.id = z.contact_id
+            where z.contact_id = ${message.contactId}
+            for key share of c
           ), queued as (
             insert into outbox (dedupe_key, contact_id, channel, chat_id, kind, payload, priority, due_at)
             select ${key}, r.contact_id, 'zns', r.phone, ${message.kind}, ${JSON.stringify(message.payload)}::jsonb,

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
+import { openDatabase, rows } from '../../src/db/client.js';
 import type { Contact } from '../../src/domain/contacts.js';
-import { updateContact } from '../../src/domain/contacts.js';
+import { eraseContact, updateContact } from '../../src/domain/contacts.js';
 import { outbox } from '../../src/db/schema.js';
-import { cancelByPrefix, enqueue, enqueueSelect } from '../../src/outbox/enqueue.js';
+import { cancelByPrefix, enqueue, enqueueSelect, enqueueToContacts, type ToContacts } from '../../src/outbox/enqueue.js';
 import { PRIORITY } from '../../src/outbox/types.js';
 import { message, outboxDatabase, someContacts, statusCounts } from './support.js';
 
@@ -102,4 +103,92 @@ describe('enqueue', () => {
     expect(d1!.dueAt.toISOString()).toBe(later.toISOString());
     expect((await byKey('appt:5:h-2'))!.status).toBe('sent');
   });
+});
+
+describe('enqueueToContacts (a broadcast)', () => {
+  const toAll = (extra: Partial<ToContacts> = {}): ToContacts => ({
+    // Each person twice: the audience may name someone more than once (own and a relative's subscription).
+    contacts: sql`select c.id as contact_id from contacts c union all select c.id from contacts c`,
+    keyPrefix: 'bc:9:',
+    kind: 'broadcast',
+    payload: { key: 'broadcast.message', params: { bc: 9 } },
+    priority: PRIORITY.broadcast,
+    dueAt: noon,
+    ...extra,
+  });
+
+  it('one row per person, however often named; stopped and blocked people left out; again, adds nobody', async () => {
+    await updateContact(database.db, people[0]!.id, { blockedAt: noon });
+    await updateContact(database.db, people[1]!.id, { optedOutAt: noon });
+    expect(await enqueueToContacts(database.db, toAll({ fresh: true }))).toBe(people.length - 2);
+    expect(await enqueueToContacts(database.db, toAll())).toBe(0);
+    const got = await database.db.select().from(outbox);
+    expect(got.map((r) => r.dedupeKey).sort()).toEqual(people.slice(2).map((p) => `bc:9:${p.id}`).sort());
+    const first = got.find((r) => r.contactId === people[2]!.id)!;
+    expect(first).toMatchObject({ status: 'pending', channel: 'telegram', chatId: people[2]!.chatId, kind: 'broadcast', priority: PRIORITY.broadcast });
+    expect(first.payload).toEqual({ key: 'broadcast.message', params: { bc: 9 } });
+    expect(first.dueAt.toISOString()).toBe(noon.toISOString());
+  });
+
+  it('revives a cancelled row (a resumed broadcast); fresh keys that exist fail instead of doubling up', async () => {
+    await enqueueToContacts(database.db, toAll({ fresh: true }));
+    expect(await cancelByPrefix(database.db, 'bc:9:')).toBe(people.length);
+    const later = new Date(noon.getTime() + 3_600_000);
+    expect(await enqueueToContacts(database.db, toAll({ dueAt: later }))).toBe(people.length);
+    expect(await statusCounts(database.db)).toEqual({ pending: people.length });
+    expect((await byKey(`bc:9:${people[0]!.id}`))!.dueAt.toISOString()).toBe(later.toISOString());
+    const clash = await enqueueToContacts(database.db, toAll({ fresh: true })).catch((e: Error) => e.cause ?? e);
+    expect(clash).toMatchObject({ code: '23505', constraint_name: 'outbox_dedupe_key_uq' }); // unique violation
+    expect(await statusCounts(database.db)).toEqual({ pending: people.length });
+  });
+
+  it('moves a time in quiet hours to 07:00 once for all, except for urgent messages', async () => {
+    const late = new Date('2026-11-23T15:30:00Z'); // 22:30 local
+    await enqueueToContacts(database.db, toAll({ dueAt: late, fresh: true }));
+    await enqueueToContacts(database.db, toAll({ dueAt: late, keyPrefix: 'urgent:', priority: PRIORITY.urgent, fresh: true }));
+    expect((await byKey(`bc:9:${people[0]!.id}`))!.dueAt.toISOString()).toBe('2026-11-24T00:00:00.000Z');
+    expect((await byKey(`urgent:${people[0]!.id}`))!.dueAt.toISOString()).toBe(late.toISOString());
+  });
+});
+
+describe('the outbox of an erased person', () => {
+  it('goes with them, sent rows too (the trigger that stands in for a foreign key)', async () => {
+    const [gone] = await someContacts(database.db, 1, 'erased-');
+    await enqueue(database.db, [message('e:1', gone!.id, noon), message('e:2', gone!.id, noon), message('e:3', people[0]!.id, noon)]);
+    await database.db.update(outbox).set({ status: 'sent' }).where(eq(outbox.dedupeKey, 'e:2'));
+    await eraseContact(database.db, gone!.id);
+    expect((await database.db.select({ k: outbox.dedupeKey }).from(outbox)).map((r) => r.k)).toEqual(['e:3']);
+  });
+
+  it('an erasure waits for an enqueue in flight, then takes its rows along', async () => {
+    const [gone] = await someContacts(database.db, 1, 'racing-');
+    const other = await openDatabase({ url: database.url, max: 1 });
+    try {
+      let erased = false;
+      let erasing: Promise<void> | undefined;
+      await database.db.transaction(async (tx) => {
+        expect(await enqueueToContacts(tx, { ...toOne(gone!.id), fresh: true })).toBe(1);
+        expect(await enqueue(tx, [message('r:2', gone!.id, noon)])).toBe(1);
+        // The person erases their data while the broadcast's transaction is still open.
+        erasing = eraseContact(other.db, gone!.id).then(() => void (erased = true));
+        await new Promise((r) => setTimeout(r, 300));
+        expect(erased).toBe(false); // held by the enqueue's FOR KEY SHARE
+      });
+      await erasing;
+      expect(await rows(database.db, sql`select 1 from outbox where contact_id = ${gone!.id}`)).toHaveLength(0);
+      // And once they are gone, nothing more is enqueued for them.
+      expect(await enqueueToContacts(database.db, toOne(gone!.id))).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+const toOne = (contactId: number): ToContacts => ({
+  contacts: sql`select ${contactId}::integer as contact_id`,
+  keyPrefix: 'r:1:',
+  kind: 'broadcast',
+  payload: { key: 'broadcast.message' },
+  priority: PRIORITY.broadcast,
+  dueAt: noon,
 });
