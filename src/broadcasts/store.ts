@@ -83,7 +83,7 @@ export interface NewBroadcast {
  * outbox itself, and counted here). Run it in a transaction.
  */
 export async function createBroadcast(q: Queryable, input: NewBroadcast, author: number | null, now: Date): Promise<Broadcast> {
-  const count = await countAudience(q, input.audience);
+  const unreachable = await countUnreachable(q, input.audience);
   const status: BroadcastStatus = input.scheduledAt.getTime() <= now.getTime() ? 'sending' : 'scheduled';
   // A Telegram photo has no URL for Zalo: it gets a token under which the bot may serve it (media.ts).
   const p = input.photo;
@@ -96,10 +96,24 @@ export async function createBroadcast(q: Queryable, input: NewBroadcast, author:
   const recipients = await enqueueBroadcast(q, b, { fresh: true });
   const [updated] = await q
     .update(broadcasts)
-    .set({ recipients: recipients.enqueued, skippedAtStart: count.total - recipients.enqueued, outboxFrom: recipients.from, outboxTo: recipients.to })
+    .set({ recipients: recipients.enqueued, skippedAtStart: unreachable, outboxFrom: recipients.from, outboxTo: recipients.to })
     .where(eq(broadcasts.id, b.id))
     .returning();
   return updated!;
+}
+
+/**
+ * People of the audience who will get nothing (stopped or blocked): the few such
+ * contacts are found first, then looked up in the audience, so a million
+ * reachable people are not counted twice (the enqueue counts them).
+ */
+async function countUnreachable(q: Queryable, a: Audience): Promise<number> {
+  const [r] = await rows<{ n: number }>(
+    q,
+    sql`select count(*)::int as n from contacts c
+        where (c.blocked_at is not null or c.opted_out_at is not null) and c.id in (${audienceSql(a)})`,
+  );
+  return Number(r?.n ?? 0);
 }
 
 /**
