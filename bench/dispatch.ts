@@ -27,6 +27,11 @@ import { benchPostgres, figure, percentile } from './support.js';
  * - claim.p99_ms (and p50): claiming a batch of 100 due rows beside a million
  *   pending rows due later (quick: 50,000, printed as claim.future_rows), each
  *   round as the dispatcher meets it: 100 rows arrive, are claimed, are recorded.
+ *   Those are a running dispatcher's claims: the first 25 are warm-up (on each
+ *   of the pool's connections the server prepares the statement and plans it
+ *   five times before it keeps one plan; the first writes after the set-up's
+ *   checkpoint copy whole pages to the WAL), and the very first is printed as
+ *   claim.first_ms.
  * - rss.dispatch_mb: the process's peak resident memory while dispatching.
  */
 export async function benchDispatch(opts: { quick: boolean }): Promise<string[]> {
@@ -57,6 +62,7 @@ export async function benchDispatch(opts: { quick: boolean }): Promise<string[]>
     const claim = await claimLatency(database.db, future, opts.quick ? 100 : 500);
     out.push(figure('claim.p99_ms', claim.p99, 'ms'));
     out.push(figure('claim.p50_ms', claim.p50, 'ms'));
+    out.push(figure('claim.first_ms', claim.first, 'ms'));
     out.push(figure('claim.future_rows', future, 'rows'));
     return out;
   } finally {
@@ -193,7 +199,7 @@ async function capRun(db: Db, url: string, bot: FakeBot, cap: number, n: number)
 }
 
 /** Latency of claiming 100 due rows while `future` pending rows wait for later dates. */
-async function claimLatency(db: Db, future: number, rounds: number): Promise<{ p50: number; p99: number }> {
+async function claimLatency(db: Db, future: number, rounds: number): Promise<{ p50: number; p99: number; first: number }> {
   const [owner] = await rows<{ id: number }>(db, sql`insert into contacts (channel, platform_user_id, chat_id, locale)
     values ('telegram', 'claim-owner', 'claim-owner', 'vi') returning id`);
   const contactId = Number(owner!.id);
@@ -208,8 +214,9 @@ async function claimLatency(db: Db, future: number, rounds: number): Promise<{ p
   // The bulk load is set-up, not the claim's cost: settle it first.
   await db.execute(sql`vacuum analyze outbox`);
   await db.execute(sql`checkpoint`);
+  const warmup = 25;
   const timings: number[] = [];
-  for (let round = 0; round < rounds; round++) {
+  for (let round = -warmup; round < rounds; round++) {
     await rows(db, sql`insert into outbox (dedupe_key, contact_id, channel, chat_id, kind, payload, priority, due_at)
       select 'due:' || ${round} || ':' || g, ${contactId}, 'telegram', 'd' || g, 'reminder', '{"key":"reminder.d1"}'::jsonb,
              g % 10, now() - g * interval '1 second'
@@ -220,6 +227,7 @@ async function claimLatency(db: Db, future: number, rounds: number): Promise<{ p
     if (claimed.length !== 100) throw new Error(`claimed ${claimed.length} of 100 due rows`);
     await rows(db, sql`update outbox set status = 'sent' where status = 'sending'`);
   }
-  timings.sort((a, b) => a - b);
-  return { p50: Number(percentile(timings, 50).toFixed(2)), p99: Number(percentile(timings, 99).toFixed(2)) };
+  const first = Number(timings[0]!.toFixed(2));
+  const running = timings.slice(warmup).sort((a, b) => a - b);
+  return { p50: Number(percentile(running, 50).toFixed(2)), p99: Number(percentile(running, 99).toFixed(2)), first };
 }
