@@ -9,7 +9,7 @@ import { outbox } from '../../src/db/schema.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { postgresLeaderLock, senderLockName, singleProcessLock } from '../../src/outbox/leader.js';
-import { duplicates, FakeSender, manyContacts, message, outboxDatabase, statusCounts, travel } from './support.js';
+import { daytimeClock, duplicates, FakeSender, manyContacts, message, outboxDatabase, statusCounts, travel } from './support.js';
 
 let database: Awaited<ReturnType<typeof outboxDatabase>>;
 let ids: number[];
@@ -65,12 +65,13 @@ describe('a dispatcher that dies mid-batch', () => {
 
   it('a real dispatcher process killed with SIGKILL: zero lost, duplicates within the in-flight bound', async () => {
     const total = 400;
-    await enqueue(database.db, ids.slice(0, total).map((id, i) => message(`kill:${i}`, id, new Date())));
+    const clock = daytimeClock();
+    await enqueue(database.db, ids.slice(0, total).map((id, i) => message(`kill:${i}`, id, clock.now())));
     const dir = mkdtempSync(join(tmpdir(), 'outbox-crash-'));
     const file = join(dir, 'deliveries.txt');
     const delivered = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crash-child.ts', import.meta.url)), database.url, file], {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crash-child.ts', import.meta.url)), database.url, file, String(clock.offsetMs)], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
@@ -90,9 +91,10 @@ describe('a dispatcher that dies mid-batch', () => {
       expect(inFlight).toBeLessThanOrEqual(100);
 
       // A new dispatcher, its clock past the lease: takes the lock the dead session dropped, and finishes.
-      const sender = new FakeSender(offsetClock(new Date(Date.now() + LEASE + 1_000)), 'B');
+      const past = offsetClock(new Date(clock.now().getTime() + LEASE + 1_000));
+      const sender = new FakeSender(past, 'B');
       const d = new Dispatcher({
-        db: database.db, channel: 'telegram', sender, clock: offsetClock(new Date(Date.now() + LEASE + 1_000)),
+        db: database.db, channel: 'telegram', sender, clock: past,
         leader: postgresLeaderLock({ url: database.url, name: senderLockName('telegram') }),
         limits: { perSecond: 2000, perChatPerSecond: 1, burst: 50 }, leaseMs: LEASE,
       });

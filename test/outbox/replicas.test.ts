@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { systemClock } from '../../src/config/clock.js';
 import { openDatabase, rows, type Database } from '../../src/db/client.js';
 import { outbox } from '../../src/db/schema.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { postgresLeaderLock, senderLockName, singleProcessLock, type LeaderLock } from '../../src/outbox/leader.js';
-import { duplicates, FakeSender, manyContacts, maxInWindow, message, outboxDatabase, statusCounts, type Delivery } from './support.js';
+import { daytimeClock, duplicates, FakeSender, manyContacts, maxInWindow, message, outboxDatabase, statusCounts, type Delivery } from './support.js';
 
 // Two (or more) replicas: separate connections to one outbox, real time, real advisory locks.
 let database: Awaited<ReturnType<typeof outboxDatabase>>;
 let ids: number[];
 const replicas: Database[] = [];
+const clock = daytimeClock();
 
 beforeAll(async () => {
   database = await outboxDatabase();
@@ -30,13 +30,13 @@ const CAP = 20;
 async function replica(name: string, deliveries: Delivery[], leader: (url: string) => LeaderLock, perSecond = CAP) {
   const db = await openDatabase({ url: database.url, max: 3 });
   replicas.push(db);
-  const sender = new FakeSender(systemClock, name, deliveries);
+  const sender = new FakeSender(clock, name, deliveries);
   const lock = leader(database.url);
   const d = new Dispatcher({
     db: db.db,
     channel: 'telegram',
     sender,
-    clock: systemClock,
+    clock,
     leader: lock,
     limits: { perSecond, perChatPerSecond: 1, burst: 1 },
   });
@@ -54,7 +54,7 @@ async function until(done: () => boolean | Promise<boolean>, timeoutMs: number) 
 }
 
 async function enqueueFor(n: number, prefix: string) {
-  const now = new Date();
+  const now = clock.now();
   await enqueue(database.db, ids.slice(0, n).map((id, i) => message(`${prefix}:${i}`, id, now)));
 }
 

@@ -2,14 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../src/config/clock.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { postgresLeaderLock, senderLockName } from '../../src/outbox/leader.js';
 import { freePort } from '../support/postgres-server.js';
-import { duplicates, FakeSender, manyContacts, message, statusCounts } from './support.js';
+import { daytimeClock, duplicates, FakeSender, manyContacts, message, statusCounts } from './support.js';
 
 // A Postgres of its own, so this test can stop and start it under a running dispatcher.
 let server: { stop(): Promise<void>; start(): Promise<void> };
@@ -45,10 +44,11 @@ describe('Postgres restarts mid-run', () => {
   it('everything is eventually sent, exactly once', async () => {
     const total = 300;
     const ids = await manyContacts(database.db, total, 'pg');
-    await enqueue(database.db, ids.map((id, i) => message(`restart:${i}`, id, new Date())));
-    const sender = new FakeSender(systemClock);
+    const clock = daytimeClock();
+    await enqueue(database.db, ids.map((id, i) => message(`restart:${i}`, id, clock.now())));
+    const sender = new FakeSender(clock);
     const d = new Dispatcher({
-      db: database.db, channel: 'telegram', sender, clock: systemClock,
+      db: database.db, channel: 'telegram', sender, clock,
       leader: postgresLeaderLock({ url, name: senderLockName('telegram') }),
       limits: { perSecond: 100, perChatPerSecond: 1, burst: 5 }, quietHours: false,
     });

@@ -1,10 +1,20 @@
 import { sql } from 'drizzle-orm';
-import { ManualClock } from '../../src/config/clock.js';
+import { ManualClock, type Clock } from '../../src/config/clock.js';
 import { rows, type Db, type Queryable } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createContact, type Contact } from '../../src/domain/contacts.js';
 import type { ClaimedMessage, NewMessage, SendResult, Sender } from '../../src/outbox/types.js';
 import { freshDatabase } from '../support/db.js';
+
+/**
+ * Real time, shifted to 09:00 in Hải Phòng: tests on the wall clock must pass at
+ * any hour, and in quiet hours what they enqueue would wait for 07:00. One per
+ * test: the enqueue and the dispatchers must read the same clock.
+ */
+export function daytimeClock(): Clock & { offsetMs: number } {
+  const offsetMs = Date.parse('2026-11-23T02:00:00Z') - Date.now();
+  return { offsetMs, now: () => new Date(Date.now() + offsetMs) };
+}
 
 /** A fresh database with the migrations applied. */
 export async function outboxDatabase(max = 10) {
