@@ -70,10 +70,12 @@ describe('a dispatcher that dies mid-batch', () => {
     const dir = mkdtempSync(join(tmpdir(), 'outbox-crash-'));
     const file = join(dir, 'deliveries.txt');
     const delivered = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+    let spawned: ReturnType<typeof spawn> | undefined;
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crash-child.ts', import.meta.url)), database.url, file, String(clock.offsetMs)], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
+      spawned = child;
       let stderr = '';
       child.stderr.on('data', (b) => (stderr += String(b)));
       const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
@@ -114,6 +116,8 @@ describe('a dispatcher that dies mid-batch', () => {
       expect(inFlight).toBeLessThanOrEqual(100); // and that is at most the child's inFlightBound (2 × 50)
       expect(await statusCounts(database.db)).toEqual({ sent: total });
     } finally {
+      // A failed wait must not leave the child dispatching (it would outlive the run).
+      if (spawned && spawned.exitCode === null && spawned.signalCode === null) spawned.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });
