@@ -1,6 +1,5 @@
 import type { Clock } from '../config/clock.js';
 import type { Db } from '../db/client.js';
-import type { ChannelName } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { LeaderLock } from './leader.js';
 import { isQuietHour } from './quiet-hours.js';
@@ -191,9 +190,7 @@ export class Dispatcher {
   private async batch(pipelined: boolean): Promise<BatchReport> {
     const none = { claimed: 0, sent: 0, skipped: 0 };
     if (this.stopping) return { state: 'stopped', ...none };
-    const { db, clock } = this.o;
-    // store.ts speaks of chat channels; a 'zns' row is an outbox row like any other.
-    const channel = this.o.channel as ChannelName;
+    const { db, clock, channel } = this.o;
     if (!(await this.o.leader.ensure())) {
       this.leading = false;
       return { state: 'not-leader', ...none };
@@ -310,7 +307,7 @@ export class Dispatcher {
         this.pausedUntil = Math.max(this.pausedUntil, until);
         out.requeue.push({ id: m.id });
         this.o.log?.warn({ channel: this.channel, retryAfter: result.seconds }, 'rate limited by the platform; channel paused');
-        await pauseChannel(this.o.db, this.channel as ChannelName, new Date(until)).catch((err) =>
+        await pauseChannel(this.o.db, this.channel, new Date(until)).catch((err) =>
           this.o.log?.error({ err }, 'could not share the pause; this replica keeps it'),
         );
         return;

@@ -2,8 +2,7 @@ import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgDialect, PgSession } from 'drizzle-orm/pg-core';
 import { rows, type Db, type Queryable } from '../db/client.js';
 import { channelPause, contacts, outbox } from '../db/schema.js';
-import type { ChannelName } from '../engine/types.js';
-import type { ClaimedMessage, OutboxPayload } from './types.js';
+import type { ClaimedMessage, OutboxChannel, OutboxPayload } from './types.js';
 
 /** The dispatcher's SQL: claim, record what happened, recover, pause. */
 
@@ -53,7 +52,7 @@ interface ClaimRow {
  */
 export async function claimBatch(
   q: Queryable,
-  opts: { channel: ChannelName; now: Date; limit: number; maxPriority: number },
+  opts: { channel: OutboxChannel; now: Date; limit: number; maxPriority: number },
 ): Promise<ClaimedMessage[]> {
   const { channel, now } = opts;
   const limit = literalInt(opts.limit, 'limit');
@@ -91,7 +90,7 @@ export async function claimBatch(
       id: Number(r.id),
       dedupeKey: r.dedupe_key,
       contactId: r.contact_id,
-      channel: r.channel as ChannelName,
+      channel: r.channel as OutboxChannel,
       chatId: r.chat_id,
       kind: r.kind,
       payload: typeof r.payload === 'string' ? (JSON.parse(r.payload) as OutboxPayload) : r.payload,
@@ -197,7 +196,7 @@ export async function recordOutcomes(db: Db, o: Outcomes, now: Date, policy: Ret
  */
 export async function recoverInFlight(
   q: Queryable,
-  opts: { channel: ChannelName; now: Date; leaseMs: number; maxAttempts: number },
+  opts: { channel: OutboxChannel; now: Date; leaseMs: number; maxAttempts: number },
 ): Promise<number> {
   const cutoff = new Date(opts.now.getTime() - opts.leaseMs);
   const recovered = await rows(
@@ -214,13 +213,13 @@ export async function recoverInFlight(
 }
 
 /** The shared "paused until" of a channel (a 429 anywhere pauses every replica). */
-export async function readPause(q: Queryable, channel: ChannelName): Promise<Date | null> {
+export async function readPause(q: Queryable, channel: OutboxChannel): Promise<Date | null> {
   const [row] = await q.select({ until: channelPause.pausedUntil }).from(channelPause).where(eq(channelPause.channel, channel));
   return row?.until ?? null;
 }
 
 /** Pauses a channel until `until` (never shortens a longer pause already set). */
-export async function pauseChannel(q: Queryable, channel: ChannelName, until: Date): Promise<void> {
+export async function pauseChannel(q: Queryable, channel: OutboxChannel, until: Date): Promise<void> {
   await q
     .insert(channelPause)
     .values({ channel, pausedUntil: until })
