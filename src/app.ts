@@ -5,20 +5,14 @@ import { migrate } from './db/migrate.js';
 import { bootstrapAdmins } from './domain/staff.js';
 import { loadWards, syncWards, WardDirectory } from './domain/wards.js';
 import { CommandTable } from './engine/commands.js';
-import { Engine, type SafetyCheck } from './engine/engine.js';
+import { Engine } from './engine/engine.js';
 import { GapRecorder } from './engine/gap-recorder.js';
-import type { FaqEntry } from './faq/schema.js';
-import type { FaqMatcher } from './faq/types.js';
+import type { FaqBundle } from './faq/types.js';
 import { createI18n } from './i18n/index.js';
 import type { Logger } from './log.js';
 import { flows } from '../flows/index.js';
 
-/** The FAQ side of the engine: entries by topic, the matcher, the safety check. */
-export interface FaqBundle {
-  entries: ReadonlyMap<string, FaqEntry>;
-  matcher: FaqMatcher;
-  safety: SafetyCheck;
-}
+export type { FaqBundle };
 
 export interface App {
   engine: Engine;

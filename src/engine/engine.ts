@@ -10,7 +10,7 @@ import { NeedsLockError } from '../domain/person.js';
 import { isProgramme, type Programme } from '../domain/programmes.js';
 import type { WardDirectory } from '../domain/wards.js';
 import type { FaqEntry } from '../faq/schema.js';
-import type { FaqMatcher } from '../faq/types.js';
+import type { FaqMatcher, SafetyCheck } from '../faq/types.js';
 import type { Logger } from '../log.js';
 import { appointmentLine } from '../../flows/common.js';
 import { journeyAction } from '../../flows/journey-actions.js';
@@ -29,8 +29,6 @@ export const MAX_TEXT = 1000;
 /** Channels without buttons show numbered choices, so the engine remembers them. */
 const NUMBERED: Record<ChannelName, boolean> = { terminal: true, zalo: true, telegram: false };
 
-/** The safety check that runs before any flow or FAQ: a topic id, or null. */
-export type SafetyCheck = (text: string) => 'safety.emergency' | 'safety.child-protection' | null;
 
 export interface EngineDeps {
   db: Db;
@@ -168,7 +166,7 @@ export class Engine {
       return [{ text: c.t('errors.unknownCommand', { command: recognised.unknownCommand }) }, ...this.reprompt(c)];
     }
 
-    const danger = this.deps.safety(text);
+    const danger = this.deps.safety(text)?.topic ?? null;
     // The loss path runs before anything else a flow or the FAQ would say, and beside a danger sign's answer.
     if (isLossMessage(text) && (await hasPregnancyMessages(c.flowContext))) {
       if (c.state.flow?.startsWith('journey-')) c.leaveFlow();

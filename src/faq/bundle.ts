@@ -1,4 +1,4 @@
-import type { FaqBundle } from '../app.js';
+import type { FaqBundle } from './types.js';
 import { createFaqMatcher, loadFaqContent } from './matcher.js';
 import { createSafetyDetector } from './safety.js';
 
@@ -10,6 +10,9 @@ export function loadFaqBundle(): FaqBundle {
     entries: new Map(content.entries.map((e) => [e.topic, e])),
     // The engine checks safety before any flow or FAQ, so the matcher need not check again.
     matcher: createFaqMatcher(content.entries, content.topics, { safety: null }),
-    safety: (text) => safety.detect(text)?.topic ?? null,
+    safety: (text) => {
+      const hit = safety.detect(text);
+      return hit ? { kind: 'alarm', topic: hit.topic } : null;
+    },
   };
 }

@@ -28,7 +28,19 @@ export const FaqEntry = z.object({
   sources: z.array(z.string().min(3)).min(1),
   /** When a health professional last reviewed the entry (YYYY-MM-DD). */
   reviewed: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  /** Optional English version (the English locale may come later). */
-  en: z.object({ title: z.string().min(3).max(60), answer: z.string().min(20).max(900) }).optional(),
+  /**
+   * The English version: what a person who chose English reads (title, answer,
+   * the optional longer part, sources in English), and how people ask it in
+   * English (`questions`), which the matcher indexes beside the Vietnamese ones.
+   */
+  en: z
+    .object({
+      title: z.string().min(3).max(60),
+      answer: z.string().min(20).max(900),
+      more: z.string().min(20).max(3000).optional(),
+      questions: z.array(z.string().min(2)).default([]),
+      sources: z.array(z.string().min(3)).optional(),
+    })
+    .optional(),
 });
 export type FaqEntry = z.infer<typeof FaqEntry>;

@@ -1,15 +1,40 @@
+import type { FaqEntry } from './schema.js';
+
+/** The safety routes, checked before any flow or FAQ answer. */
+export const SAFETY_TOPICS = ['safety.emergency', 'safety.child-protection', 'safety.self-harm', 'safety.violence'] as const;
+export type SafetyTopic = (typeof SAFETY_TOPICS)[number];
+export const isSafetyTopic = (v: unknown): v is SafetyTopic => SAFETY_TOPICS.includes(v as SafetyTopic);
+
+/**
+ * What the safety check decided for one message. `alarm`: an acute sign now,
+ * answer with the route at once. `ask`: an alarming sign whose context does not
+ * say whether it is happening now; the engine asks one short question back
+ * ("Bạn đang bị như vậy ngay lúc này không?") before either alarming or answering calmly.
+ */
+export type SafetyVerdict = { kind: 'alarm' | 'ask'; topic: SafetyTopic };
+
+/** The safety check that runs before any flow or FAQ: a verdict, or null (no danger sign). */
+export type SafetyCheck = (text: string) => SafetyVerdict | null;
+
 /** What the matcher decided for one question. */
 export type FaqResult =
   /** A confident answer from the FAQ. */
   | { kind: 'answer'; topic: string; score: number }
   /** Two close topics: ask "Ý bạn là …?" with both. */
   | { kind: 'ambiguous'; topic: string; score: number; alternatives: string[] }
-  /** A danger sign or a child at risk: answered before any retrieval. */
-  | { kind: 'safety'; topic: 'safety.emergency' | 'safety.child-protection'; score: number }
+  /** A danger sign or a person at risk: answered before any retrieval. */
+  | { kind: 'safety'; topic: SafetyTopic; score: number }
   /** Out of scope or too unsure: say honestly we do not know. */
   | { kind: 'none'; topic: null; score: number };
 
 /** The one interface the engine knows; built once from content, then pure and synchronous. */
 export interface FaqMatcher {
   match(question: string): FaqResult;
+}
+
+/** The FAQ side of the engine: entries by topic, the matcher, the safety check. */
+export interface FaqBundle {
+  entries: ReadonlyMap<string, FaqEntry>;
+  matcher: FaqMatcher;
+  safety: SafetyCheck;
 }

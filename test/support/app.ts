@@ -34,7 +34,7 @@ export function testFaq(): FaqBundle {
   const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').toLowerCase();
   return {
     entries,
-    safety: (text) => (fold(text).includes('co giat') ? 'safety.emergency' : null),
+    safety: (text) => (fold(text).includes('co giat') ? { kind: 'alarm', topic: 'safety.emergency' } : null),
     matcher: {
       match(q) {
         const f = fold(q);
