@@ -1,6 +1,6 @@
 import type { FaqBundle } from './types.js';
 import { createFaqMatcher, loadFaqContent } from './matcher.js';
-import { createSafetyDetector } from './safety.js';
+import { createSafetyDetector, verdictOf } from './safety.js';
 
 /** The project's FAQ: content/faq entries, the matcher over them, the safety check. */
 export function loadFaqBundle(): FaqBundle {
@@ -10,9 +10,6 @@ export function loadFaqBundle(): FaqBundle {
     entries: new Map(content.entries.map((e) => [e.topic, e])),
     // The engine checks safety before any flow or FAQ, so the matcher need not check again.
     matcher: createFaqMatcher(content.entries, content.topics, { safety: null }),
-    safety: (text) => {
-      const hit = safety.detect(text);
-      return hit ? { kind: 'alarm', topic: hit.topic } : null;
-    },
+    safety: (text) => verdictOf(safety.detect(text)),
   };
 }

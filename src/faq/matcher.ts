@@ -57,7 +57,7 @@ import { applySynonyms, intentsOf, loadNlp, wordWeight, type Nlp } from './nlp.j
 import { createRestorer } from './restore.js';
 import { createSafetyDetector, type SafetyDetector } from './safety.js';
 import { FaqEntry, TopicList } from './schema.js';
-import type { FaqMatcher, FaqResult } from './types.js';
+import { isSafetyTopic, type FaqMatcher, type FaqResult } from './types.js';
 
 // ---------------------------------------------------------------------------
 // Content loading
@@ -486,10 +486,19 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
   function match(question: string): FaqResult {
     // Chat questions are short; a pasted essay is cut so that latency stays bounded.
     const a = analyse(question.length > MAX_CHARS ? question.slice(0, MAX_CHARS) : question, nlp.abbr);
-    if (safety) {
-      const hit = safety.detectAnalysed(a);
-      if (hit) return { kind: 'safety', topic: hit.topic, score: 1 };
+    const hit = safety ? safety.detectAnalysed(a) : null;
+    if (hit?.kind === 'alarm') return { kind: 'safety', topic: hit.topic, score: 1, verdict: 'alarm' };
+    if (hit) {
+      // Ask: the calm reading's answer when the FAQ has a confident one, else the route
+      // (what a person who answers "yes, now" gets; see the README on the CLI).
+      const calm = retrieve(a);
+      if (calm.kind === 'answer' && !isSafetyTopic(calm.topic)) return calm;
+      return { kind: 'safety', topic: hit.topic, score: 1, verdict: 'ask' };
     }
+    return retrieve(a);
+  }
+
+  function retrieve(a: Analysed): FaqResult {
     const q = prepAnalysed(a);
     const ranked = rankAnalysed(q);
     const top = ranked[0];
@@ -500,9 +509,13 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     if (!top || top.score <= 0 || top.confidence < threshold) {
       return { kind: 'none', topic: null, score: round(top?.confidence ?? 0) };
     }
-    if (top.topic === 'safety.emergency' || top.topic === 'safety.child-protection') {
-      // Without a danger sign, a safety answer must be a clear match: a false alarm
-      // ("call 115") for a vague question is worse than "I don't know".
+    if (top.topic === 'safety.emergency') {
+      // Only a danger sign sends someone to 115: retrieval alone ("mình đang mang thai"
+      // is close to the emergency entry's phrasings) never does.
+      return { kind: 'none', topic: null, score: round(top.confidence) };
+    }
+    if (isSafetyTopic(top.topic)) {
+      // Without a sign, a safety answer must be a clear match ("bị bạo lực gia đình thì báo ai").
       if (top.confidence < threshold + safetyMargin) return { kind: 'none', topic: null, score: round(top.confidence) };
       return { kind: 'safety', topic: top.topic, score: round(top.confidence) };
     }

@@ -2,11 +2,10 @@
  * The matcher's language resources (content/nlp/): abbreviations (see
  * normalize.ts), stop words and synonyms, loaded and zod-validated.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
+import { loadContent } from '../core/content.js';
 import { analyse, loadAbbreviations, type Abbreviations, type Analysed } from './normalize.js';
 import { compilePattern, matchAt, PatternSet, type Pattern } from './phrases.js';
 
@@ -59,11 +58,10 @@ export interface Nlp {
 }
 
 export function loadIntents(file: string = join(contentDir, 'nlp', 'intents.yaml')): PatternSet<Intent> {
-  const parsed = IntentFile.safeParse(readYaml(file));
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`);
+  const parsed = loadContent(file, IntentFile);
   const out: Intent[] = [];
   try {
-    for (const [name, phrases] of Object.entries(parsed.data.intents)) {
+    for (const [name, phrases] of Object.entries(parsed.intents)) {
       for (const p of phrases) out.push({ pattern: compilePattern(p), name });
     }
   } catch (e) {
@@ -92,17 +90,8 @@ export function intentsOf(q: Analysed, intents: PatternSet<Intent>): string[] {
   return [...found];
 }
 
-function readYaml(file: string): unknown {
-  try {
-    return parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-}
-
 export function loadStopwords(file: string = join(contentDir, 'nlp', 'stopwords.yaml')): Stopwords {
-  const parsed = StopwordFile.safeParse(readYaml(file));
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`);
+  const parsed = { data: loadContent(file, StopwordFile) };
   const exact = new Set<string>();
   const folded = new Set<string>();
   const one = (w: string): string => {
@@ -118,10 +107,9 @@ export function loadStopwords(file: string = join(contentDir, 'nlp', 'stopwords.
 }
 
 export function loadSynonyms(file: string = join(contentDir, 'nlp', 'synonyms.yaml')): PatternSet<Synonym> {
-  const parsed = SynonymFile.safeParse(readYaml(file));
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`);
+  const parsed = loadContent(file, SynonymFile);
   const out: Synonym[] = [];
-  for (const g of parsed.data.groups) {
+  for (const g of parsed.groups) {
     const to = analyse(g.to, null);
     for (const v of g.from) {
       const pattern = compilePattern(v);

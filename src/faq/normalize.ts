@@ -13,11 +13,11 @@
  * folded form may be trusted). In a message typed with diacritics every word
  * counts as exact, unmarked ones included.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
+import { loadContent } from '../core/content.js';
+import { fold, hasDiacritics as anyDiacritic } from '../core/text.js';
 
 // ---------------------------------------------------------------------------
 // Characters and tones
@@ -34,7 +34,6 @@ const TONE_MARKS: Record<string, number> = {
 const TONE_CHARS = ['', '\u0300', '\u0301', '\u0309', '\u0303', '\u0323'] as const;
 const QUALITY_MARKS = new Set(['\u0302', '\u0306', '\u031b']); // â ê ô, ă, ơ ư
 const BASE_VOWELS = new Set(['a', 'e', 'i', 'o', 'u', 'y']);
-const ANY_MARK = /[\u0300-\u036f]/g;
 const HAS_MARK = /[\u0300-\u036f]/;
 
 /** A small cache for per-syllable work (the vocabulary of chat is small). */
@@ -51,17 +50,18 @@ function memo(fn: (s: string) => string): (s: string) => string {
   };
 }
 
-/** Lowercase, no diacritics, đ → d. Keeps everything else as it is. */
+/**
+ * Lowercase, no diacritics, đ → d, punctuation as spaces: the project's one folding
+ * function (src/text/fold.ts), memoised for the short words the matcher folds most.
+ */
 export function foldText(text: string): string {
-  return text.length <= 12 ? foldShort(text) : foldLong(text);
+  return text.length <= 12 ? foldShort(text) : fold(text);
 }
-const foldLong = (text: string): string =>
-  text.normalize('NFD').replace(ANY_MARK, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').normalize('NFC');
-const foldShort = memo(foldLong);
+const foldShort = memo(fold);
 
 /** True when the text carries at least one Vietnamese diacritic (or đ). */
 export function hasDiacritics(text: string): boolean {
-  return /[^\x00-\x7f]/.test(text.normalize('NFC'));
+  return anyDiacritic(text.normalize('NFC'));
 }
 
 interface Letter {
@@ -159,15 +159,27 @@ export function collapseRepeats(text: string): string {
 
 /** NFC, lowercase, punctuation and emoji removed, repeated letters collapsed, canonical tones. */
 export function syllables(text: string): string[] {
-  const clean = text
-    .normalize('NFC')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ');
+  const clean = englishContractions(text.normalize('NFC').toLowerCase()).replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ');
   const collapsed = collapseRepeats(clean.normalize('NFC'));
   return collapsed
     .split(/\s+/)
     .filter((t) => t.length > 0)
     .map((t) => canonicalTone(t));
+}
+
+/**
+ * English contractions, before punctuation goes: "can't" → "cannot", "don't" → "do
+ * not", "it's" → "it" (a lone "t" or "s" would otherwise be read as the chat
+ * abbreviations "tôi" and "sao"). Vietnamese has no apostrophes.
+ */
+function englishContractions(text: string): string {
+  if (!/['’]/.test(text)) return text;
+  return text
+    .replace(/\bcan['’]t\b/g, 'cannot')
+    .replace(/\bwon['’]t\b/g, 'will not')
+    .replace(/n['’]t\b/g, ' not')
+    .replace(/\bi['’]m\b/g, 'i am')
+    .replace(/['’](s|re|ll|ve|d)\b/g, '');
 }
 
 /**
@@ -262,9 +274,7 @@ export function compileAbbreviations(file: AbbreviationFile): Abbreviations {
 
 /** Reads and validates an abbreviation table; throws naming the file on bad content. */
 export function loadAbbreviations(file: string = join(contentDir, 'nlp', 'abbreviations.yaml')): Abbreviations {
-  const parsed = AbbreviationFile.safeParse(parseYaml(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`);
-  return compileAbbreviations(parsed.data);
+  return compileAbbreviations(loadContent(file, AbbreviationFile));
 }
 
 let defaultAbbreviations: Abbreviations | undefined;
@@ -284,6 +294,33 @@ export interface Analysed {
   folded: string[];
   /** plain[i]: token i was typed without diacritics (its exact form is a guess). */
   plain: boolean[];
+  /** The message is English (no abbreviations expanded; English stop words and stems apply). */
+  en?: boolean;
+}
+
+/** A Vietnamese syllable's shape, without diacritics: onset, vowels, final consonant. */
+const VI_SYLLABLE = /^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?(uye|uya|oai|oay|uoi|uou|ieu|yeu|uay|uy|oa|oe|oo|ua|ue|uo|ui|uu|ia|ie|ye|ai|ao|au|ay|eo|eu|oi|ou|iu|[aeiouy])(ch|ng|nh|[cmnpt]|i|o|u|y)?$/;
+/** Short English words that are also Vietnamese-shaped ("the", "to", "can", "me"). */
+const EN_SHAPED = new Set(
+  'a an the to i me my you your we our he she his her it its is am are was be do did can may in on at of or and for how what when where which who why no not get need have has had will would should could there this that than then so if any all one two as up by from with'.split(' '),
+);
+
+/**
+ * Whether a message is English: typed without diacritics and mostly words that are
+ * not Vietnamese syllables ("pregnant", "checkup", "how") or common English words.
+ * Chat abbreviations ("dc", "bn", "ntn") are not counted either way.
+ */
+export function isEnglish(raw: readonly string[], abbr: Abbreviations | null): boolean {
+  let words = 0;
+  let english = 0;
+  for (const t of raw) {
+    if (!/\p{L}/u.test(t) || /\d/.test(t)) continue;
+    if (hasDiacritics(t)) return false;
+    if (abbr && !EN_SHAPED.has(t) && (abbr.simple.has(t) || abbr.contextual.has(t))) continue;
+    words++;
+    if (EN_SHAPED.has(t) || !VI_SYLLABLE.test(t)) english++;
+  }
+  return english >= 2 && english / words >= 0.6;
 }
 
 const ASCIIISH = /^[a-z0-9đ]+$/;
@@ -297,6 +334,14 @@ export function analyse(text: string, abbr: Abbreviations | null = projectAbbrev
   const exact: string[] = [];
   const folded: string[] = [];
   const plain: boolean[] = [];
+  if (isEnglish(raw, abbr)) {
+    for (const t of raw) {
+      exact.push(t);
+      folded.push(t);
+      plain.push(/\p{L}/u.test(t));
+    }
+    return { exact, folded, plain, en: true };
+  }
   const push = (words: string[], wasPlain: boolean): void => {
     for (const word of words) {
       const w = spellingI(word);

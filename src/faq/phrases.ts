@@ -13,7 +13,7 @@ import { analyse, type Analysed } from './normalize.js';
 
 export const MAX_GAP = 2;
 
-export type PatternItem = { exact: string; folded: string } | { gap: number };
+export type PatternItem = { exact: string; folded: string } | { gap: number } | { min: number };
 
 export interface Pattern {
   source: string;
@@ -30,14 +30,30 @@ export function compilePattern(source: string): Pattern {
   const parts = (exactOnly ? source.trimStart().slice(1) : source).split('*');
   parts.forEach((part, i) => {
     if (i > 0) items.push({ gap: MAX_GAP });
-    const a = analyse(part, null);
-    a.exact.forEach((e, j) => items.push({ exact: e, folded: a.folded[j] as string }));
+    // "#>=180": any number of at least 180 ("huyết áp * #>=180" matches "huyết áp lên 200").
+    // Words are analysed together, so that an English phrase stays English ("my" is not "mi").
+    let words: string[] = [];
+    const flush = (): void => {
+      const a = analyse(words.join(' '), null);
+      a.exact.forEach((e, j) => items.push({ exact: e, folded: a.folded[j] as string }));
+      words = [];
+    };
+    for (const piece of part.trim().split(/\s+/).filter(Boolean)) {
+      const num = /^#>=(\d+)$/.exec(piece);
+      if (!num) {
+        words.push(piece);
+        continue;
+      }
+      flush();
+      items.push({ min: Number(num[1]) });
+    }
+    flush();
   });
-  const words = items.filter((it) => 'exact' in it).length;
+  const words = items.filter((it) => !('gap' in it)).length;
   if (words === 0) throw new Error(`empty pattern "${source}"`);
   const first = items[0];
   const last = items[items.length - 1];
-  if ((first && 'gap' in first) || (last && 'gap' in last)) throw new Error(`pattern "${source}" starts or ends with *`);
+  if ((first && !('exact' in first)) || (last && 'gap' in last)) throw new Error(`pattern "${source}" starts with * or a number, or ends with *`);
   return { source, items, words, exactOnly };
 }
 
@@ -60,7 +76,12 @@ export function matchAt(q: Analysed, p: Pattern, start: number, exactOnlyArg = f
       }
       return -1;
     }
-    if (pos >= n || !wordMatches(q, pos, it, exactOnly)) return -1;
+    if (pos >= n) return -1;
+    if ('min' in it) {
+      const v = Number(q.folded[pos]);
+      return /^\d+$/.test(q.folded[pos] as string) && v >= it.min ? rec(item + 1, pos + 1) : -1;
+    }
+    if (!wordMatches(q, pos, it, exactOnly)) return -1;
     return rec(item + 1, pos + 1);
   };
   return rec(0, start);
@@ -72,7 +93,7 @@ export class PatternSet<T extends { pattern: Pattern } = { pattern: Pattern }> {
   constructor(items: readonly T[]) {
     for (const it of items) {
       const first = it.pattern.items[0];
-      if (!first || 'gap' in first) continue;
+      if (!first || !('exact' in first)) continue;
       let list = this.byFirst.get(first.folded);
       if (!list) this.byFirst.set(first.folded, (list = []));
       list.push(it);
@@ -93,6 +114,21 @@ export function findAny(q: Analysed, patterns: PatternSet): { pattern: Pattern; 
     }
   }
   return null;
+}
+
+/** Every match of any pattern (at each start, the first pattern that matches), left to right. */
+export function findAll(q: Analysed, patterns: PatternSet): { pattern: Pattern; start: number; end: number }[] {
+  const out: { pattern: Pattern; start: number; end: number }[] = [];
+  for (let s = 0; s < q.exact.length; s++) {
+    for (const { pattern } of patterns.candidates(q, s)) {
+      const end = matchAt(q, pattern, s);
+      if (end >= 0) {
+        out.push({ pattern, start: s, end });
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 export const patternSet = (sources: readonly string[]): PatternSet => new PatternSet(sources.map((s) => ({ pattern: compilePattern(s) })));

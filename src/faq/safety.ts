@@ -1,26 +1,55 @@
 /**
- * Danger-sign detector, run on every message before the FAQ is searched.
- * Signs live in content/safety/signs.yaml (see the comments there for the rules).
+ * Danger-sign detector, run on every message before any flow or FAQ answer.
+ * Signs and the context words that qualify them live in content/safety/signs.yaml
+ * (its header explains the rules). The result is a verdict:
+ *   alarm: an acute sign now, or a person at risk → the safety route at once;
+ *   ask:   a sign whose context does not say whether it is happening now → the
+ *          engine asks "Bạn đang bị như vậy ngay lúc này không?";
+ *   null:  no sign, or a sign in a calm question (prevention, an awareness day, a
+ *          habit, a past or treated event, "là dấu hiệu bệnh gì").
+ * Four routes: safety.emergency (115), safety.self-harm, safety.violence (adults),
+ * safety.child-protection (111).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
+import { loadContent } from '../core/content.js';
 import { analyse, projectAbbreviations, type Abbreviations, type Analysed } from './normalize.js';
-import { findAny, patternSet, type PatternSet } from './phrases.js';
+import { findAll, patternSet, type PatternSet } from './phrases.js';
+import { SAFETY_TOPICS, type SafetyTopic, type SafetyVerdict } from './types.js';
 
-export type SafetyTopic = 'safety.emergency' | 'safety.child-protection';
+export type { SafetyTopic } from './types.js';
 
-const Phrases = z.array(z.string().min(2)).min(1);
+const Phrases = z.array(z.string().min(1)).min(1);
+const ContextWords = z.object({ any: Phrases, unless: Phrases.optional() }).strict();
+
 export const SignsFile = z
   .object({
+    context: z
+      .object({
+        present: ContextWords,
+        notNow: ContextWords,
+        general: ContextWords,
+        prevention: ContextWords,
+        negation: ContextWords,
+        negationEn: ContextWords,
+        child: ContextWords,
+        childWeak: ContextWords,
+        adult: ContextWords,
+      })
+      .strict(),
     signs: z
       .array(
         z
           .object({
             id: z.string().regex(/^[a-z0-9-]+$/),
-            topic: z.enum(['safety.emergency', 'safety.child-protection']),
+            topic: z.enum(SAFETY_TOPICS),
+            /** What a plain mention (no context word) means: alarm (default) or ask. */
+            level: z.enum(['alarm', 'ask']).default('alarm'),
+            /** A state, not an event: habit and past words do not calm it (thoughts of suicide, abuse). */
+            timeless: z.boolean().default(false),
+            /** Child protection when a child is named, violence when an adult is, else `topic`. */
+            byAge: z.boolean().default(false),
             any: Phrases,
             with: Phrases.optional(),
             unless: Phrases.optional(),
@@ -32,67 +61,182 @@ export const SignsFile = z
   .strict();
 export type SignsFile = z.infer<typeof SignsFile>;
 
+interface Context {
+  any: PatternSet;
+  unless: PatternSet | null;
+}
+
 export interface Sign {
   id: string;
   topic: SafetyTopic;
+  level: 'alarm' | 'ask';
+  timeless: boolean;
+  byAge: boolean;
   any: PatternSet;
   with: PatternSet | null;
   unless: PatternSet | null;
 }
 
-export interface SafetyHit {
-  topic: SafetyTopic;
-  /** The sign that fired and the words that matched (for logs and tests). */
-  sign: string;
-  matched: string;
+export interface Signs {
+  context: Record<keyof SignsFile['context'], Context>;
+  signs: Sign[];
 }
 
-export function compileSigns(file: SignsFile): Sign[] {
-  return file.signs.map((s) => ({
-    id: s.id,
-    topic: s.topic,
-    any: patternSet(s.any),
-    with: s.with ? patternSet(s.with) : null,
-    unless: s.unless ? patternSet(s.unless) : null,
-  }));
+export interface SafetyHit extends SafetyVerdict {
+  /** The sign that decided and the words that matched (for logs and tests). */
+  sign: string;
+  matched: string;
+  /** Why: which context decided ("present", "general", "level", …). */
+  why: string;
+}
+
+export function compileSigns(file: SignsFile): Signs {
+  const ctx = (c: { any: string[]; unless?: string[] | undefined }): Context => ({
+    any: patternSet(c.any),
+    unless: c.unless ? patternSet(c.unless) : null,
+  });
+  const c = file.context;
+  return {
+    context: {
+      present: ctx(c.present),
+      notNow: ctx(c.notNow),
+      general: ctx(c.general),
+      prevention: ctx(c.prevention),
+      negation: ctx(c.negation),
+      negationEn: ctx(c.negationEn),
+      child: ctx(c.child),
+      childWeak: ctx(c.childWeak),
+      adult: ctx(c.adult),
+    },
+    signs: file.signs.map((s) => ({
+      id: s.id,
+      topic: s.topic,
+      level: s.level,
+      timeless: s.timeless,
+      byAge: s.byAge,
+      any: patternSet(s.any),
+      with: s.with ? patternSet(s.with) : null,
+      unless: s.unless ? patternSet(s.unless) : null,
+    })),
+  };
 }
 
 /** Reads and validates the signs file; throws naming the file on bad content. */
-export function loadSigns(file: string = join(contentDir, 'safety', 'signs.yaml')): Sign[] {
-  let parsed;
+export function loadSigns(file: string = join(contentDir, 'safety', 'signs.yaml')): Signs {
+  const parsed = loadContent(file, SignsFile);
   try {
-    parsed = SignsFile.safeParse(parseYaml(readFileSync(file, 'utf8')));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`);
-  try {
-    return compileSigns(parsed.data);
+    return compileSigns(parsed);
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`);
   }
 }
 
 export interface SafetyDetector {
-  /** The danger sign in an analysed message, or null. Child protection wins over emergency. */
+  /** The verdict for an analysed message, or null. */
   detectAnalysed(q: Analysed): SafetyHit | null;
   detect(text: string): SafetyHit | null;
 }
 
-export function createSafetyDetector(signs: Sign[] = loadSigns(), abbr: Abbreviations = projectAbbreviations()): SafetyDetector {
-  const detectAnalysed = (q: Analysed): SafetyHit | null => {
-    let emergency: SafetyHit | null = null;
-    for (const s of signs) {
-      if (s.topic === 'safety.emergency' && emergency) continue;
-      const hit = findAny(q, s.any);
-      if (!hit) continue;
-      if (s.with && !findAny(q, s.with)) continue;
-      if (s.unless && findAny(q, s.unless)) continue;
-      const found: SafetyHit = { topic: s.topic, sign: s.id, matched: q.exact.slice(hit.start, hit.end).join(' ') };
-      if (s.topic === 'safety.child-protection') return found;
-      emergency = found;
+type Span = { start: number; end: number };
+
+/** Spans of a context's words, less those inside (overlapping) its `unless` phrases. */
+function spans(q: Analysed, c: Context): Span[] {
+  const hits = findAll(q, c.any);
+  if (hits.length === 0 || !c.unless) return hits;
+  const no = findAll(q, c.unless);
+  return hits.filter((h) => !no.some((n) => n.start < h.end && h.start < n.end));
+}
+
+const PRIORITY: Record<SafetyTopic, number> = {
+  'safety.child-protection': 4,
+  'safety.violence': 3,
+  'safety.self-harm': 2,
+  'safety.emergency': 1,
+};
+
+/** Words that make a negation reach one word further ("không bị khó thở", "chưa thấy ra máu"). */
+const BRIDGE = new Set(['bi', 'co', 'thay', 'he', 'con', 'bao', 'gio', 'is', 'am', 'are', 'was', 'been', 'any', 'feel']);
+
+export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviations = projectAbbreviations()): SafetyDetector {
+  const cx = signs.context;
+
+  function ageOf(q: Analysed): 'child' | 'adult' | null {
+    // "13 tuổi", "lớp 8", "15t": the youngest age named decides.
+    let minAge = Infinity;
+    for (let i = 0; i + 1 < q.folded.length; i++) {
+      const n = Number(q.folded[i]);
+      if (/^\d+$/.test(q.folded[i] as string) && (q.folded[i + 1] === 'tuoi' || q.folded[i + 1] === 'years')) minAge = Math.min(minAge, n);
     }
-    return emergency;
+    if (minAge < 18) return 'child';
+    if (spans(q, cx.child).length > 0) return 'child';
+    if (minAge !== Infinity) return 'adult';
+    if (spans(q, cx.adult).length > 0) return 'adult';
+    if (spans(q, cx.childWeak).length > 0) return 'child';
+    return null;
+  }
+
+  const detectAnalysed = (q: Analysed): SafetyHit | null => {
+    if (q.exact.length === 0) return null;
+    // Context spans, computed once per message (most messages match no sign at all).
+    let ctx: Record<'present' | 'notNow' | 'general' | 'prevention' | 'negation', Span[]> | null = null;
+    const context = () =>
+      (ctx ??= {
+        present: spans(q, cx.present),
+        notNow: spans(q, cx.notNow),
+        general: spans(q, cx.general),
+        prevention: spans(q, cx.prevention),
+        negation: spans(q, q.en ? cx.negationEn : cx.negation),
+      });
+    let best: SafetyHit | null = null;
+    let age: 'child' | 'adult' | null | undefined;
+    for (const s of signs.signs) {
+      const hits = findAll(q, s.any);
+      if (hits.length === 0) continue;
+      if (s.with && findAll(q, s.with).length === 0) continue;
+      if (s.unless && findAll(q, s.unless).length > 0) continue;
+      const c = context();
+      for (const h of hits) {
+        // Negated: "không bị khó thở", "no bleeding".
+        const negated = c.negation.some(
+          (n) => n.end === h.start || (n.end + 1 === h.start && BRIDGE.has(q.folded[n.end] as string)),
+        );
+        if (negated) continue;
+        const presentNear = c.present.some(
+          (p) =>
+            (p.end <= h.start && h.start - p.end <= 4) ||
+            (p.start >= h.end && p.start - h.end <= 2) ||
+            (p.start < h.end && h.start < p.end),
+        );
+        if (c.prevention.length > 0 && !presentNear) continue;
+        let kind: 'alarm' | 'ask' | null;
+        let why: string;
+        const notNow = !s.timeless && c.notNow.some((n) => n.end <= h.start || n.start >= h.end);
+        if (presentNear) [kind, why] = ['alarm', 'present'];
+        else if (notNow) [kind, why] = c.present.length > 0 ? ['ask', 'present+notNow'] : [null, 'notNow'];
+        else if (c.present.length > 0) [kind, why] = ['alarm', 'present'];
+        else if (c.general.length > 0) [kind, why] = ['ask', 'general'];
+        else [kind, why] = [s.level, 'level'];
+        if (!kind) continue;
+        let topic = s.topic;
+        if (s.byAge) {
+          age ??= ageOf(q);
+          if (age === 'child') topic = 'safety.child-protection';
+          else if (age === 'adult') topic = 'safety.violence';
+        }
+        const hit: SafetyHit = { kind, topic, sign: s.id, matched: q.exact.slice(h.start, h.end).join(' '), why };
+        if (
+          !best ||
+          (hit.kind === 'alarm' && best.kind === 'ask') ||
+          (hit.kind === best.kind && PRIORITY[hit.topic] > PRIORITY[best.topic])
+        ) {
+          best = hit;
+        }
+      }
+    }
+    return best;
   };
   return { detectAnalysed, detect: (text) => detectAnalysed(analyse(text, abbr)) };
 }
+
+/** The verdict alone, as the engine's SafetyCheck returns it. */
+export const verdictOf = (hit: SafetyHit | null): SafetyVerdict | null => (hit ? { kind: hit.kind, topic: hit.topic } : null);

@@ -22,8 +22,11 @@ export type FaqResult =
   | { kind: 'answer'; topic: string; score: number }
   /** Two close topics: ask "Ý bạn là …?" with both. */
   | { kind: 'ambiguous'; topic: string; score: number; alternatives: string[] }
-  /** A danger sign or a person at risk: answered before any retrieval. */
-  | { kind: 'safety'; topic: SafetyTopic; score: number }
+  /**
+   * A danger sign or a person at risk (`verdict` says what the safety check decided;
+   * absent when a safety entry was found by retrieval alone).
+   */
+  | { kind: 'safety'; topic: SafetyTopic; score: number; verdict?: SafetyVerdict['kind'] }
   /** Out of scope or too unsure: say honestly we do not know. */
   | { kind: 'none'; topic: null; score: number };
 

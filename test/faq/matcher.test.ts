@@ -60,7 +60,7 @@ describe('matcher on the test fixtures', () => {
 
   it('routes danger signs to safety before retrieval', () => {
     const r = m.match('vợ em có bầu 20 tuần bị ra máu');
-    expect(r).toEqual({ kind: 'safety', topic: 'safety.emergency', score: 1 });
+    expect(r).toEqual({ kind: 'safety', topic: 'safety.emergency', score: 1, verdict: 'alarm' });
   });
 });
 
@@ -106,8 +106,14 @@ describe('matcher on the project content', () => {
     expect(weak, 'topics where under 80% of folded phrasings come back').toEqual([]);
   });
 
-  it('reaches every topic through its title', () => {
-    for (const e of entries) expect(m.match(e.title).topic, e.title).toBe(e.topic);
+  it('reaches every topic through its title (the emergency route only through a danger sign)', () => {
+    for (const e of entries) {
+      if (e.topic === 'safety.emergency') continue;
+      expect(m.match(e.title).topic, e.title).toBe(e.topic);
+    }
+    // "mình đang mang thai" is close to the emergency entry's phrasings: no 115 without a sign.
+    expect(m.match('mình đang mang thai').topic).not.toBe('safety.emergency');
+    expect(m.match('Dấu hiệu nguy hiểm, gọi cấp cứu 115 ngay').topic).toBeNull();
   });
 
   it('returns none for out-of-scope questions', () => {
