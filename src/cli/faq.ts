@@ -9,11 +9,13 @@
  *       for staff: the decision, its confidence and the runners-up.
  */
 import { createInterface } from 'node:readline';
+import { createEverydayDetector } from '../faq/everyday.js';
 import { createProjectFaqMatcher } from '../faq/matcher.js';
 import { createSafetyDetector } from '../faq/safety.js';
 
 async function jsonl(): Promise<void> {
   const matcher = createProjectFaqMatcher();
+  const everyday = createEverydayDetector();
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   const out: string[] = [];
   let lineNo = 0;
@@ -31,8 +33,11 @@ async function jsonl(): Promise<void> {
       out.push(JSON.stringify({ q: null, topic: null, score: 0 }));
       continue;
     }
+    // A greeting, thanks, "I am pregnant", "remind my mother", "stop" is not a question:
+    // the engine answers it itself, so the FAQ's answer is null (unless it is also a danger sign).
     const r = matcher.match(q);
-    out.push(JSON.stringify({ q, topic: r.topic, score: r.score }));
+    const plain = r.kind !== 'safety' && everyday(q) !== null;
+    out.push(JSON.stringify({ q, topic: plain ? null : r.topic, score: plain ? 0 : r.score }));
     if (out.length >= 256) {
       process.stdout.write(out.join('\n') + '\n');
       out.length = 0;
@@ -47,7 +52,9 @@ function single(question: string): void {
   const lines = [`question: ${question}`, `analysed: ${matcher.analyse(question).exact.join(' ')}`, `kind:     ${r.kind}`, `topic:    ${r.topic ?? '(none: out of scope)'}`, `score:    ${r.score}`];
   if (r.kind === 'ambiguous') lines.push(`ask:      ${r.alternatives.join(' | ')}`);
   const sign = createSafetyDetector().detect(question);
-  if (sign) lines.push(`sign:     ${sign.sign} ("${sign.matched}")`);
+  if (sign) lines.push(`safety:   ${sign.kind} ${sign.topic}, sign ${sign.sign} ("${sign.matched}", ${sign.why})`);
+  const day = createEverydayDetector()(question);
+  if (day) lines.push(`everyday: ${JSON.stringify(day)}`);
   lines.push('alternatives:');
   for (const x of matcher.rank(question).slice(0, 5)) {
     lines.push(`  ${x.topic.padEnd(32)} bm25=${x.score.toFixed(2).padStart(6)}  confidence=${x.confidence.toFixed(3)}`);

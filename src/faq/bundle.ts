@@ -1,5 +1,6 @@
 import type { FaqBundle } from './types.js';
 import { createFaqMatcher, loadFaqContent } from './matcher.js';
+import { createEverydayDetector } from './everyday.js';
 import { createSafetyDetector, verdictOf } from './safety.js';
 
 /** The project's FAQ: content/faq entries, the matcher over them, the safety check. */
@@ -11,5 +12,6 @@ export function loadFaqBundle(): FaqBundle {
     // The engine checks safety before any flow or FAQ, so the matcher need not check again.
     matcher: createFaqMatcher(content.entries, content.topics, { safety: null }),
     safety: (text) => verdictOf(safety.detect(text)),
+    everyday: createEverydayDetector(),
   };
 }

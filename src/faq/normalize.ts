@@ -336,8 +336,10 @@ export function analyse(text: string, abbr: Abbreviations | null = projectAbbrev
   const plain: boolean[] = [];
   if (isEnglish(raw, abbr)) {
     for (const t of raw) {
-      exact.push(t);
-      folded.push(t);
+      // the same i/y rule as Vietnamese words, so that a one-word pattern "my" meets "my"
+      const w = spellingI(t);
+      exact.push(w);
+      folded.push(w);
       plain.push(/\p{L}/u.test(t));
     }
     return { exact, folded, plain, en: true };

@@ -35,9 +35,30 @@ export interface FaqMatcher {
   match(question: string): FaqResult;
 }
 
+/** Everyday messages that are not questions, in the order they are tried (src/faq/everyday.ts). */
+export const EVERYDAY_INTENTS = ['stop', 'subscribe-relative', 'pregnant', 'thanks', 'greeting'] as const;
+
+/**
+ * A whole message that is an everyday intent, not a question:
+ * - greeting ("hi ad", "chào ad"), thanks ("tks ad", "cảm ơn", "thank you");
+ * - pregnant: a statement of pregnancy ("em có bầu được 4 tháng"), with the weeks or
+ *   months when given;
+ * - subscribe-relative: subscribe a relative to reminders ("đăng ký nhắc khám cho mẹ
+ *   mình 70 tuổi"), with the relation as typed and the age when given;
+ * - stop: stop messages ("thôi, dừng lại đi", "đừng nhắn nữa").
+ */
+export type EverydayIntent =
+  | { intent: 'greeting' }
+  | { intent: 'thanks' }
+  | { intent: 'stop' }
+  | { intent: 'pregnant'; weeks?: number; months?: number }
+  | { intent: 'subscribe-relative'; relation?: string; age?: number };
+
 /** The FAQ side of the engine: entries by topic, the matcher, the safety check. */
 export interface FaqBundle {
   entries: ReadonlyMap<string, FaqEntry>;
   matcher: FaqMatcher;
   safety: SafetyCheck;
+  /** Everyday intents (greeting, thanks, pregnant, subscribe-relative, stop), or null for anything else. */
+  everyday?: (text: string) => EverydayIntent | null;
 }
