@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { buildApp } from '../src/app.js';
-import { ManualClock } from '../src/config/clock.js';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config/env.js';
+import { ManualClock } from '../src/core/clock.js';
 import { openDatabase } from '../src/db/client.js';
 import { createContact, lockContact } from '../src/domain/contacts.js';
 import { Person } from '../src/domain/person.js';
@@ -19,7 +20,7 @@ export async function benchBooking(opts: { quick: boolean }): Promise<string[]> 
   const database = await openDatabase({ url: pg.url, max: 16 });
   try {
     const clock = new ManualClock(new Date('2026-11-23T03:00:00Z'));
-    await buildApp({ db: database.db, clock, log: createLogger('silent'), faq: testFaq() });
+    await createApp({ config: loadConfig({}), database, clock, log: createLogger('silent'), faq: testFaq() });
     const people = opts.quick ? 400 : 4_000;
     const capacity = Math.floor(people * 0.8);
     const sessionIds: number[] = [];

@@ -2,7 +2,7 @@ import { Api } from 'grammy';
 import { sql } from 'drizzle-orm';
 import { BroadcastTexts } from '../src/broadcasts/render.js';
 import { createBroadcast } from '../src/broadcasts/store.js';
-import { offsetClock } from '../src/config/clock.js';
+import { offsetClock } from '../src/core/clock.js';
 import { openDatabase, rows, type Db } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { loadWards, syncWards } from '../src/domain/wards.js';
@@ -12,7 +12,7 @@ import { singleProcessLock } from '../src/outbox/leader.js';
 import { defaultBurst } from '../src/outbox/rate-limit.js';
 import { deferQuietHours } from '../src/outbox/quiet-hours.js';
 import { i18nRender } from '../src/outbox/render.js';
-import { createTelegramSender } from '../src/outbox/telegram-sender.js';
+import { createTelegramSender } from '../src/channels/telegram/sender.js';
 import { fakeBotApi, scratchDatabase } from './dispatch.js';
 import { benchPostgres, figure } from './support.js';
 
@@ -79,7 +79,7 @@ export async function benchBroadcast(opts: { quick: boolean }): Promise<string[]
       }, null, sendAt),
     );
     const from = (await bot.dump()).got.length;
-    const texts = new BroadcastTexts(db, i18n);
+    const texts = new BroadcastTexts(db, i18n, { mediaBaseUrl: null });
     const api = new Api('1:bench', { apiRoot: bot.apiRoot });
     const dispatcher = new Dispatcher({
       db, channel: 'telegram', clock, leader: singleProcessLock(),

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { Api } from 'grammy';
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
-import { offsetClock } from '../src/config/clock.js';
+import { offsetClock } from '../src/core/clock.js';
 import { openDatabase, rows, type Database, type Db } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { Dispatcher } from '../src/outbox/dispatcher.js';
@@ -12,7 +12,7 @@ import { postgresLeaderLock, senderLockName } from '../src/outbox/leader.js';
 import { defaultBurst } from '../src/outbox/rate-limit.js';
 import { deferQuietHours } from '../src/outbox/quiet-hours.js';
 import { claimBatch } from '../src/outbox/store.js';
-import { createTelegramSender } from '../src/outbox/telegram-sender.js';
+import { createTelegramSender } from '../src/channels/telegram/sender.js';
 import { benchPostgres, figure, percentile } from './support.js';
 
 /**

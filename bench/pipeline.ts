@@ -1,8 +1,9 @@
 import { Bot, type Transformer } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
-import { buildApp } from '../src/app.js';
-import { createTelegramBot } from '../src/channels/telegram.js';
-import { systemClock } from '../src/config/clock.js';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config/env.js';
+import { createTelegramBot } from '../src/channels/telegram/bot.js';
+import { systemClock } from '../src/core/clock.js';
 import { openDatabase } from '../src/db/client.js';
 import { loadFaqBundle } from '../src/faq/bundle.js';
 import { createLogger } from '../src/log.js';
@@ -67,8 +68,8 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
   const database = await openDatabase({ url: pg.url, max: 16, onQuery: () => queries++ });
   try {
     const faq = loadFaqBundle();
-    const app = await buildApp({ db: database.db, clock: systemClock, log: createLogger('silent'), faq });
-    const bot = createTelegramBot({ token: '1:bench', apiRoot: 'http://unused', engine: app.engine, log: createLogger('silent'), botInfo: BOT_INFO });
+    const app = await createApp({ config: loadConfig({}), database, clock: systemClock, log: createLogger('silent'), faq });
+    const bot = createTelegramBot({ token: '1:bench', apiRoot: 'http://unused', handle: (e) => app.engine.handle(e), log: createLogger('silent'), botInfo: BOT_INFO });
     bot.api.config.use(answerInProcess);
     const baseline = new Bot('1:bench', { botInfo: BOT_INFO });
     baseline.api.config.use(answerInProcess);

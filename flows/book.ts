@@ -1,9 +1,10 @@
+import type { BotModule } from '../src/engine/module.js';
 import { z } from 'zod';
 import type { BookResult } from '../src/domain/bookings.js';
-import { displayPhone, normalisePhone } from '../src/domain/phone.js';
+import { displayPhone, normalisePhone } from '../src/core/phone.js';
 import { sessionParams } from '../src/domain/reminders.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import type { OutboundMessage } from '../src/engine/types.js';
+import type { OutboundMessage } from '../src/core/messages.js';
 import { alternatives, appointmentLine } from './common.js';
 import { DepDraft, dependentSteps, forWhomPrompt, noticePrompt } from './dependent-steps.js';
 
@@ -166,3 +167,14 @@ export const cancelBookingFlow = defineFlow<{ bookingId: number; line: string }>
     },
   },
 });
+
+/** Booking a place from an invitation, a reminder, a relative's page or /lich; cancelling; "Sẽ đến". */
+export const bookingModule: BotModule = {
+  id: 'booking',
+  flows: [bookFlow, cancelBookingFlow],
+  actions: {
+    book: { run: (turn, a) => turn.start('book', a.for === undefined ? String(a.session) : `${a.session}-${a.for}`) },
+    cancelBooking: { run: (turn, a) => turn.start('cancel-booking', String(a.booking)) },
+    willCome: { readOnly: true, run: async (turn) => [{ text: turn.t('reminders.thanks') }] },
+  },
+};

@@ -1,16 +1,17 @@
+import type { BotModule } from '../src/engine/module.js';
 import { z } from 'zod';
 import { findCampaign } from '../src/broadcasts/campaigns.js';
-import { broadcastSettings } from '../src/broadcasts/desk.js';
 import { broadcastText, maxTextLength } from '../src/broadcasts/render.js';
-import { TELEGRAM_CAPTION_LIMIT } from '../src/channels/telegram.js';
 import type { Audience } from '../src/broadcasts/store.js';
-import { formatDate, formatTime, parseWhen, resolveWhen } from '../src/domain/localtime.js';
-import { PROGRAMMES } from '../src/domain/programmes.js';
-import { isDenied } from '../src/domain/staff.js';
+import { formatDate, formatTime } from '../src/core/time.js';
+import { parseWhen, resolveWhen } from '../src/core/when.js';
+import { PROGRAMMES } from '../src/core/programmes.js';
+import { isDenied } from '../src/core/actor.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import type { Choice, OutboundMessage } from '../src/engine/types.js';
+import type { Choice, OutboundMessage } from '../src/core/messages.js';
 import { deferQuietHours, isQuietHour } from '../src/outbox/quiet-hours.js';
 import { deniedSay } from './common.js';
+import { choice } from '../src/core/actions.js';
 
 const Data = z.object({
   /** The wards this person may choose from; null = any, and city-wide (administrator). */
@@ -28,7 +29,7 @@ const Data = z.object({
   count: z.number().int().default(0),
   skipped: z.number().int().default(0),
   limit: z.number().int().default(0),
-  channels: z.array(z.enum(['telegram', 'zalo', 'terminal'])).default([]),
+  channels: z.array(z.string()).default([]),
 });
 type Data = z.infer<typeof Data>;
 
@@ -40,11 +41,11 @@ const when = (at: Date) => ({ date: formatDate(at), time: formatTime(at) });
 
 /** Stores the broadcast (now or at `at`) and says what happens next. */
 async function send(ctx: FlowContext, data: Data, at: Date | null): Promise<StepOutcome<Data>> {
-  const b = await ctx.person.staff.broadcasts.create({ audience: audienceOf(data), text: data.text, photo: data.photo, campaign: data.campaign, at });
+  const b = await ctx.person.broadcasts.create({ audience: audienceOf(data), text: data.text, photo: data.photo, campaign: data.campaign, at });
   if (isDenied(b)) return { type: 'done', say: deniedSay(ctx.t, b) };
   const controls: Choice[] = [
-    { label: ctx.t('broadcast.pause'), value: `a:bco:p-${b.id}` },
-    { label: ctx.t('broadcast.cancelIt'), value: `a:bco:x-${b.id}` },
+    choice(ctx.t('broadcast.pause'), { type: 'broadcastOp', op: 'pause', broadcast: b.id }),
+    choice(ctx.t('broadcast.cancelIt'), { type: 'broadcastOp', op: 'cancel', broadcast: b.id }),
   ];
   const key = b.status === 'scheduled' ? 'broadcast.scheduled' : 'broadcast.started';
   return { type: 'done', say: [{ text: ctx.t(key, { n: b.recipients, skipped: b.skippedAtStart, id: b.id, ...when(b.scheduledAt) }), choices: controls }] };
@@ -53,10 +54,10 @@ async function send(ctx: FlowContext, data: Data, at: Date | null): Promise<Step
 /** Counts the audience and moves to the text (a nobody-to-send-to audience gets another try). */
 async function toText(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
   if (!data.programmes.length && !data.relatives) return { type: 'retry', say: [{ text: ctx.t('broadcast.pickSomeone') }] };
-  const count = await ctx.person.staff.broadcasts.audience(audienceOf(data));
+  const count = await ctx.person.broadcasts.audience(audienceOf(data));
   if (isDenied(count)) return { type: 'done', say: deniedSay(ctx.t, count) };
   if (count.reachable === 0) return { type: 'retry', say: [{ text: ctx.t('broadcast.nobody') }] };
-  const limit = maxTextLength(ctx.t, count.channels);
+  const limit = maxTextLength(ctx.t, count.channels, ctx.capsOf);
   return { type: 'goto', step: 'text', data: { ...data, count: count.reachable, skipped: count.total - count.reachable, limit, channels: count.channels } };
 }
 
@@ -69,7 +70,7 @@ function refuseText(ctx: FlowContext, data: Data, text: string): OutboundMessage
 
 /** After the text: the photo step (a photo already chosen is kept), or straight to the preview where photos cannot be sent. */
 function afterText(ctx: FlowContext, data: Data): StepOutcome<Data> {
-  if (data.photo || ctx.channel === 'terminal') return toPreview(ctx, data);
+  if (data.photo || ctx.caps.photo === 'none') return toPreview(ctx, data);
   return { type: 'goto', step: 'photo', data };
 }
 
@@ -94,10 +95,13 @@ function toPreview(ctx: FlowContext, data: Data): StepOutcome<Data> {
 function photoNotes(ctx: FlowContext, data: Data): string[] {
   if (!data.photo) return [];
   const notes: string[] = [];
-  if (data.channels.includes('telegram') && broadcastText(ctx.t, data.text).length > TELEGRAM_CAPTION_LIMIT) {
-    notes.push(ctx.t('broadcast.photoSplit', { max: TELEGRAM_CAPTION_LIMIT }));
-  }
-  if (data.channels.includes('zalo') && !data.photo.url && !broadcastSettings.mediaBaseUrl) notes.push(ctx.t('broadcast.zaloTextOnly'));
+  const length = broadcastText(ctx.t, data.text).length;
+  const sending = data.channels.map((c) => ctx.capsOf(c)).filter((caps) => caps.photo !== 'none');
+  // A caption too long for a channel: the photo then the text, as two messages.
+  const split = Math.min(...sending.filter((caps) => length > caps.captionLimit).map((caps) => caps.captionLimit));
+  if (Number.isFinite(split)) notes.push(ctx.t('broadcast.photoSplit', { max: split }));
+  // A channel that takes only a URL, for a photo that has none and none hosted: the text alone.
+  if (sending.some((caps) => caps.photo === 'url') && !data.photo.url && !ctx.settings.mediaBaseUrl) notes.push(ctx.t('broadcast.zaloTextOnly'));
   return notes;
 }
 
@@ -113,7 +117,7 @@ export const broadcastFlow = defineFlow<Data>({
   id: 'broadcast',
   data: Data,
   async start(ctx, arg) {
-    const begun = await ctx.person.staff.broadcasts.begin();
+    const begun = await ctx.person.broadcasts.begin();
     if (isDenied(begun)) return { type: 'done', say: deniedSay(ctx.t, begun) };
     const campaign = findCampaign(arg);
     const data = Data.parse({
@@ -200,7 +204,7 @@ export const broadcastFlow = defineFlow<Data>({
       prompt: (ctx, data) => ({
         text: [
           ctx.t('broadcast.write', { n: data.count, max: data.limit, footer: ctx.t('broadcast.footer') }),
-          ...(ctx.channel === 'terminal' ? [] : [ctx.t('broadcast.writePhoto')]),
+          ...(ctx.caps.photo === 'none' ? [] : [ctx.t('broadcast.writePhoto')]),
           ...(data.text ? [ctx.t('broadcast.draft'), data.text] : []),
         ].join('\n\n'),
         ...(data.text ? { choices: [{ label: ctx.t('broadcast.keep'), value: 'keep' }] } : {}),
@@ -254,7 +258,7 @@ export const broadcastFlow = defineFlow<Data>({
             quiet ? { label: ctx.t('broadcast.sendAtNext', when(next)), value: 'next' } : { label: ctx.t('broadcast.sendNow'), value: 'now' },
             { label: ctx.t('broadcast.schedule'), value: 'later' },
             { label: ctx.t('broadcast.edit'), value: 'edit' },
-            ...(ctx.channel === 'terminal' ? [] : [{ label: ctx.t(data.photo ? 'broadcast.changePhoto' : 'broadcast.addPhoto'), value: 'photo' }]),
+            ...(ctx.caps.photo === 'none' ? [] : [{ label: ctx.t(data.photo ? 'broadcast.changePhoto' : 'broadcast.addPhoto'), value: 'photo' }]),
             { label: ctx.t('broadcast.discard'), value: 'cancel' },
           ],
         };
@@ -305,7 +309,7 @@ export const broadcastOpFlow = defineFlow<z.infer<typeof OpData>>({
     const m = /^([prx])-(\d{1,9})$/.exec(arg ?? '');
     if (!m) return { type: 'done', say: [{ text: ctx.t('errors.staleButton') }] };
     const id = Number(m[2]);
-    const desk = ctx.person.staff.broadcasts;
+    const desk = ctx.person.broadcasts;
     if (m[1] === 'x') {
       const seen = await desk.progress(id);
       if (isDenied(seen)) return { type: 'done', say: deniedSay(ctx.t, seen) };
@@ -315,9 +319,9 @@ export const broadcastOpFlow = defineFlow<z.infer<typeof OpData>>({
     if (isDenied(r)) return { type: 'done', say: deniedSay(ctx.t, r) };
     const params = { id, n: r.progress.recipients, sent: r.progress.sent, left: r.rows };
     if (m[1] === 'p') {
-      return { type: 'done', say: [{ text: ctx.t('broadcast.paused', params), choices: [{ label: ctx.t('broadcast.resume'), value: `a:bco:r-${id}` }, { label: ctx.t('broadcast.cancelIt'), value: `a:bco:x-${id}` }] }] };
+      return { type: 'done', say: [{ text: ctx.t('broadcast.paused', params), choices: [choice(ctx.t('broadcast.resume'), { type: 'broadcastOp', op: 'resume', broadcast: id }), choice(ctx.t('broadcast.cancelIt'), { type: 'broadcastOp', op: 'cancel', broadcast: id })] }] };
     }
-    return { type: 'done', say: [{ text: ctx.t('broadcast.resumed', params), choices: [{ label: ctx.t('broadcast.pause'), value: `a:bco:p-${id}` }, { label: ctx.t('broadcast.cancelIt'), value: `a:bco:x-${id}` }] }] };
+    return { type: 'done', say: [{ text: ctx.t('broadcast.resumed', params), choices: [choice(ctx.t('broadcast.pause'), { type: 'broadcastOp', op: 'pause', broadcast: id }), choice(ctx.t('broadcast.cancelIt'), { type: 'broadcastOp', op: 'cancel', broadcast: id })] }] };
   },
   steps: {
     confirm: {
@@ -331,10 +335,23 @@ export const broadcastOpFlow = defineFlow<z.infer<typeof OpData>>({
       async handle(ctx, data, input) {
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
         if (input.value !== 'yes') return { type: 'done', say: [{ text: ctx.t('broadcast.kept') }] };
-        const r = await ctx.person.staff.broadcasts.cancel(data.id);
+        const r = await ctx.person.broadcasts.cancel(data.id);
         if (isDenied(r)) return { type: 'done', say: deniedSay(ctx.t, r) };
         return { type: 'done', say: [{ text: ctx.t('broadcast.cancelled', { id: data.id, n: r.progress.recipients, sent: r.progress.sent, left: r.rows }) }] };
       },
     },
   },
 });
+
+const OP_ARG = { pause: 'p', resume: 'r', cancel: 'x' } as const;
+
+/** Collaborators' broadcasts (/guitin) and the buttons of their status messages. */
+export const broadcastModule: BotModule = {
+  id: 'broadcast',
+  flows: [broadcastFlow, broadcastOpFlow],
+  commands: { broadcast: { run: (turn) => turn.start('broadcast') } },
+  actions: {
+    broadcast: { run: (turn, a) => turn.start('broadcast', a.campaign) },
+    broadcastOp: { run: (turn, a) => turn.start('broadcast-op', `${OP_ARG[a.op]}-${a.broadcast}`) },
+  },
+};

@@ -1,10 +1,11 @@
 import type { TFunction } from 'i18next';
 import type { Appointment } from '../src/domain/bookings.js';
-import type { Denied } from '../src/domain/staff.js';
+import type { Denied } from '../src/core/actor.js';
 import type { Session } from '../src/domain/sessions.js';
 import { sessionParams } from '../src/domain/reminders.js';
 import type { FlowContext, FlowInput } from '../src/engine/flow.js';
-import type { OutboundMessage } from '../src/engine/types.js';
+import type { OutboundMessage } from '../src/core/messages.js';
+import { encodeAction } from '../src/core/actions.js';
 
 /** "thứ Năm 10/12, 7:30" */
 export const sessionWhen = (t: TFunction, s: Pick<Session, 'startsAt'>) =>
@@ -21,7 +22,7 @@ export function alternatives(t: TFunction, list: readonly Session[]): OutboundMe
   if (list.length === 0) return { text: t('booking.noAlternatives') };
   return {
     text: t('booking.alternatives'),
-    choices: list.map((s) => ({ label: t('booking.alternative', { ...sessionParams(s), free: s.capacity - s.booked }), value: `a:book:${s.id}` })),
+    choices: list.map((s) => ({ label: t('booking.alternative', { ...sessionParams(s), free: s.capacity - s.booked }), value: encodeAction({ type: 'book', session: s.id }) })),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BotModule } from '../src/engine/module.js';
 import { yesNo } from './common.js';
 import { defineFlow } from '../src/engine/flow.js';
 
@@ -24,3 +25,9 @@ export const deleteFlow = defineFlow<z.infer<typeof Data>>({
     },
   },
 });
+
+export const deleteModule: BotModule = {
+  id: 'delete',
+  flows: [deleteFlow],
+  commands: { delete: { run: (turn) => turn.start('delete') } },
+};

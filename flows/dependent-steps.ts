@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RELATIONSHIPS, parseNameAndYear, type Dependent } from '../src/domain/bookings.js';
 import type { FlowContext, Step, StepOutcome } from '../src/engine/flow.js';
-import type { OutboundMessage } from '../src/engine/types.js';
+import type { OutboundMessage } from '../src/core/messages.js';
 import { yesNo } from './common.js';
 
 /** A relative being added: filled in step by step. */

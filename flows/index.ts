@@ -1,38 +1,47 @@
-import { registry } from '../src/engine/flow.js';
-import { bookFlow, cancelBookingFlow } from './book.js';
-import { broadcastFlow, broadcastOpFlow } from './broadcast.js';
-import { deleteFlow } from './delete.js';
-import { journeyNewbornFlow } from './journey-newborn.js';
-import { journeyPregnancyFlow } from './journey-pregnancy.js';
-import { journeyPremaritalFlow } from './journey-premarital.js';
-import { languageFlow } from './language.js';
-import { resumeFlow } from './resume.js';
-import { rolesFlow } from './roles.js';
-import { sessionNewFlow } from './session-new.js';
-import { sessionFlow } from './session.js';
-import { relativesFlow } from './relatives.js';
-import { redeemFlow, staffFlow } from './staff.js';
-import { stopFlow } from './stop.js';
-import { subscribeFlow } from './subscribe.js';
+import type { GapRecorder } from '../src/domain/gap-recorder.js';
+import type { BotModule } from '../src/engine/module.js';
+import type { FaqBundle } from '../src/faq/types.js';
+import type { Logger } from '../src/log.js';
+import { appointmentsModule } from './appointments.js';
+import { bookingModule } from './book.js';
+import { broadcastModule } from './broadcast.js';
+import { deleteModule } from './delete.js';
+import { faqModule } from './faq.js';
+import { journeysModule } from './journeys.js';
+import { languageModule } from './language.js';
+import { type MenuContent, menuModule } from './menu.js';
+import { relativesModule } from './relatives.js';
+import { resumeModule } from './resume.js';
+import { staffModule } from './staff.js';
+import { stopModule } from './stop.js';
+import { subscribeModule } from './subscribe.js';
 
-/** Every flow the engine can run; add a new one here. */
-export const flows = registry([
-  subscribeFlow,
-  stopFlow,
-  resumeFlow,
-  deleteFlow,
-  languageFlow,
-  bookFlow,
-  cancelBookingFlow,
-  staffFlow,
-  redeemFlow,
-  sessionNewFlow,
-  sessionFlow,
-  rolesFlow,
-  broadcastFlow,
-  broadcastOpFlow,
-  journeyPregnancyFlow,
-  journeyNewbornFlow,
-  journeyPremaritalFlow,
-  relativesFlow,
-]);
+export interface ModuleDeps {
+  faq: FaqBundle;
+  gaps: GapRecorder;
+  menu: MenuContent;
+  log: Logger;
+}
+
+/**
+ * Every feature the engine runs, in the order their text hooks see a message.
+ * A new feature is a file in flows/ exporting a BotModule, added here, with
+ * its words in content/ (locales, and commands.json for its commands).
+ */
+export function modules(deps: ModuleDeps): BotModule[] {
+  return [
+    menuModule({ faq: deps.faq, menu: deps.menu }),
+    faqModule({ faq: deps.faq, gaps: deps.gaps, log: deps.log }),
+    appointmentsModule,
+    journeysModule,
+    subscribeModule,
+    stopModule,
+    resumeModule,
+    deleteModule,
+    languageModule,
+    bookingModule,
+    relativesModule,
+    staffModule,
+    broadcastModule,
+  ];
+}

@@ -1,12 +1,12 @@
+import { choice } from '../src/core/actions.js';
 import type { TFunction } from 'i18next';
-import { formatDate, localParts, parseWhen, resolveDate } from '../src/domain/localtime.js';
+import { formatDate, fullDate, localParts } from '../src/core/time.js';
+import { parseWhen, resolveDate } from '../src/core/when.js';
 import { gestationDays, slotsFor, weekOf, type Journey, type LiveJourney } from '../src/domain/journeys.js';
 import type { FlowContext, StepOutcome } from '../src/engine/flow.js';
-import type { Choice, OutboundMessage } from '../src/engine/types.js';
-import { fold } from '../src/text/fold.js';
+import type { Choice, OutboundMessage } from '../src/core/messages.js';
+import { fold } from '../src/core/text.js';
 
-/** "20/5/2027" */
-export const fullDate = (at: Date) => `${formatDate(at)}/${localParts(at).y}`;
 /** "5/2027" */
 export const monthYear = (at: Date) => `${localParts(at).m}/${localParts(at).y}`;
 
@@ -41,10 +41,10 @@ export async function journeysHub(ctx: FlowContext): Promise<OutboundMessage> {
   const lines = [ctx.t('journeys.hub.title')];
   if (live.length) lines.push('', ctx.t('journeys.hub.live'), ...live.map((j) => `• ${journeyLine(ctx.t, j, ctx.now)}`));
   const choices: Choice[] = [
-    { label: ctx.t('journeys.hub.pregnancy'), value: 'a:jp' },
-    { label: ctx.t('journeys.hub.newborn'), value: 'a:jnb' },
-    { label: ctx.t('journeys.hub.premarital'), value: 'a:jpm' },
-    ...live.map((j) => ({ label: ctx.t('journeys.hub.manage', { label: journeyLine(ctx.t, j, ctx.now) }), value: `a:jm:${j.id}` })),
+    choice(ctx.t('journeys.hub.pregnancy'), { type: 'journeyPregnancy' }),
+    choice(ctx.t('journeys.hub.newborn'), { type: 'journeyNewborn' }),
+    choice(ctx.t('journeys.hub.premarital'), { type: 'journeyPremarital' }),
+    ...live.map((j) => choice(ctx.t('journeys.hub.manage', { label: journeyLine(ctx.t, j, ctx.now) }), { type: 'journeyManage', journey: j.id })),
   ];
   return { text: lines.join('\n'), choices };
 }
@@ -158,7 +158,7 @@ export function isLossMessage(text: string): boolean {
 /** The loss path: everything about the pregnancy or a baby stops now; a kind reply and where to find support. */
 export async function lossSay(ctx: FlowContext): Promise<OutboundMessage[]> {
   await ctx.person.journeys.loss();
-  return [{ text: ctx.t('journeys.loss'), choices: [{ label: ctx.t('journeys.lossCounsel'), value: 'a:counsel' }] }];
+  return [{ text: ctx.t('journeys.loss'), choices: [choice(ctx.t('journeys.lossCounsel'), { type: 'counsel' })] }];
 }
 
 /** Whether a person has anything about a pregnancy or a baby the loss path should stop. */

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { formatTime, fromLocal, localParts, parseWhen } from '../src/domain/localtime.js';
+import { formatTime, fromLocal, localParts } from '../src/core/time.js';
+import { parseWhen } from '../src/core/when.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import { fold } from '../src/text/fold.js';
-import { fullDate, journeyNotice, pastDate, wardHandle, wardPrompt } from './journey-common.js';
+import { fold } from '../src/core/text.js';
+import { fullDate } from '../src/core/time.js';
+import { journeyNotice, pastDate, wardHandle, wardPrompt } from './journey-common.js';
 
 const HOUR = 3_600_000;
 

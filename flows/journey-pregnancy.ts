@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { MAX_GA, MIN_GA, dueFromLmp, dueFromWeek, gestationDays, localDay, weekOf } from '../src/domain/journeys.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import type { OutboundMessage } from '../src/engine/types.js';
-import { futureDate, fullDate, journeyNotice, nextReminder, pastDate, typedDate, typedWeek, wardHandle, wardPrompt } from './journey-common.js';
+import type { OutboundMessage } from '../src/core/messages.js';
+import { futureDate, journeyNotice, nextReminder, pastDate, typedDate, typedWeek, wardHandle, wardPrompt } from './journey-common.js';
+import { fullDate } from '../src/core/time.js';
 
 const Data = z.object({
   mode: z.enum(['due', 'lmp', 'week']).nullable(),

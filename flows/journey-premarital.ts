@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { localDay } from '../src/domain/journeys.js';
-import { fromLocal } from '../src/domain/localtime.js';
+import { fromLocal } from '../src/core/time.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import { journeyNotice, monthYear, nextReminder, typedMonth, wardHandle, wardPrompt } from './journey-common.js';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BotModule } from '../src/engine/module.js';
 import { defineFlow } from '../src/engine/flow.js';
 import { LOCALES, isLocale } from '../src/i18n/index.js';
 
@@ -25,3 +26,9 @@ export const languageFlow = defineFlow<z.infer<typeof Data>>({
     },
   },
 });
+
+export const languageModule: BotModule = {
+  id: 'language',
+  flows: [languageFlow],
+  commands: { language: { run: (turn) => turn.start('language') } },
+};

@@ -1,11 +1,13 @@
+import type { BotModule } from '../src/engine/module.js';
 import { z } from 'zod';
-import { formatDate } from '../src/domain/localtime.js';
+import { formatDate } from '../src/core/time.js';
 import type { Relative } from '../src/domain/relatives.js';
 import { sessionParams } from '../src/domain/reminders.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import type { OutboundMessage } from '../src/engine/types.js';
+import type { OutboundMessage } from '../src/core/messages.js';
 import { appointmentLine, yesNo } from './common.js';
 import { DepDraft, dependentSteps, noticePrompt, ownWard } from './dependent-steps.js';
+import { encodeAction } from '../src/core/actions.js';
 
 const Line = z.object({ id: z.number().int(), label: z.string() });
 const Data = z.object({
@@ -118,7 +120,7 @@ export const relativesFlow = defineFlow<Data>({
             const list = r ? await ctx.person.bookings.openSessions('elderly', r.wardCode ?? '') : [];
             if (list.length === 0) return { type: 'retry', say: [{ text: ctx.t('relatives.noSessions', { name: data.name }) }] };
             // Handed to the booking flow: each button books this session for this relative.
-            const choices = list.map((s) => ({ label: ctx.t('booking.alternative', { ...sessionParams(s), free: s.capacity - s.booked }), value: `a:book:${s.id}-${id}` }));
+            const choices = list.map((s) => ({ label: ctx.t('booking.alternative', { ...sessionParams(s), free: s.capacity - s.booked }), value: encodeAction({ type: 'book', session: s.id, for: id }) }));
             return { type: 'done', say: [{ text: ctx.t('relatives.pickSession', { name: data.name }), choices }] };
           }
           case 'remove':
@@ -172,3 +174,11 @@ export const relativesFlow = defineFlow<Data>({
     }),
   },
 });
+
+/** /nguoithan and the menu's "Người thân" button. */
+export const relativesModule: BotModule = {
+  id: 'relatives',
+  flows: [relativesFlow],
+  commands: { relatives: { run: (turn) => turn.start('relatives') } },
+  actions: { relatives: { run: (turn, a) => turn.start('relatives', a.relative === undefined ? undefined : String(a.relative)) } },
+};

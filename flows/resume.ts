@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BotModule } from '../src/engine/module.js';
 import { yesNo } from './common.js';
 import { defineFlow } from '../src/engine/flow.js';
 
@@ -24,3 +25,9 @@ export const resumeFlow = defineFlow<z.infer<typeof Data>>({
     },
   },
 });
+
+export const resumeModule: BotModule = {
+  id: 'resume',
+  flows: [resumeFlow],
+  commands: { resume: { run: (turn) => turn.start('resume') } },
+};

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES, isDenied, isRole } from '../src/domain/staff.js';
+import { ROLES, isDenied, isRole } from '../src/core/actor.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import { deniedSay } from './common.js';
 

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { fromLocal, localParts, parseDuration, parseWhen, resolveDate, resolveWhen } from '../src/domain/localtime.js';
+import { fromLocal, localParts } from '../src/core/time.js';
+import { parseDuration, parseWhen, resolveDate, resolveWhen } from '../src/core/when.js';
 import { sessionParams } from '../src/domain/reminders.js';
 import { SESSION_PROGRAMMES, type Session } from '../src/domain/sessions.js';
-import { isDenied } from '../src/domain/staff.js';
+import { isDenied } from '../src/core/actor.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import { deniedSay, typedInt, typedPlace, yesNo } from './common.js';
+import { choice } from '../src/core/actions.js';
 
 const Day = z.object({ y: z.number().int(), m: z.number().int(), d: z.number().int() });
 const Data = z.object({
@@ -198,7 +200,7 @@ export const sessionNewFlow = defineFlow<Data>({
         if (isDenied(created)) return { type: 'done', say: deniedSay(ctx.t, created) };
         return {
           type: 'done',
-          say: [{ text: ctx.t('sessionNew.created', { id: created.session.id, n: created.invited }), choices: [{ label: ctx.t('staff.open'), value: `a:ses:${created.session.id}` }] }],
+          say: [{ text: ctx.t('sessionNew.created', { id: created.session.id, n: created.invited }), choices: [choice(ctx.t('staff.open'), { type: 'session', session: created.session.id })] }],
         };
       },
     },

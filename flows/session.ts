@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { fromLocal, localParts, parseWhen, resolveDate, resolveWhen } from '../src/domain/localtime.js';
-import { isDenied, type StaffAction } from '../src/domain/staff.js';
+import { fromLocal, localParts } from '../src/core/time.js';
+import { parseWhen, resolveDate, resolveWhen } from '../src/core/when.js';
+import { isDenied } from '../src/core/actor.js';
+import { type StaffAction } from '../src/domain/authority.js';
 import type { Session } from '../src/domain/sessions.js';
 import type { BookingLine } from '../src/domain/sessions.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import type { OutboundMessage } from '../src/engine/types.js';
+import type { OutboundMessage } from '../src/core/messages.js';
 import { deniedSay, sessionLine, typedInt, typedPlace } from './common.js';
 
 const Line = z.object({ id: z.number().int(), label: z.string(), status: z.string() });

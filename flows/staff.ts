@@ -1,8 +1,14 @@
+import type { BotModule } from '../src/engine/module.js';
+import { rolesFlow } from './roles.js';
+import { sessionNewFlow } from './session-new.js';
+import { sessionFlow } from './session.js';
 import { z } from 'zod';
 import { defineFlow, type FlowContext } from '../src/engine/flow.js';
-import { isDenied, normaliseCode, type Grant } from '../src/domain/staff.js';
-import type { Choice, OutboundMessage } from '../src/engine/types.js';
+import { isDenied, type Grant } from '../src/core/actor.js';
+import { normaliseCode } from '../src/domain/staff.js';
+import type { Choice, OutboundMessage } from '../src/core/messages.js';
 import { deniedSay, sessionLine } from './common.js';
+import { choice } from '../src/core/actions.js';
 
 const Empty = z.object({});
 
@@ -24,17 +30,17 @@ export const staffFlow = defineFlow<z.infer<typeof Empty>>({
       if (list.length === 0) return { type: 'done', say: [{ text: ctx.t('staff.noSessions') }] };
       return {
         type: 'done',
-        say: [{ text: ctx.t('staff.sessions'), choices: list.map((s) => ({ label: sessionLine(ctx.t, s), value: `a:ses:${s.id}` })) }],
+        say: [{ text: ctx.t('staff.sessions'), choices: list.map((s) => choice(sessionLine(ctx.t, s), { type: 'session', session: s.id })) }],
       };
     }
     const wards = grant.role === 'admin' ? ctx.t('staff.allWards') : grant.wardCodes.map((c) => ctx.wards.get(c)?.name ?? c).join(', ');
     const choices: Choice[] = [];
-    if (grant.role !== 'collaborator') choices.push({ label: ctx.t('staff.newSession'), value: 'a:snew' });
-    choices.push({ label: ctx.t('staff.listSessions'), value: 'a:staff:sessions' });
-    choices.push({ label: ctx.t('staff.broadcast'), value: 'a:bc' });
+    if (grant.role !== 'collaborator') choices.push(choice(ctx.t('staff.newSession'), { type: 'newSession' }));
+    choices.push(choice(ctx.t('staff.listSessions'), { type: 'staff', page: 'sessions' }));
+    choices.push(choice(ctx.t('staff.broadcast'), { type: 'broadcast' }));
     if (grant.role === 'admin') {
-      choices.push({ label: ctx.t('roles.newInvite'), value: 'a:roles:invite' });
-      choices.push({ label: ctx.t('roles.list'), value: 'a:roles:list' });
+      choices.push(choice(ctx.t('roles.newInvite'), { type: 'roles', page: 'invite' }));
+      choices.push(choice(ctx.t('roles.list'), { type: 'roles', page: 'list' }));
     }
     return { type: 'done', say: [{ text: ctx.t('staff.menu', { role: ctx.t(`roles.names.${grant.role}`), wards }), choices }] };
   },
@@ -68,3 +74,19 @@ function redeemed(ctx: FlowContext, grant: Grant): OutboundMessage[] {
   const wards = grant.role === 'admin' ? ctx.t('staff.allWards') : grant.wardCodes.map((c) => ctx.wards.get(c)?.name ?? c).join(', ');
   return [{ text: ctx.t('roles.redeemed', { role: ctx.t(`roles.names.${grant.role}`), wards }) }];
 }
+
+/** Staff and collaborators: the desk (/canbo), invite codes (/moi), sessions, roles. */
+export const staffModule: BotModule = {
+  id: 'staff',
+  flows: [staffFlow, redeemFlow, sessionNewFlow, sessionFlow, rolesFlow],
+  commands: {
+    staff: { run: (turn) => turn.start('staff') },
+    invite: { run: (turn, arg) => turn.start('redeem', arg) },
+  },
+  actions: {
+    staff: { run: (turn, a) => turn.start('staff', a.page) },
+    newSession: { run: (turn) => turn.start('session-new') },
+    session: { run: (turn, a) => turn.start('session', String(a.session)) },
+    roles: { run: (turn, a) => turn.start('roles', a.page) },
+  },
+};

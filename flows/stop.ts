@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BotModule } from '../src/engine/module.js';
 import { yesNo } from './common.js';
 import { defineFlow } from '../src/engine/flow.js';
 
@@ -24,3 +25,11 @@ export const stopFlow = defineFlow<z.infer<typeof Data>>({
     },
   },
 });
+
+/** "dừng" (/huy): from any flow, and from the button under every reminder. */
+export const stopModule: BotModule = {
+  id: 'stop',
+  flows: [stopFlow],
+  commands: { stop: { run: (turn) => turn.start('stop') } },
+  actions: { stop: { run: (turn) => turn.start('stop') } },
+};

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import type { BotModule } from '../src/engine/module.js';
 import { yesNo } from './common.js';
 import { DepDraft, dependentSteps, forWhomPrompt, noticePrompt, ownWard } from './dependent-steps.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import { PROGRAMMES, isProgramme, type Programme } from '../src/domain/programmes.js';
+import { PROGRAMMES, isProgramme, type Programme } from '../src/core/programmes.js';
 
 /** The programmes people subscribe to from this flow (campaign news rides along with any). */
 const CHOOSABLE = PROGRAMMES.filter((p) => p !== 'campaigns');
@@ -145,3 +146,11 @@ export const subscribeFlow = defineFlow<Data>({
     },
   },
 });
+
+/** Reminders and news (/dangky, "nhận nhắc lịch", the menu's and a programme page's button). */
+export const subscribeModule: BotModule = {
+  id: 'subscribe',
+  flows: [subscribeFlow],
+  commands: { subscribe: { run: (turn) => turn.start('subscribe') } },
+  actions: { subscribe: { run: (turn, a) => turn.start('subscribe', a.programme) } },
+};

@@ -1,58 +1,207 @@
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { Hono } from 'hono';
 import type { i18n } from 'i18next';
-import type { Clock } from './config/clock.js';
-import type { Db } from './db/client.js';
+import { modules } from '../flows/index.js';
+import { loadMenu } from '../flows/menu.js';
+import { campaignJob } from './broadcasts/campaigns.js';
+import { BroadcastProgress } from './broadcasts/progress.js';
+import { BroadcastTexts } from './broadcasts/render.js';
+import { channelCaps, PLATFORM_CHANNELS } from './channels/index.js';
+import type { ChannelRuntime } from './channels/plugin.js';
+import { type TerminalIo, terminalChannel } from './channels/terminal/index.js';
+import type { Config } from './config/env.js';
+import { contentDir } from './config/paths.js';
+import type { CapsOf } from './core/caps.js';
+import { type Clock, systemClock } from './core/clock.js';
+import type { ChannelName, MessageEditor } from './core/messages.js';
+import { type Database, type Db, openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
+import { doctorJob } from './domain/doctor.js';
+import { GapRecorder } from './domain/gap-recorder.js';
+import { journeysJob } from './domain/journeys-jobs.js';
+import type { Settings } from './domain/port.js';
 import { bootstrapAdmins } from './domain/staff.js';
 import { loadWards, syncWards, WardDirectory } from './domain/wards.js';
 import { CommandTable } from './engine/commands.js';
 import { Engine } from './engine/engine.js';
-import { GapRecorder } from './engine/gap-recorder.js';
+import { Registry } from './engine/registry.js';
+import { loadFaqBundle } from './faq/bundle.js';
 import type { FaqBundle } from './faq/types.js';
+import { createHttp, type Listening, listen, type Readiness } from './http/server.js';
 import { createI18n } from './i18n/index.js';
-import type { Logger } from './log.js';
-import { flows } from '../flows/index.js';
+import { createLogger, type Logger } from './log.js';
+import { Dispatcher } from './outbox/dispatcher.js';
+import { postgresLeaderLock, senderLockName, singleProcessLock } from './outbox/leader.js';
+import { i18nRender } from './outbox/render.js';
+import { type Scheduler, startScheduler } from './outbox/scheduler.js';
 
-export type { FaqBundle };
-
-export interface App {
-  engine: Engine;
-  i18n: i18n;
-  wards: WardDirectory;
-  gaps: GapRecorder;
+export interface AppDeps {
+  config: Config;
+  clock?: Clock;
+  log?: Logger;
+  /** An open database (tests pass their own); default: opened from the configuration. */
+  database?: Database;
+  /** Default: the project's content (content/faq, content/safety). */
+  faq?: FaqBundle;
+  /** Chat in a terminal (npm start with no platform configured). */
+  terminal?: TerminalIo | null;
+  /** The platforms' HTTP (tests answer it with msw or a stub). */
+  fetch?: typeof globalThis.fetch;
 }
 
-/**
- * Prepares the database (migrations, ward list) and builds the engine.
- * Shared by `npm start`, the tests and the benchmarks so they run the same thing.
- */
-export async function buildApp(deps: {
+export interface App {
+  config: Config;
+  database: Database;
   db: Db;
   clock: Clock;
   log: Logger;
-  faq: FaqBundle;
-  /** Telegram user ids that are administrators from the first start (ADMIN_TELEGRAM_IDS). */
-  admins?: readonly string[];
-}): Promise<App> {
-  const applied = await migrate(deps.db);
-  if (applied) deps.log.info({ applied }, 'migrations applied');
+  i18n: i18n;
+  wards: WardDirectory;
+  engine: Engine;
+  gaps: GapRecorder;
+  settings: Settings;
+  capsOf: CapsOf;
+  /** The bot's one router: webhooks, files, health (and the staff console). */
+  http: Hono;
+  channels: readonly ChannelRuntime[];
+  dispatchers: readonly Dispatcher[];
+  /** Listens (when anything is served), connects the channels, starts sending and the periodic jobs. */
+  start(): Promise<void>;
+  /** Resolves when a channel ends on its own (the terminal at end of input); null when the app runs until stopped. */
+  readonly done: Promise<void> | null;
+  /** Stops everything once, in reverse order; closes the database it opened. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the whole bot from one validated configuration: database (migrated,
+ * wards synced, administrators granted), words, the engine and its modules,
+ * the configured channels, their outbox dispatchers, the HTTP router. Nothing
+ * lives at module level, so two apps can run side by side in one process.
+ */
+export async function createApp(deps: AppDeps): Promise<App> {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? createLogger(config.LOG_LEVEL);
+  const database = deps.database ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  const ownsDatabase = !deps.database;
+  const db = database.db;
+
+  const applied = await migrate(db);
+  if (applied) log.info({ applied }, 'migrations applied');
   const wardList = loadWards();
-  await syncWards(deps.db, wardList);
+  await syncWards(db, wardList);
   const wards = new WardDirectory(wardList);
-  if (deps.admins) await bootstrapAdmins(deps.db, deps.admins, deps.clock.now());
+  await bootstrapAdmins(db, config.ADMIN_TELEGRAM_IDS, clock.now());
+
   const i18n = createI18n();
-  const gaps = new GapRecorder(deps.db, deps.clock, deps.log);
+  const faq = deps.faq ?? loadFaqBundle();
+  const gaps = new GapRecorder(db, clock, log);
+  const platforms = PLATFORM_CHANNELS.filter((c) => c.enabled(config));
+  const settings: Settings = {
+    broadcastDailyCap: config.BROADCAST_DAILY_CAP,
+    // Telegram authors' photos are served at {PUBLIC_URL}/media/<token> for channels that take only a URL.
+    mediaBaseUrl: config.PUBLIC_URL && platforms.some((c) => c.name === 'telegram') ? config.PUBLIC_URL : null,
+    znsOffered: platforms.some((c) => c.name === 'zns'),
+  };
+  const registry = new Registry(modules({ faq, gaps, menu: loadMenu(), log }));
   const engine = new Engine({
-    db: deps.db,
-    clock: deps.clock,
+    db,
+    clock,
     i18n,
-    matcher: deps.faq.matcher,
-    safety: deps.faq.safety,
-    faq: deps.faq.entries,
+    safety: faq.safety,
     wards,
-    flows,
-    commands: new CommandTable(),
-    gaps,
-    log: deps.log,
+    registry,
+    commands: new CommandTable(join(contentDir, 'commands.json'), new Set(registry.commands.keys())),
+    capsOf: channelCaps,
+    settings,
+    log,
   });
-  return { engine, i18n, wards, gaps };
+
+  // Broadcast rows carry only the broadcast's id: its text is loaded once and rendered with the stop footer.
+  const texts = new BroadcastTexts(db, i18n, settings);
+  const channelDeps = { config, handle: engine.handle.bind(engine), i18n, db, clock, log, render: texts.render(i18nRender(i18n)), ...(deps.fetch ? { fetch: deps.fetch } : {}) };
+  const plugins = deps.terminal ? [...platforms, terminalChannel(deps.terminal)] : platforms;
+  const channels: ChannelRuntime[] = [];
+  for (const plugin of plugins) channels.push(await plugin.create(channelDeps));
+
+  let readiness: Readiness = 'starting';
+  const http = createHttp({ readiness: () => readiness, database: () => db.execute(sql`select 1`) });
+  for (const c of channels) c.routes?.(http);
+  const serves = channels.some((c) => c.routes);
+
+  // One sender per channel across replicas (an advisory-lock leader); ZNS takes what no chat channel can reach.
+  const fallback = channels.find((c) => c.fallback)?.fallback;
+  const dispatchers = channels.flatMap((c) =>
+    c.outbox
+      ? [
+          new Dispatcher({
+            db,
+            channel: c.name,
+            clock,
+            log,
+            limits: c.outbox.limits,
+            sender: texts.sender(c.outbox.sender),
+            leader: config.DATABASE_URL ? postgresLeaderLock({ url: config.DATABASE_URL, name: senderLockName(c.name), log }) : singleProcessLock(),
+            ...(fallback && !c.fallback ? { onPermanentFailure: fallback } : {}),
+          }),
+        ]
+      : [],
+  );
+  const editors: Partial<Record<ChannelName, MessageEditor>> = Object.fromEntries(channels.flatMap((c) => (c.editor ? [[c.name, c.editor]] : [])));
+
+  const stops: (() => Promise<unknown>)[] = [];
+  let stopping: Promise<void> | null = null;
+  const done = channels.find((c) => c.done)?.done ?? null;
+
+  return {
+    config,
+    database,
+    db,
+    clock,
+    log,
+    i18n,
+    wards,
+    engine,
+    gaps,
+    settings,
+    capsOf: channelCaps,
+    http,
+    channels,
+    dispatchers,
+    done,
+    async start() {
+      gaps.start();
+      stops.unshift(() => gaps.stop());
+      // Listen first: a port already in use stops the start before any platform is told our address.
+      if (serves) {
+        const server: Listening = await listen(http, config.PORT);
+        log.info({ port: server.port }, 'http server listening');
+        stops.unshift(() => server.close());
+      }
+      for (const c of channels) {
+        await c.start();
+        stops.unshift(() => c.stop());
+      }
+      if (dispatchers.length) {
+        const scheduler: Scheduler = startScheduler({ db, clock, log, dispatchers, jobs: [doctorJob, campaignJob, journeysJob] });
+        stops.unshift(() => scheduler.stop());
+        // Broadcasts: the live status message in the author's chat, and the report at the end.
+        const progress = new BroadcastProgress({ db, i18n, sinks: editors, log }).start(clock);
+        stops.unshift(() => progress.stop());
+      }
+      readiness = 'ready';
+      log.info({ channels: channels.map((c) => c.name), database: database.kind }, 'ready');
+    },
+    stop() {
+      stopping ??= (async () => {
+        readiness = 'stopping';
+        for (const stop of stops) await stop().catch((err: unknown) => log.warn({ err }, 'stop failed'));
+        if (!stops.length) await gaps.stop();
+        if (ownsDatabase) await database.close();
+      })();
+      return stopping;
+    },
+  };
 }

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { buildApp } from '../src/app.js';
+import { createApp } from '../src/app.js';
 import { rows } from '../src/db/client.js';
 import { NOTICE_VERSION } from '../src/domain/consent.js';
 import { createLogger } from '../src/log.js';
-import { testApp, testFaq, type TestApp } from './support/app.js';
+import { testApp, testConfig, testFaq, type TestApp } from './support/app.js';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -163,7 +163,7 @@ describe('state in Postgres', () => {
     await app.press('f:subscribe:who:self', who);
     await app.say('le chan', who);
     // A new process: a new engine on the same database.
-    const restarted = await buildApp({ db: app.database.db, clock: app.clock, log: createLogger('silent'), faq: testFaq() });
+    const restarted = await createApp({ config: testConfig(), database: app.database, clock: app.clock, log: createLogger('silent'), faq: testFaq() });
     const replies = await restarted.engine.handle({ channel: 'telegram', ...who, kind: 'text', text: '1' });
     expect(replies.at(-1)!.text).toContain('Trước khi lưu');
   });

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { buildApp, type App } from '../src/app.js';
-import { ManualClock } from '../src/config/clock.js';
+import { createApp, type App } from '../src/app.js';
+import { ManualClock } from '../src/core/clock.js';
 import { openDatabase, rows, type Database } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/log.js';
-import { testFaq } from './support/app.js';
+import { testConfig, testFaq } from './support/app.js';
 
 // The embedded default (`npm start` with no DATABASE_URL) runs the same schema and services on PGlite.
 let database: Database;
 let app: App;
 beforeAll(async () => {
   database = await openDatabase({ dataDir: 'memory://' });
-  app = await buildApp({ db: database.db, clock: new ManualClock(new Date('2026-11-23T03:00:00Z')), log: createLogger('silent'), faq: testFaq() });
+  app = await createApp({ config: testConfig(), database, clock: new ManualClock(new Date('2026-11-23T03:00:00Z')), log: createLogger('silent'), faq: testFaq() });
 });
 afterAll(() => database.close());
 

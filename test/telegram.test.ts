@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { webhookCallback, type Bot } from 'grammy';
-import { createTelegramBot } from '../src/channels/telegram.js';
+import type { Bot } from 'grammy';
+import { createTelegramBot } from '../src/channels/telegram/bot.js';
 import { contacts } from '../src/db/schema.js';
-import { createHttpServer, listen } from '../src/http/server.js';
+import { telegramWebhook } from '../src/channels/telegram/index.js';
 import { createLogger } from '../src/log.js';
-import { testApp, type TestApp } from './support/app.js';
+import { serveRoutes, testApp, type TestApp } from './support/app.js';
 import { API_ROOT, fakeTelegram, TOKEN, updates } from './support/telegram.js';
 
 const api = fakeTelegram();
@@ -20,7 +20,7 @@ beforeAll(async () => {
     },
   });
   app = await testApp();
-  bot = createTelegramBot({ token: TOKEN, apiRoot: API_ROOT, engine: app.engine, log: createLogger('silent') });
+  bot = createTelegramBot({ token: TOKEN, apiRoot: API_ROOT, handle: (e) => app.engine.handle(e), log: createLogger('silent') });
   await bot.init();
 });
 afterEach(() => api.reset());
@@ -119,11 +119,8 @@ describe('Telegram channel', () => {
 
 describe('webhook mode', () => {
   it('enforces X-Telegram-Bot-Api-Secret-Token with 401, and serves the right one', async () => {
-    const server = createHttpServer({
-      telegram: webhookCallback(bot, 'http', { secretToken: 's3cret_token', onTimeout: 'return' }),
-      health: async () => true,
-    });
-    const port = await listen(server, 0);
+    const server = await serveRoutes((http) => telegramWebhook(http, bot, 's3cret_token'));
+    const { port } = server;
     const post = (headers: Record<string, string>) =>
       fetch(`http://127.0.0.1:${port}/webhooks/telegram`, {
         method: 'POST',
@@ -138,7 +135,7 @@ describe('webhook mode', () => {
       expect(api.sent()).toHaveLength(1);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     } finally {
-      server.close();
+      await server.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderPlain, runTerminal } from '../src/channels/terminal.js';
+import { renderPlain } from '../src/channels/plain.js';
+import { runTerminal } from '../src/channels/terminal/index.js';
 import { testApp, type TestApp } from './support/app.js';
 
 let app: TestApp;
@@ -15,7 +16,7 @@ async function pipe(lines: string[]): Promise<string> {
   let out = '';
   output.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   input.end(lines.map((l) => `${l}\n`).join(''));
-  await runTerminal(app.engine, { input, output, interactive: false, prompt: 'Bạn: ' });
+  await runTerminal((e) => app.engine.handle(e), { input, output, interactive: false, prompt: 'Bạn: ' });
   return out;
 }
 

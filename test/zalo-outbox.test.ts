@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ZaloApi } from '../src/channels/zalo-api.js';
+import { ZaloApi } from '../src/channels/zalo/api.js';
 import { rows } from '../src/db/client.js';
 import { contacts, outbox } from '../src/db/schema.js';
 import { createContact } from '../src/domain/contacts.js';
@@ -10,17 +10,9 @@ import { singleProcessLock } from '../src/outbox/leader.js';
 import { i18nRender } from '../src/outbox/render.js';
 import { readPause } from '../src/outbox/store.js';
 import type { ClaimedMessage } from '../src/outbox/types.js';
-import { createZaloSender, zaloLimits } from '../src/outbox/zalo-sender.js';
-import {
-  createZnsSender,
-  loadZnsConfig,
-  memoryZnsTokenStore,
-  normalizePhone,
-  postgresZnsTokenStore,
-  seedTokens,
-  ZnsClient,
-  type ZnsConfig,
-} from '../src/outbox/zns-sender.js';
+import { createZaloSender, zaloLimits } from '../src/channels/zalo/sender.js';
+import { createZnsSender, memoryZnsTokenStore, normalizePhone, postgresZnsTokenStore, seedTokens, ZnsClient } from '../src/channels/zns/sender.js';
+import { loadZnsConfig, type ZnsConfig } from '../src/config/zns.js';
 import { testApp, type TestApp } from './support/app.js';
 import { fakeZalo, ZALO_BASE, ZALO_TOKEN, ZNS_API, ZNS_OAUTH } from './support/zalo.js';
 

@@ -1,20 +1,21 @@
-import type { Server } from 'node:http';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createZaloChannel, parseZaloUpdate, renderZalo, sendZalo, splitMessage, zaloPhoto, type ZaloChannel } from '../src/channels/zalo.js';
-import { isBlockedError, ZaloApi, ZaloApiError } from '../src/channels/zalo-api.js';
+import { createZaloChannel, parseZaloUpdate, zaloPhoto, type ZaloChannel } from '../src/channels/zalo/channel.js';
+import { renderZalo, sendZalo, splitMessage } from '../src/channels/zalo/render.js';
+import { isBlockedError, ZaloApi, ZaloApiError } from '../src/channels/zalo/api.js';
 import { contacts } from '../src/db/schema.js';
-import type { InboundEvent, OutboundMessage } from '../src/engine/types.js';
-import { createHttpServer, listen } from '../src/http/server.js';
+import type { InboundEvent, OutboundMessage } from '../src/core/messages.js';
+import { zaloWebhook } from '../src/channels/zalo/index.js';
+import type { Listening } from '../src/http/server.js';
 import { createLogger } from '../src/log.js';
-import { testApp, type TestApp } from './support/app.js';
+import { serveRoutes, testApp, type TestApp } from './support/app.js';
 import { fakeZalo, ZALO_BASE, ZALO_SECRET, ZALO_TOKEN, zaloEvents } from './support/zalo.js';
 
 const zalo = fakeZalo();
 const log = createLogger('silent');
 let app: TestApp;
 let channel: ZaloChannel;
-let server: Server;
+let server: Listening;
 let port: number;
 const sleeps: number[] = [];
 
@@ -35,16 +36,16 @@ beforeAll(async () => {
     },
   });
   app = await testApp();
-  channel = createZaloChannel({ token: ZALO_TOKEN, apiBase: ZALO_BASE, secret: ZALO_SECRET, engine: app.engine, i18n: app.i18n, log, api: api() });
-  server = createHttpServer({ zalo: channel.webhook, health: async () => true });
-  port = await listen(server, 0);
+  channel = createZaloChannel({ token: ZALO_TOKEN, apiBase: ZALO_BASE, secret: ZALO_SECRET, handle: (e) => app.engine.handle(e), i18n: app.i18n, log, api: api() });
+  server = await serveRoutes((http) => zaloWebhook(http, channel));
+  port = server.port;
 });
 afterEach(() => {
   zalo.reset();
   sleeps.length = 0;
 });
 afterAll(async () => {
-  server.close();
+  await server.close();
   zalo.server.close();
   await app.close();
 });
@@ -215,7 +216,10 @@ describe('Zalo channel with a stand-in engine', () => {
       token: ZALO_TOKEN,
       apiBase: ZALO_BASE,
       secret: ZALO_SECRET,
-      engine: { handle, markBlocked: async (_c, userId) => void blocked.push(userId) },
+      handle: async (e) => {
+        if (e.kind === 'blocked') blocked.push(e.userId);
+        return handle(e);
+      },
       i18n: app.i18n,
       log,
       api: api(),
@@ -232,8 +236,8 @@ describe('Zalo channel with a stand-in engine', () => {
       await gate;
       return [{ text: 'xong' }];
     });
-    const srv = createHttpServer({ zalo: ch.webhook, health: async () => true });
-    const p = await listen(srv, 0);
+    const srv = await serveRoutes((http) => zaloWebhook(http, ch));
+    const p = srv.port;
     try {
       const res = await post(zaloEvents.text('a2001', 'xin chào'), undefined, p);
       expect(res.status).toBe(200);
@@ -243,7 +247,7 @@ describe('Zalo channel with a stand-in engine', () => {
       expect(seen[0]).toMatchObject({ channel: 'zalo', userId: 'a2001', chatId: 'a2001', kind: 'text', text: 'xin chào', displayName: 'Nguyễn Thị Lan' });
       expect(zalo.sent().map((c) => c.body.text)).toEqual(['xong']);
     } finally {
-      srv.close();
+      await srv.close();
     }
   });
 

@@ -5,11 +5,12 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
 import type { Tx } from '../db/client.js';
-import { daysFromToday, fromLocal, localParts } from '../domain/localtime.js';
-import { PROGRAMMES } from '../domain/programmes.js';
+import { daysFromToday, fromLocal, localParts } from '../core/time.js';
+import { PROGRAMMES } from '../core/programmes.js';
 import { enqueueSelect } from '../outbox/enqueue.js';
 import type { ClusterJob } from '../outbox/scheduler.js';
 import { PRIORITY, type OutboxPayload } from '../outbox/types.js';
+import { encodeAction } from '../core/actions.js';
 
 /** An awareness day's template (content/campaigns/*.yaml): Vietnamese text to edit and send, its programmes, its source. */
 export const Campaign = z.object({
@@ -70,7 +71,7 @@ export async function suggestCampaigns(tx: Tx, now: Date, list: readonly Campaig
     const payload: OutboxPayload = {
       key: campaign.day ? 'campaign.suggest' : 'campaign.suggestMonth',
       params: { title: campaign.title, date: `${p.d}/${p.m}`, month: p.m, days: campaign.suggest_days_before },
-      choices: [{ key: 'campaign.use', value: `a:bc:${campaign.id}` }],
+      choices: [{ key: 'campaign.use', value: encodeAction({ type: 'broadcast', campaign: campaign.id }) }],
     };
     n += await enqueueSelect(
       tx,

@@ -1,7 +1,8 @@
-import { fromLocal, localParts } from '../domain/localtime.js';
+import { fromLocal, localParts } from '../core/time.js';
+import { Denied } from '../core/actor.js';
+import type { Authority } from '../domain/authority.js';
 import type { PersonPort } from '../domain/port.js';
-import { Denied, type StaffDesk } from '../domain/staff.js';
-import type { ChannelName, PhotoRef } from '../engine/types.js';
+import type { ChannelName, PhotoRef } from '../core/messages.js';
 import { deferQuietHours, isQuietHour } from '../outbox/quiet-hours.js';
 import {
   countAudience,
@@ -18,18 +19,6 @@ import {
   type BroadcastStatus,
   type Progress,
 } from './store.js';
-
-/**
- * Settings of the broadcast desk, set at start. `dailyCap`: broadcasts one
- * collaborator or station staff member may start per local day
- * (administrators are not capped), from BROADCAST_DAILY_CAP (src/config/env.ts).
- * `mediaBaseUrl`: PUBLIC_URL when the bot serves Telegram authors' photos at
- * `/media/<token>` for Zalo (media.ts); null: Zalo recipients get text only.
- */
-export const broadcastSettings: { dailyCap: number; mediaBaseUrl: string | null } = {
-  dailyCap: 3,
-  mediaBaseUrl: null,
-};
 
 /** The longest text the desk accepts whatever the channel (the wizard checks each channel's own limit). */
 export const HARD_MAX_TEXT = 4000;
@@ -50,36 +39,37 @@ function validPhoto(p: PhotoRef): PhotoRef | null {
 export class BroadcastDesk {
   constructor(
     private readonly p: PersonPort,
-    private readonly staff: StaffDesk,
+    private readonly authority: Authority,
   ) {}
 
   /** May this person broadcast at all today? Their wards (null = city-wide allowed). */
   async begin(): Promise<{ wards: string[] | null } | Denied> {
-    const denied = await this.staff.check('broadcast.send', undefined, 'broadcast:new');
+    const denied = await this.authority.check('broadcast.send', undefined, 'broadcast:new');
     if (denied) return denied;
     const capped = await this.checkCap();
     if (capped) return capped;
-    return { wards: await this.staff.wards() };
+    return { wards: await this.authority.wards() };
   }
 
   private async checkCap(): Promise<Denied | null> {
-    const grant = await this.staff.grant();
+    const grant = await this.authority.grant();
     if (grant?.role === 'admin') return null;
     const me = this.p.contact();
     if (!me) return null;
     const { y, m, d } = localParts(this.p.now);
     const used = await countSince(this.p.read, me.id, fromLocal(y, m, d));
-    if (used < broadcastSettings.dailyCap) return null;
-    await this.p.audit('staff.denied', 'broadcast:new', { action: 'broadcast.send', reason: 'cap', used, cap: broadcastSettings.dailyCap });
+    const cap = this.p.settings.broadcastDailyCap;
+    if (used < cap) return null;
+    await this.p.audit('staff.denied', 'broadcast:new', { action: 'broadcast.send', reason: 'cap', used, cap });
     return new Denied('cap');
   }
 
   /** The audience must lie in the person's wards; city-wide is an administrator's. Refusals audited. */
   private async checkAudience(a: Audience, target: string): Promise<Denied | null> {
-    if (a.wardCodes === null) return this.staff.check('broadcast.citywide', undefined, target);
-    if (a.wardCodes.length === 0) return (await this.staff.check('broadcast.send', undefined, target)) ?? new Denied('wards');
+    if (a.wardCodes === null) return this.authority.check('broadcast.citywide', undefined, target);
+    if (a.wardCodes.length === 0) return (await this.authority.check('broadcast.send', undefined, target)) ?? new Denied('wards');
     for (const w of a.wardCodes) {
-      const denied = await this.staff.check('broadcast.send', w, target);
+      const denied = await this.authority.check('broadcast.send', w, target);
       if (denied) return denied;
     }
     return null;
@@ -109,7 +99,7 @@ export class BroadcastDesk {
     const me = await this.p.ensure();
     const b = await createBroadcast(
       this.p.write(),
-      { audience: input.audience, text, photo, campaign: input.campaign, scheduledAt: at, progressChannel: me.channel as ChannelName, progressChat: me.chatId },
+      { audience: input.audience, text, photo, campaign: input.campaign, scheduledAt: at, progressChannel: me.channel, progressChat: me.chatId },
       me.id,
       this.p.now,
     );
@@ -128,7 +118,7 @@ export class BroadcastDesk {
   /** A broadcast this person may control: its author, or an administrator. */
   private async own(id: number, action: string): Promise<Broadcast | Denied> {
     const b = await getBroadcast(this.p.read, id);
-    const grant = await this.staff.grant();
+    const grant = await this.authority.grant();
     const me = this.p.contact();
     if (b && grant && (grant.role === 'admin' || (me && b.authorContactId === me.id))) return b;
     await this.p.ensure();

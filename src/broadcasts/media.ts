@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Api } from 'grammy';
 import type { Db, Queryable } from '../db/client.js';
 import { broadcastMedia, type BroadcastPhoto } from '../db/schema.js';
-import type { PhotoRef } from '../engine/types.js';
-import type { Handler } from '../http/server.js';
+import type { PhotoRef } from '../core/messages.js';
+import type { Context } from 'hono';
 import type { Logger } from '../log.js';
 
 /**
@@ -52,46 +51,13 @@ export class MediaTooLargeError extends Error {
   }
 }
 
-const TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
-
 /**
- * Downloads a file the bot received: getFile, then `{apiRoot}/file/bot<token>/<path>`.
- * That URL holds the bot token: it is never logged or put in an error.
- */
-export function telegramFileFetcher(o: {
-  api: Pick<Api, 'getFile'>;
-  token: string;
-  apiRoot: string;
-  fetch?: typeof globalThis.fetch;
-  maxBytes?: number;
-}): FetchTelegramFile {
-  const max = o.maxBytes ?? MEDIA_MAX_BYTES;
-  const get = o.fetch ?? globalThis.fetch;
-  return async (fileId) => {
-    const file = await o.api.getFile(fileId);
-    if (!file.file_path) throw new Error('telegram getFile gave no file_path');
-    if ((file.file_size ?? 0) > max) throw new MediaTooLargeError(file.file_size!);
-    const res = await get(`${o.apiRoot.replace(/\/+$/, '')}/file/bot${o.token}/${file.file_path}`, { signal: AbortSignal.timeout(30_000) });
-    if (!res.ok || !res.body) throw new Error(`telegram file download: HTTP ${res.status}`);
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.length;
-      if (size > max) throw new MediaTooLargeError(size);
-      chunks.push(chunk);
-    }
-    const ext = file.file_path.split('.').pop()?.toLowerCase() ?? '';
-    return { bytes: Buffer.concat(chunks), contentType: TYPES[ext] ?? 'image/jpeg' };
-  };
-}
-
-/**
- * `GET /media/<token>` (and HEAD): the stored bytes, or — the first time —
+ * `GET /media/:token` (and HEAD): the stored bytes, or — the first time —
  * fetched from Telegram and stored. Concurrent first requests in one process
  * share one download; another replica may download once more, harmlessly
  * (the first stored copy wins).
  */
-export function mediaHandler(o: { db: Db; fetchFile: FetchTelegramFile; log?: Logger }): Handler {
+export function mediaRoute(o: { db: Db; fetchFile: FetchTelegramFile; log?: Logger }): (c: Context) => Promise<Response> {
   const inFlight = new Map<string, Promise<FetchedFile | null>>();
 
   const load = async (token: string): Promise<FetchedFile | null> => {
@@ -106,12 +72,9 @@ export function mediaHandler(o: { db: Db; fetchFile: FetchTelegramFile; log?: Lo
     return file;
   };
 
-  return async (req, res) => {
-    const token = (req.url ?? '').split('?')[0]!.slice('/media/'.length);
-    if (!TOKEN.test(token)) {
-      res.writeHead(404).end();
-      return;
-    }
+  return async (c) => {
+    const token = c.req.param('token') ?? '';
+    if (!TOKEN.test(token)) return c.body(null, 404);
     let file: FetchedFile | null;
     try {
       let pending = inFlight.get(token);
@@ -123,19 +86,16 @@ export function mediaHandler(o: { db: Db; fetchFile: FetchTelegramFile; log?: Lo
     } catch (err) {
       const tooLarge = err instanceof MediaTooLargeError;
       o.log?.warn({ err: tooLarge ? err.message : err instanceof Error ? err.message : String(err) }, 'media: photo not available');
-      res.writeHead(tooLarge ? 413 : 502).end();
-      return;
+      return c.body(null, tooLarge ? 413 : 502);
     }
-    if (!file) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
+    if (!file) return c.body(null, 404);
+    const headers = {
       'content-type': file.contentType,
       'content-length': String(file.bytes.length),
       'cache-control': 'public, max-age=604800, immutable',
       'x-content-type-options': 'nosniff',
-    });
-    res.end(req.method === 'HEAD' ? undefined : Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.length));
+    };
+    if (c.req.method === 'HEAD') return c.body(null, 200, headers);
+    return c.body(new Uint8Array(file.bytes), 200, headers);
   };
 }

@@ -1,27 +1,24 @@
 import type { i18n, TFunction } from 'i18next';
 import { and, eq, inArray, isNull, lte, or } from 'drizzle-orm';
-import type { Clock } from '../config/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Db } from '../db/client.js';
 import { broadcasts, contacts } from '../db/schema.js';
-import { formatDate, formatTime } from '../domain/localtime.js';
-import type { ChannelName, Choice } from '../engine/types.js';
+import { formatDate, formatTime } from '../core/time.js';
+import type { ChannelName, Choice, MessageEditor } from '../core/messages.js';
 import { DEFAULT_LOCALE, translator } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import { enqueue } from '../outbox/enqueue.js';
 import { PRIORITY } from '../outbox/types.js';
 import { progressOf, type Broadcast, type Progress } from './store.js';
+import { choice } from '../core/actions.js';
 
 /**
- * The one capability the engine lacked: a message that changes in place. A
- * channel that can edit (Telegram's editMessageText) posts the status message
- * once and edits it. A channel with no sink (Zalo, which cannot edit) gets
- * short progress messages at milestones instead, and the final report, both
- * through the outbox.
+ * Where the live status message goes: a channel that can edit (MessageEditor)
+ * posts it once and edits it. A channel without one (Zalo, which cannot edit)
+ * gets short progress messages at milestones instead, and the final report,
+ * both through the outbox.
  */
-export interface ProgressSink {
-  post(chatId: string, text: string, choices: Choice[]): Promise<string | null>;
-  edit(chatId: string, messageId: string, text: string, choices: Choice[]): Promise<void>;
-}
+export type ProgressSink = MessageEditor;
 
 /** Telegram allows about one message (edits included) per second per chat; we stay well under it. */
 export const DEFAULT_PROGRESS_INTERVAL_MS = 3000;
@@ -56,10 +53,10 @@ export function progressMessage(t: TFunction, b: Pick<Broadcast, 'id' | 'status'
   const params = { ...progressParams(p), id: b.id, date: formatDate(b.scheduledAt), time: formatTime(b.scheduledAt) };
   if (final) return { text: t(b.status === 'cancelled' ? 'broadcast.reportCancelled' : 'broadcast.report', params), choices: [] };
   if (b.status === 'paused') {
-    return { text: t('broadcast.statusPaused', params), choices: [{ label: t('broadcast.resume'), value: `a:bco:r-${b.id}` }, { label: t('broadcast.cancelIt'), value: `a:bco:x-${b.id}` }] };
+    return { text: t('broadcast.statusPaused', params), choices: [choice(t('broadcast.resume'), { type: 'broadcastOp', op: 'resume', broadcast: b.id }), choice(t('broadcast.cancelIt'), { type: 'broadcastOp', op: 'cancel', broadcast: b.id })] };
   }
   if (b.status === 'cancelled') return { text: t('broadcast.statusCancelling', params), choices: [] };
-  return { text: t('broadcast.status', params), choices: [{ label: t('broadcast.pause'), value: `a:bco:p-${b.id}` }, { label: t('broadcast.cancelIt'), value: `a:bco:x-${b.id}` }] };
+  return { text: t('broadcast.status', params), choices: [choice(t('broadcast.pause'), { type: 'broadcastOp', op: 'pause', broadcast: b.id }), choice(t('broadcast.cancelIt'), { type: 'broadcastOp', op: 'cancel', broadcast: b.id })] };
 }
 
 /**

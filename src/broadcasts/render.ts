@@ -2,11 +2,12 @@ import type { i18n, TFunction } from 'i18next';
 import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { broadcasts, type BroadcastPhoto } from '../db/schema.js';
-import type { ChannelName, OutboundMessage } from '../engine/types.js';
+import type { ChannelName, OutboundMessage } from '../core/messages.js';
 import { LOCALES, translator } from '../i18n/index.js';
-import type { RenderOutbox } from '../outbox/telegram-sender.js';
+import type { RenderOutbox } from '../outbox/types.js';
 import type { ClaimedMessage, Sender } from '../outbox/types.js';
-import { broadcastSettings } from './desk.js';
+import type { CapsOf } from '../core/caps.js';
+import type { Settings } from '../domain/port.js';
 import { recipientPhoto } from './media.js';
 import { BROADCAST_KEY } from './store.js';
 
@@ -15,15 +16,12 @@ export function broadcastText(t: TFunction | ((key: string) => string), text: st
   return `${text.trim()}\n\n${(t as (key: string) => string)('broadcast.footer')}`;
 }
 
-/** Each channel's longest message (Telegram 4,096, Zalo 2,000), footer included. */
-export const CHANNEL_LIMITS: Record<ChannelName, number> = { telegram: 4096, zalo: 2000, terminal: 4096 };
-
 /**
  * The longest text an author may write for these channels: the smallest limit,
  * less the longest footer of any language (a recipient may read English).
  */
-export function maxTextLength(t: TFunction, channels: readonly ChannelName[]): number {
-  const limit = Math.min(...(channels.length ? channels : (['zalo'] as const)).map((c) => CHANNEL_LIMITS[c]));
+export function maxTextLength(t: TFunction, channels: readonly ChannelName[], capsOf: CapsOf): number {
+  const limit = Math.min(...(channels.length ? channels : ['']).map((c) => capsOf(c).textLimit));
   const footer = Math.max(...LOCALES.map((lng) => broadcastText(((k: string) => t(k, { lng })) as never, '').length));
   return limit - footer;
 }
@@ -31,7 +29,7 @@ export function maxTextLength(t: TFunction, channels: readonly ChannelName[]): n
 const idOf = (m: Pick<ClaimedMessage, 'payload'>) => Number(m.payload.params?.bc);
 
 /** Exactly what a recipient gets: the text with its footer, and the photo as their channel may send it (render.ts of each channel decides caption or two messages). */
-export function broadcastMessage(t: TFunction | ((key: string) => string), text: string, photo: BroadcastPhoto | null | undefined, mediaBase = broadcastSettings.mediaBaseUrl): OutboundMessage {
+export function broadcastMessage(t: TFunction | ((key: string) => string), text: string, photo: BroadcastPhoto | null | undefined, mediaBase: string | null): OutboundMessage {
   const p = recipientPhoto(photo, mediaBase);
   return { text: broadcastText(t, text), ...(p ? { photo: p } : {}) };
 }
@@ -48,6 +46,8 @@ export class BroadcastTexts {
   constructor(
     private readonly db: Queryable,
     private readonly i18n: i18n,
+    /** Settings.mediaBaseUrl: PUBLIC_URL when the bot hosts Telegram authors' photos for URL-only channels. */
+    private readonly settings: Pick<Settings, 'mediaBaseUrl'>,
     private readonly maxCached = 200,
   ) {}
 
@@ -68,7 +68,7 @@ export class BroadcastTexts {
       if (m.payload.key !== BROADCAST_KEY) return base(m, locale);
       const b = this.cache.get(idOf(m));
       if (b == null) throw new Error(`broadcast ${idOf(m)} not loaded`);
-      return broadcastMessage(translator(this.i18n, locale), b.text, b.photo);
+      return broadcastMessage(translator(this.i18n, locale), b.text, b.photo, this.settings.mediaBaseUrl);
     };
   }
 

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { rows, type Queryable } from '../db/client.js';
 import { broadcasts, type BroadcastPhoto } from '../db/schema.js';
-import type { ChannelName } from '../engine/types.js';
+import type { ChannelName } from '../core/messages.js';
 import { enqueueToContacts } from '../outbox/enqueue.js';
 import { PRIORITY } from '../outbox/types.js';
 import { registerMedia } from './media.js';

@@ -1,4 +1,4 @@
-import { offsetClock, systemClock } from '../config/clock.js';
+import { offsetClock, systemClock } from '../core/clock.js';
 import { loadEnv } from '../config/env.js';
 import { openDatabase } from '../db/client.js';
 import { migrate } from '../db/migrate.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadZnsConfig, type ZnsConfig } from './zns.js';
 
 const optional = z
   .string()
@@ -9,7 +10,7 @@ const idList = optional.transform((v) =>
   v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean),
 );
 
-/** Every variable of the contract (../CONTRACT in the team's docs), validated once at start. */
+/** Every variable of the operators' contract (README, Configuration), validated once at start. */
 export const EnvSchema = z
   .object({
     NODE_ENV: optional,
@@ -62,3 +63,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 /** Webhook mode needs both the public URL and the secret; otherwise Telegram uses long polling. */
 export const telegramWebhookMode = (env: Env): boolean =>
   Boolean(env.TELEGRAM_BOT_TOKEN && env.PUBLIC_URL && env.TELEGRAM_WEBHOOK_SECRET);
+
+/** The whole configuration: the environment, validated, and ZNS when it is on. */
+export type Config = Env & { zns: ZnsConfig | null };
+
+/** Reads and validates every setting once; throws a readable error naming each bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  return { ...loadEnv(source), zns: loadZnsConfig(source) };
+}

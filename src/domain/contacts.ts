@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { contacts, conversationState } from '../db/schema.js';
-import type { ChannelName } from '../engine/types.js';
+import type { ChannelName } from '../core/messages.js';
 
 export type Contact = typeof contacts.$inferSelect;
 export type ConversationRow = typeof conversationState.$inferSelect;

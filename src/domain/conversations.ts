@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { conversationState } from '../db/schema.js';
-import type { Choice } from '../engine/types.js';
+import type { Choice } from '../core/messages.js';
 
 /** A flow left alone this long is forgotten. */
 export const STATE_TTL_MS = 24 * 60 * 60 * 1000;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { anonymousCounts } from '../db/schema.js';
-import { localDate } from '../text/time.js';
+import { localDate } from '../core/time.js';
 
 /** Adds one to an anonymous daily tally (no person attached). */
 export async function countAnonymously(q: Queryable, metric: string, at: Date): Promise<void> {

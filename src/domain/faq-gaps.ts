@@ -1,7 +1,7 @@
 import { desc, gte, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { faqGaps } from '../db/schema.js';
-import { localDate } from '../text/time.js';
+import { localDate } from '../core/time.js';
 
 export type GapKind = 'unanswered' | 'wrong';
 

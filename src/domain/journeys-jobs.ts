@@ -4,7 +4,7 @@ import { journeys } from '../db/schema.js';
 import { cancelByPrefix, enqueue } from '../outbox/enqueue.js';
 import type { ClusterJob } from '../outbox/scheduler.js';
 import type { NewMessage, OutboxPayload } from '../outbox/types.js';
-import { localParts } from './localtime.js';
+import { localParts } from '../core/time.js';
 import { journeyEnds, journeyMessages, parseJourneyKey, programmeOf, slotMessage, subjectParams, windowUntil, type Journey } from './journeys.js';
 
 const DAY = 86_400_000;

@@ -4,8 +4,9 @@ import { bookings, dependents, journeys, sessions } from '../db/schema.js';
 import { cancelByPrefix, enqueue } from '../outbox/enqueue.js';
 import { PRIORITY, type NewMessage, type OutboxPayload } from '../outbox/types.js';
 import type { BookingDesk } from './bookings.js';
-import { daysFromToday, formatDate, formatTime, fromLocal, localParts } from './localtime.js';
+import { daysFromToday, formatDate, formatTime, fromLocal, localParts } from '../core/time.js';
 import type { PersonPort } from './port.js';
+import { encodeAction } from '../core/actions.js';
 
 /**
  * Journeys that follow a life event. One answer (a due date, a birth time, a
@@ -202,14 +203,14 @@ export function slotsFor(j: Pick<Journey, 'kind' | 'anchorAt' | 'marks'>, now: D
   }
 }
 
-/** The buttons of a journey reminder (callback data well under 64 bytes: `a:jd:<id>:<window>`). */
+/** The buttons of a journey reminder. */
 export function reminderChoices(id: number, kind: string, win: string): NonNullable<OutboxPayload['choices']> {
-  const stop = { key: 'journeys.btn.stop', value: `a:js:${id}` };
-  if (win === 'born') return [{ key: 'journeys.btn.born', value: `a:jnb:p${id}` }, { key: 'journeys.btn.notYet', value: `a:jny:${id}` }, stop];
-  if (kind === 'newborn' && win === 'check') return [{ key: 'journeys.btn.done', value: `a:jd:${id}:check` }, { key: 'journeys.btn.notDone', value: `a:jx:${id}` }, stop];
+  const stop = { key: 'journeys.btn.stop', value: encodeAction({ type: 'journeyStopMenu', journey: id }) };
+  if (win === 'born') return [{ key: 'journeys.btn.born', value: encodeAction({ type: 'journeyNewborn', fromPregnancy: id }) }, { key: 'journeys.btn.notYet', value: encodeAction({ type: 'journeyNotYet', journey: id }) }, stop];
+  if (kind === 'newborn' && win === 'check') return [{ key: 'journeys.btn.done', value: encodeAction({ type: 'journeyDone', journey: id, window: 'check' }) }, { key: 'journeys.btn.notDone', value: encodeAction({ type: 'journeyNotDone', journey: id }) }, stop];
   if (kind === 'newborn' && win === 'result') return [stop];
   if (kind === 'elderly') win = 'checkup';
-  return [{ key: 'journeys.btn.done', value: `a:jd:${id}:${win}` }, { key: 'journeys.btn.snooze', value: `a:jz:${id}:${win}` }, stop];
+  return [{ key: 'journeys.btn.done', value: encodeAction({ type: 'journeyDone', journey: id, window: win }) }, { key: 'journeys.btn.snooze', value: encodeAction({ type: 'journeySnooze', journey: id, window: win }) }, stop];
 }
 
 /** Where to go: the ward's upcoming sessions of that programme until `until`, or its health station. */
@@ -254,7 +255,7 @@ export async function slotMessage(q: Queryable, j: Pick<Journey, 'id' | 'contact
   const where = await whereParams(q, s.programme, j.wardCode, s.dueAt, s.until);
   const first = where.sessions[0];
   const choices = reminderChoices(j.id, j.kind, s.win);
-  if (first && s.win !== 'born' && s.win !== 'result') choices.splice(choices.length - 1, 0, { key: 'journeys.btn.book', value: `a:book:${first.id}`, params: { date: formatDate(first.startsAt) } });
+  if (first && s.win !== 'born' && s.win !== 'result') choices.splice(choices.length - 1, 0, { key: 'journeys.btn.book', value: encodeAction({ type: 'book', session: first.id }), params: { date: formatDate(first.startsAt) } });
   return {
     dedupeKey: journeyKey(j.id, s.win, j.version, s.slot),
     contactId: j.contactId,

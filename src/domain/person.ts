@@ -1,16 +1,19 @@
+import type { Actor, Grant } from '../core/actor.js';
+import type { ChannelName } from '../core/messages.js';
+import type { Programme } from '../core/programmes.js';
 import type { Queryable } from '../db/client.js';
-import type { ChannelName } from '../engine/types.js';
+import { BroadcastDesk } from '../broadcasts/desk.js';
 import { audit } from './audit.js';
+import { Authority } from './authority.js';
 import { latestConsent, recordConsent } from './consent.js';
 import { createContact, eraseContact, updateContact, type Contact } from './contacts.js';
 import { countAnonymously } from './counts.js';
-import type { Programme } from './programmes.js';
 import { activeSubscriptions, endAll, resumeEndedSince, subscribe } from './subscriptions.js';
 import { BookingDesk } from './bookings.js';
 import { JourneyDesk } from './journeys.js';
-import type { PersonPort } from './port.js';
+import { DEFAULT_SETTINGS, type PersonPort, type Settings } from './port.js';
 import { RelativesDesk } from './relatives.js';
-import { StaffDesk } from './staff.js';
+import { liveGrant, StaffDesk } from './staff.js';
 import { ZnsConsentDesk } from './zns.js';
 
 /** A write was needed where only reads are allowed: do it again under the person's lock. */
@@ -29,6 +32,10 @@ export class Person {
   private erased = false;
   private wrote = false;
   private staffDesk?: StaffDesk;
+  private broadcastDesk?: BroadcastDesk;
+  private authorityOf?: Authority;
+  /** The live staff role, read once per update (undefined: not read yet). */
+  private grantOf: Grant | null | undefined;
   private bookingDesk?: BookingDesk;
   private journeyDesk?: JourneyDesk;
   private znsDesk?: ZnsConsentDesk;
@@ -41,6 +48,7 @@ export class Person {
     private current: Contact | null,
     private readonly now: Date,
     public locale: string,
+    private readonly settings: Settings = DEFAULT_SETTINGS,
     /** Read-only mode (the engine's fast path): any write throws NeedsLockError instead. */
     private readonly readOnly = false,
   ) {}
@@ -55,6 +63,11 @@ export class Person {
   /** Whether this update changed anything of the person's (the engine's read-only fast path checks it). */
   get hasWritten(): boolean {
     return this.wrote;
+  }
+
+  /** Identifies the person in this process's memory only (never written with their questions). */
+  get key(): string {
+    return `${this.identity.channel}:${this.identity.userId}`;
   }
 
   get contact(): Contact | null {
@@ -185,16 +198,46 @@ export class Person {
       read: this.q,
       write: () => this.w,
       now: this.now,
+      settings: this.settings,
       contact: () => this.current,
       ensure: () => this.ensure(),
       audit: (action, target, details) => this.audit(action, target, details),
       rememberName: () => this.rememberName(),
+      actor: () => this.actor(),
+      granted: (grant) => {
+        this.grantOf = grant;
+      },
     };
+  }
+
+  /** The person as an actor: their contact and the staff role they hold now (role holders' names are kept current). */
+  async actor(): Promise<Actor> {
+    if (this.grantOf === undefined) {
+      this.grantOf = this.current ? await liveGrant(this.q, this.current.id) : null;
+      if (this.grantOf) await this.rememberName();
+    }
+    return { contactId: this.current?.id ?? null, grant: this.grantOf };
+  }
+
+  /** The edge of every staff action: this person's role checked, refusals audited. */
+  private get authority(): Authority {
+    return (this.authorityOf ??= new Authority(
+      () => this.actor(),
+      async (action, target, details) => {
+        await this.ensure();
+        await this.audit(action, target, details);
+      },
+    ));
   }
 
   /** Staff actions: roles, invites, sessions; each checked and audited at its edge. */
   get staff(): StaffDesk {
-    return (this.staffDesk ??= new StaffDesk(this.port));
+    return (this.staffDesk ??= new StaffDesk(this.port, this.authority));
+  }
+
+  /** Broadcast campaigns to wards' subscribers: the same role and ward checks, and a daily cap. */
+  get broadcasts(): BroadcastDesk {
+    return (this.broadcastDesk ??= new BroadcastDesk(this.port, this.authority));
   }
 
   /** Bookings and dependents. */

@@ -6,7 +6,7 @@ import type { BookingDesk, Dependent } from './bookings.js';
 import { recordConsent } from './consent.js';
 import { journeyPrefix, type JourneyDesk } from './journeys.js';
 import type { PersonPort } from './port.js';
-import type { Programme } from './programmes.js';
+import type { Programme } from '../core/programmes.js';
 import { activeSubscriptions, endFor, subscribe } from './subscriptions.js';
 
 /** A relative the person looks after, with the programmes they get reminders of for them. */

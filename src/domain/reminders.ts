@@ -3,8 +3,9 @@ import { rows, type Queryable } from '../db/client.js';
 import { cancelByPrefix, enqueue } from '../outbox/enqueue.js';
 import { deferQuietHours } from '../outbox/quiet-hours.js';
 import { PRIORITY, type NewMessage, type OutboxPayload } from '../outbox/types.js';
-import { daysFromToday, formatDate, formatTime, localDayAt, localParts } from './localtime.js';
+import { daysFromToday, formatDate, formatTime, localDayAt, localParts } from '../core/time.js';
 import type { Session } from './sessions.js';
+import { encodeAction } from '../core/actions.js';
 
 /**
  * A booking's reminders: 3 days and 1 day before at 08:00, and 2 hours before on
@@ -67,9 +68,9 @@ function payloadFor(key: string, s: Session, b: BookingForReminders, withButtons
     ...(withButtons
       ? {
           choices: [
-            { key: 'reminders.willCome', value: `a:bky:${b.id}` },
-            { key: 'reminders.cancel', value: `a:bkc:${b.id}` },
-            { key: 'reminders.stop', value: 'a:stop' },
+            { key: 'reminders.willCome', value: encodeAction({ type: 'willCome', booking: b.id }) },
+            { key: 'reminders.cancel', value: encodeAction({ type: 'cancelBooking', booking: b.id }) },
+            { key: 'reminders.stop', value: encodeAction({ type: 'stop' }) },
           ],
         }
       : {}),

@@ -3,8 +3,9 @@ import { rows, type Queryable } from '../db/client.js';
 import { bookings, contacts, dependents, sessions } from '../db/schema.js';
 import { enqueueSelect } from '../outbox/enqueue.js';
 import { PRIORITY } from '../outbox/types.js';
-import type { Programme } from './programmes.js';
+import type { Programme } from '../core/programmes.js';
 import { dropReminders, notifyBooked, scheduleReminders, sessionParams, type BookingForReminders } from './reminders.js';
+import { bookForPrefix, encodeAction } from '../core/actions.js';
 
 /** Screening sessions: the SQL. Who may call what is decided in staff.ts, at the edge. */
 
@@ -48,11 +49,11 @@ export async function createSession(q: Queryable, input: NewSession, by: number,
   const [session] = await q.insert(sessions).values({ ...input, createdBy: by, createdAt: now }).returning();
   if (!session) throw new Error('session insert returned nothing');
   const params = { ...sessionParams(session), free: session.capacity };
-  const own = JSON.stringify({ key: 'invites.session', params, choices: [{ key: 'invites.book', value: `a:book:${session.id}` }] });
+  const own = JSON.stringify({ key: 'invites.session', params, choices: [{ key: 'invites.book', value: encodeAction({ type: 'book', session: session.id }) }] });
   const forRelative = sql`jsonb_build_object(
     'key', 'invites.session',
     'params', ${JSON.stringify(params)}::jsonb || jsonb_build_object('who', d.name, 'context', 'dep'),
-    'choices', jsonb_build_array(jsonb_build_object('key', 'invites.bookFor', 'value', ${`a:book:${session.id}-`} || d.id::text, 'params', jsonb_build_object('who', d.name))))`;
+    'choices', jsonb_build_array(jsonb_build_object('key', 'invites.bookFor', 'value', ${bookForPrefix(session.id)} || d.id::text, 'params', jsonb_build_object('who', d.name))))`;
   const invited = await enqueueSelect(
     q,
     sql`select 'inv:' || ${session.id}::text || ':' || s.contact_id::text || coalesce(':d' || s.dependent_id::text, '') as dedupe_key, s.contact_id,

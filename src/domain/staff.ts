@@ -2,63 +2,11 @@ import { randomInt } from 'node:crypto';
 import { and, asc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
 import { contacts, inviteCodes, staffRoles } from '../db/schema.js';
+import { Denied, type Grant, isDenied, isRole, type Role } from '../core/actor.js';
 import { audit } from './audit.js';
+import type { Authority, StaffAction } from './authority.js';
 import type { PersonPort } from './port.js';
 import * as S from './sessions.js';
-import { BroadcastDesk } from '../broadcasts/desk.js';
-
-/** Staff roles are data, checked at the edge of every staff action and audited. */
-export const ROLES = ['admin', 'staff', 'collaborator'] as const;
-export type Role = (typeof ROLES)[number];
-export const isRole = (v: unknown): v is Role => ROLES.includes(v as Role);
-
-export type StaffAction =
-  | 'session.create'
-  | 'session.edit'
-  | 'session.cancel'
-  | 'session.bookings'
-  | 'session.attendance'
-  | 'roles.manage'
-  | 'broadcast.send'
-  | 'broadcast.citywide';
-
-/**
- * Who may do what. Health-station staff run their wards' sessions; population
- * collaborators see who booked and mark who came; administrators do
- * everything, city-wide, and alone manage roles.
- */
-export const PERMISSIONS: Record<StaffAction, readonly Role[]> = {
-  'session.create': ['admin', 'staff'],
-  'session.edit': ['admin', 'staff'],
-  'session.cancel': ['admin', 'staff'],
-  'session.bookings': ['admin', 'staff', 'collaborator'],
-  'session.attendance': ['admin', 'staff', 'collaborator'],
-  'roles.manage': ['admin'],
-  // Campaign broadcasts to their wards' subscribers; city-wide ones are an administrator's.
-  'broadcast.send': ['admin', 'staff', 'collaborator'],
-  'broadcast.citywide': ['admin'],
-};
-
-export interface Grant {
-  id: number;
-  role: Role;
-  wardCodes: string[];
-}
-
-export type Refusal = 'no-role' | 'outside-ward';
-
-/** The authorisation rule itself: pure, so the whole matrix is testable. */
-export function authorize(grant: Grant | null, action: StaffAction, wardCode?: string): Refusal | null {
-  if (!grant || !PERMISSIONS[action].includes(grant.role)) return 'no-role';
-  if (grant.role === 'admin' || wardCode === undefined) return null;
-  return grant.wardCodes.includes(wardCode) ? null : 'outside-ward';
-}
-
-/** A staff action was refused (or its object does not exist); the flow says so kindly. */
-export class Denied {
-  constructor(readonly reason: Refusal | 'not-found' | 'below-booked' | 'expired' | 'wards' | 'not-yet' | 'cap' | 'quiet') {}
-}
-export const isDenied = (v: unknown): v is Denied => v instanceof Denied;
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -130,45 +78,28 @@ export interface RoleLine {
 }
 
 /**
- * One person's staff desk for one update: every method checks the person's
- * role and ward first (the edge), audits what it did or refused, then calls
- * the SQL in sessions.ts.
+ * One actor's staff desk for one update: every method checks the actor's role
+ * and ward first (Authority, the edge), audits what it did or refused, then
+ * calls the SQL in sessions.ts.
  */
 export class StaffDesk {
-  private grantCache: Grant | null | undefined;
-  private broadcastDesk?: BroadcastDesk;
+  constructor(
+    private readonly p: PersonPort,
+    private readonly authority: Authority,
+  ) {}
 
-  constructor(private readonly p: PersonPort) {}
-
-  /** Broadcast campaigns (src/broadcasts/desk.ts), checked and audited with this desk's grant. */
-  get broadcasts(): BroadcastDesk {
-    return (this.broadcastDesk ??= new BroadcastDesk(this.p, this));
-  }
-
-  async grant(): Promise<Grant | null> {
-    if (this.grantCache === undefined) {
-      const c = this.p.contact();
-      this.grantCache = c ? await liveGrant(this.p.read, c.id) : null;
-      // Role holders are listed by name to administrators: keep it current.
-      if (this.grantCache) await this.p.rememberName();
-    }
-    return this.grantCache;
+  grant(): Promise<Grant | null> {
+    return this.authority.grant();
   }
 
   /** Checks an action; a refusal is audited (who, what, where) and returned. */
-  async check(action: StaffAction, wardCode?: string, target?: string): Promise<Denied | null> {
-    const refusal = authorize(await this.grant(), action, wardCode);
-    if (!refusal) return null;
-    await this.p.ensure();
-    await this.p.audit('staff.denied', target, { action, reason: refusal, ...(wardCode ? { wardCode } : {}) });
-    return new Denied(refusal);
+  check(action: StaffAction, wardCode?: string, target?: string): Promise<Denied | null> {
+    return this.authority.check(action, wardCode, target);
   }
 
   /** The wards this person acts in; null = every ward (administrator). */
-  async wards(): Promise<string[] | null> {
-    const g = await this.grant();
-    if (!g) return [];
-    return g.role === 'admin' ? null : g.wardCodes;
+  wards(): Promise<string[] | null> {
+    return this.authority.wards();
   }
 
   // ---- roles and invites ----
@@ -201,9 +132,10 @@ export class StaffDesk {
     }
     const row = await setRole(w, me.id, invite.role, invite.wardCodes, invite.createdBy, 'invite', this.p.now);
     await this.p.audit('role.grant', `contact:${me.id}`, { role: invite.role, wardCodes: invite.wardCodes, invite: code, grantedBy: invite.createdBy });
-    this.grantCache = { id: row.id, role: invite.role, wardCodes: invite.wardCodes };
+    const grant = { id: row.id, role: invite.role, wardCodes: invite.wardCodes };
+    this.p.granted(grant);
     await this.p.rememberName();
-    return this.grantCache;
+    return grant;
   }
 
   async listRoles(): Promise<RoleLine[] | Denied> {

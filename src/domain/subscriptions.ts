@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { subscriptions } from '../db/schema.js';
-import type { Programme } from './programmes.js';
+import type { Programme } from '../core/programmes.js';
 
 export type Subscription = typeof subscriptions.$inferSelect;
 

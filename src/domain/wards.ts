@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
 import type { Queryable } from '../db/client.js';
 import { wards } from '../db/schema.js';
-import { fold } from '../text/fold.js';
+import { fold } from '../core/text.js';
 
 const WardFile = z.object({
   as_of: z.string(),

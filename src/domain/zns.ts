@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { rows, type Queryable } from '../db/client.js';
 import { znsRecipients } from '../db/schema.js';
 import { recordConsent } from './consent.js';
-import { isMobilePhone } from './phone.js';
+import { isMobilePhone } from '../core/phone.js';
 import type { PersonPort } from './port.js';
 
 /**
@@ -15,15 +15,6 @@ import type { PersonPort } from './port.js';
  * a number; a refusal, /huy and /xoa remove the number.
  */
 
-/** Set at start-up when ZNS_* is configured: the booking flow asks only then. */
-export const znsSettings = { offered: false };
-
-/** The number a contact's ZNS messages go to (+84…), while their consent stands; else null. */
-export async function znsPhoneOf(q: Queryable, contactId: number): Promise<string | null> {
-  const [row] = await rows<{ phone: string }>(q, sql`select phone from zns_recipients where contact_id = ${contactId}`);
-  return row?.phone ?? null;
-}
-
 /** One person's ZNS consent, for one update (Person.zns). */
 export class ZnsConsentDesk {
   constructor(private readonly p: PersonPort) {}
@@ -31,12 +22,14 @@ export class ZnsConsentDesk {
   /** The number they agreed to get ZNS reminders at, if any. */
   async phone(): Promise<string | null> {
     const c = this.p.contact();
-    return c ? znsPhoneOf(this.p.read, c.id) : null;
+    if (!c) return null;
+    const [row] = await this.p.read.select({ phone: znsRecipients.phone }).from(znsRecipients).where(eq(znsRecipients.contactId, c.id));
+    return row?.phone ?? null;
   }
 
   /** Ask about this number? Only when ZNS is on, it is a mobile number (ZNS needs one) and not the one already agreed to. */
   async shouldAsk(phone: string): Promise<boolean> {
-    if (!znsSettings.offered || !isMobilePhone(phone)) return false;
+    if (!this.p.settings.znsOffered || !isMobilePhone(phone)) return false;
     return (await this.phone()) !== phone;
   }
 

@@ -1,13 +1,5 @@
-import { fold } from '../text/fold.js';
-import type { Choice } from './types.js';
-
-/** Flow choices travel as `f:<flow>:<step>:<value>`; global actions as `a:<action>[:<arg>]`. */
-export const flowValue = (flow: string, step: string, value: string) => `f:${flow}:${step}:${value}`;
-
-export function parseFlowValue(value: string): { flow: string; step: string; value: string } | null {
-  const m = /^f:([^:]+):([^:]+):(.*)$/.exec(value);
-  return m ? { flow: m[1]!, step: m[2]!, value: m[3]! } : null;
-}
+import { fold } from '../core/text.js';
+import type { Choice } from '../core/messages.js';
 
 const clean = (s: string) => fold(s.replace(/\p{Extended_Pictographic}/gu, ''));
 

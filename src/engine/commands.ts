@@ -1,17 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { contentDir } from '../config/paths.js';
-import { fold } from '../text/fold.js';
-
-export const COMMANDS = ['start', 'help', 'menu', 'stop', 'resume', 'delete', 'appointments', 'language', 'staff', 'invite', 'broadcast', 'journeys', 'relatives', 'subscribe'] as const;
-export type Command = (typeof COMMANDS)[number];
+import { loadContent } from '../core/content.js';
+import { fold, hasDiacritics, toneless } from '../core/text.js';
 
 const CommandFile = z.object({
-  commands: z.record(z.enum(COMMANDS), z.object({ slash: z.array(z.string()), words: z.array(z.string()) })),
+  about: z.string().optional(),
+  commands: z.record(z.string(), z.object({ slash: z.array(z.string()), words: z.array(z.string()) })),
 });
 
-export type Recognised = { command: Command } | { unknownCommand: string } | null;
+export type Recognised = { command: string } | { unknownCommand: string } | null;
 
 /** Lowercase, trailing punctuation and extra spaces gone, diacritics kept. */
 const plain = (s: string) =>
@@ -22,20 +18,26 @@ const plain = (s: string) =>
     .replace(/\s+/g, ' ')
     .trim();
 
-const hasDiacritics = (s: string) => /[^\x00-\x7F]/.test(s);
-
-/** Tone marks dropped, vowel marks kept: "huỷ" and "hủy" meet, "đúng" stays apart from "dừng". */
-const toneless = (s: string) => s.normalize('NFD').replace(/[\u0300\u0301\u0303\u0309\u0323]/g, '').normalize('NFC');
-
-/** Recognises a global command in either form: `/huy` (also `/huy@bot`) or the words "dừng", "hủy", "stop". */
+/**
+ * Recognises a global command in either form: `/huy` (also `/huy@bot`) or the
+ * words "dừng", "hủy", "stop" (content/commands.json, editable by staff).
+ * Built for the commands the modules answer: a command in content that no
+ * module answers, or one a module answers with no words in content, is a
+ * start-up error, not a silent gap.
+ */
 export class CommandTable {
-  private readonly slash = new Map<string, Command>();
-  private readonly exact = new Map<string, Command>();
-  private readonly folded = new Map<string, Command>();
+  private readonly slash = new Map<string, string>();
+  private readonly exact = new Map<string, string>();
+  private readonly folded = new Map<string, string>();
 
-  constructor(file = join(contentDir, 'commands.json')) {
-    const parsed = CommandFile.parse(JSON.parse(readFileSync(file, 'utf8')));
-    for (const [command, forms] of Object.entries(parsed.commands) as [Command, { slash: string[]; words: string[] }][]) {
+  constructor(file: string, known: ReadonlySet<string>) {
+    const parsed = loadContent(file, CommandFile);
+    const inContent = new Set(Object.keys(parsed.commands));
+    const unknown = [...inContent].filter((c) => !known.has(c));
+    const missing = [...known].filter((c) => !inContent.has(c));
+    if (unknown.length) throw new Error(`${file}: no module answers the command(s) ${unknown.join(', ')}`);
+    if (missing.length) throw new Error(`${file}: the command(s) ${missing.join(', ')} have no slash or word forms here`);
+    for (const [command, forms] of Object.entries(parsed.commands)) {
       for (const s of forms.slash) this.slash.set(s.toLowerCase(), command);
       for (const w of forms.words) {
         this.exact.set(toneless(plain(w)), command);

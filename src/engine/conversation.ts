@@ -5,8 +5,10 @@ import type { Contact, ConversationRow } from '../domain/contacts.js';
 import { Person } from '../domain/person.js';
 import type { WardDirectory } from '../domain/wards.js';
 import { DEFAULT_LOCALE, translator } from '../i18n/index.js';
+import type { CapsOf, ChannelCaps } from '../core/caps.js';
+import type { ChannelName, Choice } from '../core/messages.js';
+import type { Settings } from '../domain/port.js';
 import type { FlowContext } from './flow.js';
-import type { ChannelName, Choice } from './types.js';
 
 const EMPTY: SavedState = { flow: null, step: null, data: {}, menu: null };
 
@@ -23,29 +25,44 @@ export class Conversation {
   /** A flow step ran: keep the state's day-long lease fresh even if nothing else changed. */
   private touched = false;
 
-  constructor(
-    private readonly q: Queryable,
-    private readonly i18n: i18n,
-    readonly channel: ChannelName,
-    private readonly identity: { userId: string; chatId: string; displayName?: string | undefined },
-    contact: Contact | null,
-    row: ConversationRow | null,
-    readonly now: Date,
-    private readonly wards: WardDirectory,
-    readOnly = false,
-  ) {
-    this.person = new Person(q, { channel, ...identity }, contact, now, contact?.locale ?? DEFAULT_LOCALE, readOnly);
+  readonly channel: ChannelName;
+  readonly caps: ChannelCaps;
+  readonly now: Date;
+  private readonly q: Queryable;
+  private readonly i18n: i18n;
+  private readonly identity: { userId: string; chatId: string; displayName?: string | undefined };
+  private readonly context: Omit<FlowContext, 't' | 'locale'>;
+
+  constructor(o: {
+    q: Queryable;
+    i18n: i18n;
+    channel: ChannelName;
+    caps: ChannelCaps;
+    capsOf: CapsOf;
+    identity: { userId: string; chatId: string; displayName?: string | undefined };
+    contact: Contact | null;
+    row: ConversationRow | null;
+    now: Date;
+    wards: WardDirectory;
+    settings: Settings;
+    /** The engine's read-only fast path: any write refuses (NeedsLockError). */
+    readOnly: boolean;
+  }) {
+    this.q = o.q;
+    this.i18n = o.i18n;
+    this.channel = o.channel;
+    this.caps = o.caps;
+    this.now = o.now;
+    this.identity = o.identity;
+    const { contact, row, now } = o;
+    this.person = new Person(o.q, { channel: o.channel, ...o.identity }, contact, now, contact?.locale ?? DEFAULT_LOCALE, o.settings, o.readOnly);
+    this.context = { now, channel: o.channel, caps: o.caps, capsOf: o.capsOf, person: this.person, wards: o.wards, settings: o.settings };
     const live = row && row.expiresAt > now ? row : null;
     this.state = live
       ? { flow: live.flow, step: live.step, data: live.data ?? {}, menu: live.menu ?? null }
       : { ...EMPTY };
     this.hadRow = row !== null;
     this.loaded = JSON.stringify(this.state);
-  }
-
-  /** Identifies the person in memory only (never written with their questions). */
-  get personKey(): string {
-    return `${this.channel}:${this.identity.userId}`;
   }
 
   get t(): TFunction {
@@ -55,7 +72,7 @@ export class Conversation {
   get flowContext(): FlowContext {
     // `t` follows the person's locale even if a step changes it mid-way.
     const t = ((...args: Parameters<TFunction>) => this.t(...args)) as TFunction;
-    return { t, locale: this.person.locale, now: this.now, channel: this.channel, person: this.person, wards: this.wards };
+    return { ...this.context, t, locale: this.person.locale };
   }
 
   enterFlow(flow: string, step: string, data: unknown): void {

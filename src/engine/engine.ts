@@ -1,72 +1,64 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { i18n } from 'i18next';
-import { z } from 'zod';
-import type { Clock } from '../config/clock.js';
-import { contentDir } from '../config/paths.js';
+import { type Action, decodeAction, encodeAction, type Stale } from '../core/actions.js';
+import type { CapsOf } from '../core/caps.js';
+import type { Clock } from '../core/clock.js';
+import type { InboundEvent, OutboundMessage } from '../core/messages.js';
 import type { Db, Queryable } from '../db/client.js';
 import { findContactWithState, lockContact, setBlocked } from '../domain/contacts.js';
 import { NeedsLockError } from '../domain/person.js';
-import { isProgramme, type Programme } from '../domain/programmes.js';
+import type { Settings } from '../domain/port.js';
 import type { WardDirectory } from '../domain/wards.js';
-import type { FaqEntry } from '../faq/schema.js';
-import type { FaqMatcher, SafetyCheck } from '../faq/types.js';
+import type { SafetyCheck, SafetyVerdict } from '../faq/types.js';
 import type { Logger } from '../log.js';
-import { appointmentLine } from '../../flows/common.js';
-import { journeyAction } from '../../flows/journey-actions.js';
-import { hasPregnancyMessages, isLossMessage, journeyLine, journeysHub, lossSay } from '../../flows/journey-common.js';
-import { formatDate } from '../domain/localtime.js';
-import { flowValue, matchTypedChoice, parseFlowValue } from './choices.js';
-import type { Command, CommandTable } from './commands.js';
+import { matchTypedChoice } from './choices.js';
+import type { CommandTable } from './commands.js';
 import { Conversation } from './conversation.js';
-import type { GapRecorder } from './gap-recorder.js';
-import type { Flow, FlowInput, FlowRegistry, StepOutcome } from './flow.js';
-import { type ChannelName, type Choice, type InboundEvent, type OutboundMessage } from './types.js';
+import type { Flow, FlowInput, StepOutcome } from './flow.js';
+import type { ReadOnly, Turn } from './module.js';
+import type { Registry } from './registry.js';
 
 /** Longer than this is not a chat question; the person is asked to shorten it. */
 export const MAX_TEXT = 1000;
-
-/** Channels without buttons show numbered choices, so the engine remembers them. */
-const NUMBERED: Record<ChannelName, boolean> = { terminal: true, zalo: true, telegram: false };
-
 
 export interface EngineDeps {
   db: Db;
   clock: Clock;
   i18n: i18n;
-  matcher: FaqMatcher;
   safety: SafetyCheck;
-  faq: ReadonlyMap<string, FaqEntry>;
   wards: WardDirectory;
-  flows: FlowRegistry;
+  registry: Registry;
   commands: CommandTable;
-  gaps: GapRecorder;
+  capsOf: CapsOf;
+  settings: Settings;
   log: Logger;
 }
 
-const MenuFile = z.object({
-  programmes: z.record(z.string(), z.array(z.string())),
-  journeys: z.record(z.string(), z.string()).default({}),
-  /** More main-menu buttons after "Nhận nhắc lịch": a label key and an action. */
-  more: z.array(z.object({ label: z.string(), value: z.string() })).default([]),
-});
+/** What an update is, worked out once before choosing how to run it. */
+type Classified =
+  | { kind: 'text'; text: string; command: { name: string; arg: string | undefined } | null; unknownCommand: string | null; verdict: SafetyVerdict | null; hookWrites: boolean }
+  | { kind: 'choice'; action: Action | Stale }
+  | { kind: 'other' };
+
+const readOnly = <I>(flag: ReadOnly<I> | undefined, input: I): boolean => (typeof flag === 'function' ? flag(input) : flag === true);
 
 /**
- * The conversation engine: one update in, replies out, one transaction per
- * update under the person's advisory lock. Knows no platform and no SQL beyond
- * the state it loads; flows and domain services do the rest.
+ * The conversation engine: one update in, replies out. It knows no platform,
+ * no feature and no SQL beyond the state it loads: global commands first
+ * ("dừng" works inside any flow), then the text hooks and the safety check,
+ * then the active flow's step, else the FAQ. Modules (flows/) declare the
+ * rest in a Registry.
+ *
+ * Each update runs once, in one of two ways decided before any handler runs:
+ * a handler declared read-only, for a person with no flow in progress on a
+ * channel with buttons, runs on the fast path (one prepared read, no
+ * transaction); everything else runs in one transaction under the person's
+ * advisory lock, so two quick taps cannot double-book.
  */
 export class Engine {
-  private readonly programmeTopics: Record<string, string[]>;
-  private readonly programmeJourneys: Record<string, string>;
-  private readonly moreMenu: { label: string; value: string }[];
+  /** Read-only handlers that tried to write (a bug: each is logged as an error and redone under the lock). */
+  slips = 0;
 
-  constructor(private readonly deps: EngineDeps) {
-    const menu = MenuFile.parse(JSON.parse(readFileSync(join(contentDir, 'menu.json'), 'utf8')));
-    this.programmeTopics = menu.programmes;
-    this.programmeJourneys = menu.journeys;
-    this.moreMenu = menu.more;
-  }
+  constructor(private readonly deps: EngineDeps) {}
 
   /**
    * Handles one update. Never throws: a failure is logged and the person gets
@@ -83,21 +75,19 @@ export class Engine {
 
   private async process(event: InboundEvent): Promise<OutboundMessage[]> {
     const now = this.deps.clock.now();
-    // Fast path: most updates are questions that change nothing. Read without
-    // a transaction; if handling turns out to need a write, nothing was
-    // written yet (Person refuses writes here), so it is done again under the
-    // person's lock. Channels without buttons store their numbered choices,
-    // so they always take the locked path.
-    if (!NUMBERED[event.channel] && event.kind !== 'blocked' && event.kind !== 'unblocked') {
+    const classified = this.classify(event);
+    if (this.mayRunFast(event, classified)) {
       const found = await findContactWithState(this.deps.db, event.channel, event.userId);
       if (!found?.contact.blockedAt && !found?.state) {
         const convo = this.conversation(this.deps.db, event, found, now, true);
         try {
-          const replies = await this.route(convo, event);
+          const replies = await this.route(convo, event, classified);
           if (!convo.wantsWrite) return inLocale(replies, convo.flowContext.locale);
         } catch (err) {
           if (!(err instanceof NeedsLockError)) throw err;
         }
+        this.slips++;
+        this.deps.log.error({ event: 'engine.slip', channel: event.channel, kind: event.kind }, 'a handler declared read-only tried to write; redone under the lock');
       }
     }
     return this.deps.db.transaction(async (tx) => {
@@ -112,28 +102,82 @@ export class Engine {
         await setBlocked(tx, event.channel, event.userId, null);
       }
       const convo = this.conversation(tx, event, found, now);
-      const replies = await this.route(convo, event);
-      this.rememberMenu(convo, event, replies);
+      const replies = await this.route(convo, event, classified);
+      // Channels without buttons number the choices outside a flow: remember them to read a typed number.
+      if (!convo.caps.buttons && convo.state.flow === null) convo.setMenu(lastChoices(replies));
       await convo.persist();
       return inLocale(replies, convo.flowContext.locale);
     });
   }
 
-  private conversation(q: Queryable, event: InboundEvent, found: Awaited<ReturnType<typeof findContactWithState>>, now: Date, readOnly = false) {
-    return new Conversation(q, this.deps.i18n, event.channel, { userId: event.userId, chatId: event.chatId, displayName: event.displayName }, found?.contact ?? null, found?.state ?? null, now, this.deps.wards, readOnly);
+  /** Reads what an update is: its text cleaned, the command or action it names, the safety verdict. */
+  private classify(event: InboundEvent): Classified {
+    if (event.kind === 'choice') return { kind: 'choice', action: decodeAction(event.value) };
+    if (event.kind !== 'text') return { kind: 'other' };
+    const text = event.text.normalize('NFC').trim();
+    const recognised = text ? this.deps.commands.recognise(text) : null;
+    const command = recognised && 'command' in recognised ? { name: recognised.command, arg: commandArg(text) } : null;
+    const unknownCommand = recognised && 'unknownCommand' in recognised ? recognised.unknownCommand : null;
+    const plain = text && !recognised;
+    return {
+      kind: 'text',
+      text,
+      command,
+      unknownCommand,
+      verdict: plain ? this.deps.safety(text) : null,
+      hookWrites: Boolean(plain && this.deps.registry.textHooks.some((h) => h.mayWrite(text))),
+    };
   }
 
-  /** Outside a flow, channels without buttons need the numbered choices remembered. */
-  private rememberMenu(c: Conversation, event: InboundEvent, replies: OutboundMessage[]): void {
-    if (NUMBERED[event.channel] && c.state.flow === null) c.setMenu(lastChoices(replies));
+  /** Whether the handler this update reaches is declared read-only (given no flow in progress). */
+  private mayRunFast(event: InboundEvent, c: Classified): boolean {
+    if (!this.deps.capsOf(event.channel).buttons) return false;
+    const r = this.deps.registry;
+    if (c.kind === 'choice') {
+      if (c.action.type === 'stale' || c.action.type === 'flow') return true; // "old button": words only
+      const handler = r.actions.get(c.action.type);
+      return !handler || readOnly(handler.readOnly, c.action);
+    }
+    if (c.kind !== 'text') return false;
+    if (!c.text || c.text.length > MAX_TEXT || c.unknownCommand !== null) return true;
+    if (c.command) return readOnly(r.commands.get(c.command.name)?.readOnly, c.command.arg);
+    if (c.hookWrites || (c.verdict && c.verdict.kind !== 'alarm')) return false;
+    return readOnly(r.question.readOnly, c.text);
   }
 
-  /** Marks a person blocked after the platform refused a message (403). */
-  async markBlocked(channel: ChannelName, userId: string): Promise<void> {
-    await setBlocked(this.deps.db, channel, userId, this.deps.clock.now());
+  private conversation(q: Queryable, event: InboundEvent, found: Awaited<ReturnType<typeof findContactWithState>>, now: Date, readOnlyPath = false) {
+    return new Conversation({
+      q,
+      i18n: this.deps.i18n,
+      channel: event.channel,
+      caps: this.deps.capsOf(event.channel),
+      capsOf: this.deps.capsOf,
+      identity: { userId: event.userId, chatId: event.chatId, displayName: event.displayName },
+      contact: found?.contact ?? null,
+      row: found?.state ?? null,
+      now,
+      wards: this.deps.wards,
+      settings: this.deps.settings,
+      readOnly: readOnlyPath,
+    });
   }
 
-  private async route(c: Conversation, event: InboundEvent): Promise<OutboundMessage[]> {
+  /** The context a module's handlers get for this update. */
+  private turn(c: Conversation): Turn {
+    const engine = this;
+    return Object.assign(c.flowContext, {
+      start: (flow: string, arg?: string) => engine.startFlow(c, flow, arg),
+      leave: () => c.leaveFlow(),
+      get flow() {
+        return c.state.flow;
+      },
+      reprompt: () => engine.reprompt(c),
+      home: () => engine.deps.registry.home(c.flowContext),
+      stale: () => engine.stale(c),
+    });
+  }
+
+  private async route(c: Conversation, event: InboundEvent, classified: Classified): Promise<OutboundMessage[]> {
     switch (event.kind) {
       case 'media':
         if (event.photo && c.state.flow && this.activeFlow(c)?.step.acceptsPhoto) {
@@ -145,44 +189,41 @@ export class Engine {
         if (c.state.flow) return this.flowInput(c, { kind: 'contact', phone: event.phone });
         return [{ text: c.t('errors.unexpectedContact') }, ...this.reprompt(c)];
       case 'choice':
-        return this.choice(c, event.value);
+        return classified.kind === 'choice' ? this.choice(c, classified.action) : this.stale(c);
       case 'text':
-        return this.text(c, event.text);
+        return classified.kind === 'text' ? this.text(c, classified) : [];
       default:
         return [];
     }
   }
 
-  private async text(c: Conversation, raw: string): Promise<OutboundMessage[]> {
-    const text = raw.normalize('NFC').trim();
+  private async text(c: Conversation, m: Extract<Classified, { kind: 'text' }>): Promise<OutboundMessage[]> {
+    const { text } = m;
     if (!text) return [{ text: c.t('errors.empty') }, ...this.reprompt(c)];
     // A step may accept longer text (the broadcast wizard's message: up to a channel's limit).
     const max = (c.state.flow ? this.activeFlow(c)?.step.maxText : undefined) ?? MAX_TEXT;
     if (text.length > max) return [{ text: c.t('errors.tooLong', { max }) }, ...this.reprompt(c)];
 
-    const recognised = this.deps.commands.recognise(text);
-    if (recognised && 'command' in recognised) return this.command(c, recognised.command, commandArg(text));
-    if (recognised && 'unknownCommand' in recognised) {
-      return [{ text: c.t('errors.unknownCommand', { command: recognised.unknownCommand }) }, ...this.reprompt(c)];
+    if (m.command) {
+      this.deps.log.info({ event: 'command', command: m.command.name, channel: c.channel }, 'command');
+      return this.deps.registry.commands.get(m.command.name)!.run(this.turn(c), m.command.arg);
     }
+    if (m.unknownCommand !== null) return [{ text: c.t('errors.unknownCommand', { command: m.unknownCommand }) }, ...this.reprompt(c)];
 
-    const danger = this.deps.safety(text)?.topic ?? null;
-    // The loss path runs before anything else a flow or the FAQ would say, and beside a danger sign's answer.
-    if (isLossMessage(text) && (await hasPregnancyMessages(c.flowContext))) {
-      if (c.state.flow?.startsWith('journey-')) c.leaveFlow();
-      const say = await lossSay(c.flowContext);
-      return danger ? [this.faqAnswer(c, danger, false), ...say] : say;
+    const turn = this.turn(c);
+    const danger = m.verdict ? this.deps.registry.safety(turn, m.verdict) : [];
+    if (m.verdict) this.deps.log.warn({ event: 'safety', topic: m.verdict.topic, verdict: m.verdict.kind, channel: c.channel }, 'safety route');
+    for (const hook of this.deps.registry.textHooks) {
+      const said = await hook.run(turn, text);
+      if (said) return [...danger, ...said];
     }
-    if (danger) {
-      this.deps.log.warn({ event: 'safety', topic: danger, channel: c.channel }, 'safety route');
-      return [this.faqAnswer(c, danger, false), ...this.reprompt(c)];
-    }
+    if (m.verdict) return [...danger, ...this.reprompt(c)];
 
     if (c.state.flow) {
       const prompt = this.currentPrompt(c);
       const typed = matchTypedChoice(text, prompt?.choices ?? []);
       if (typed && 'outOfRange' in typed) return [{ text: c.t('errors.outOfRange', { n: typed.outOfRange, max: prompt!.choices!.length }) }, ...this.reprompt(c)];
-      if (typed) return this.choice(c, typed.choice.value);
+      if (typed) return this.choice(c, decodeAction(typed.choice.value));
       return this.flowInput(c, { kind: 'text', text });
     }
 
@@ -190,106 +231,29 @@ export class Engine {
     if (typed && 'outOfRange' in typed) {
       return [{ text: c.t('errors.outOfRange', { n: typed.outOfRange, max: c.state.menu!.length }) }, { text: c.t('menu.again'), choices: c.state.menu! }];
     }
-    if (typed) return this.choice(c, typed.choice.value);
-    return this.ask(c, text);
-  }
-
-  private async command(c: Conversation, command: Command, arg?: string): Promise<OutboundMessage[]> {
-    this.deps.log.info({ event: 'command', command, channel: c.channel }, 'command');
-    switch (command) {
-      case 'start':
-        c.leaveFlow();
-        return [{ text: c.t('welcome.intro') }, this.mainMenu(c)];
-      case 'menu':
-        c.leaveFlow();
-        return [this.mainMenu(c)];
-      case 'help':
-        return [{ text: c.t('help.text') }, ...this.reprompt(c)];
-      case 'appointments':
-        return [await this.appointments(c), ...this.reprompt(c)];
-      case 'stop':
-        return this.startFlow(c, 'stop');
-      case 'resume':
-        return this.startFlow(c, 'resume');
-      case 'delete':
-        return this.startFlow(c, 'delete');
-      case 'language':
-        return this.startFlow(c, 'language');
-      case 'staff':
-        return this.startFlow(c, 'staff');
-      case 'invite':
-        return this.startFlow(c, 'redeem', arg);
-      case 'broadcast':
-        return this.startFlow(c, 'broadcast');
-      case 'journeys':
-        c.leaveFlow();
-        return [await journeysHub(c.flowContext)];
-      case 'relatives':
-        return this.startFlow(c, 'relatives');
-      case 'subscribe':
-        return this.startFlow(c, 'subscribe');
-    }
+    if (typed) return this.choice(c, decodeAction(typed.choice.value));
+    return this.deps.registry.question.run(turn, text);
   }
 
   /** A pressed button (or a typed number / label resolved to one). */
-  private async choice(c: Conversation, value: string): Promise<OutboundMessage[]> {
-    const fv = parseFlowValue(value);
-    if (fv) {
-      if (fv.flow === c.state.flow && fv.step === c.state.step) return this.flowInput(c, { kind: 'choice', value: fv.value });
+  private async choice(c: Conversation, action: Action | Stale): Promise<OutboundMessage[]> {
+    if (action.type === 'stale') return this.stale(c);
+    if (action.type === 'flow') {
+      if (action.flow === c.state.flow && action.step === c.state.step) return this.flowInput(c, { kind: 'choice', value: action.value });
       return this.stale(c);
     }
-    if (value.startsWith('a:')) return this.action(c, value.slice(2).split(':'));
-    return this.stale(c);
+    const handler = this.deps.registry.actions.get(action.type);
+    if (!handler) return this.stale(c);
+    return handler.run(this.turn(c), action as never);
   }
 
   private stale(c: Conversation): OutboundMessage[] {
     const again = this.reprompt(c);
-    return [{ text: c.t('errors.staleButton') }, ...(again.length ? again : [this.mainMenu(c)])];
-  }
-
-  private async action(c: Conversation, [name, arg, extra]: string[]): Promise<OutboundMessage[]> {
-    const flowId = name ? ACTION_FLOWS[name] : undefined;
-    if (flowId) return this.startFlow(c, flowId, arg);
-    if (name?.startsWith('j')) {
-      const said = await journeyAction(c.flowContext, name, arg, extra);
-      if (said) return said;
-    }
-    switch (name) {
-      case 'bky':
-        return [{ text: c.t('reminders.thanks') }];
-      case 'menu':
-        c.leaveFlow();
-        return [this.mainMenu(c)];
-      case 'prog':
-        if (!isProgramme(arg)) break;
-        return [this.programmePage(c, arg)];
-      case 'sub':
-        if (arg !== undefined && !isProgramme(arg)) break;
-        return this.startFlow(c, 'subscribe', arg);
-      case 'ask':
-        return [{ text: c.t('ask.prompt') }];
-      case 'faq':
-        if (!arg || !this.deps.faq.has(arg)) break;
-        return [this.faqAnswer(c, arg, true)];
-      case 'more': {
-        const entry = arg ? this.deps.faq.get(arg) : undefined;
-        if (!entry?.more) break;
-        return [{ text: entry.more, choices: this.afterAnswer(c, entry, false) }];
-      }
-      case 'fb':
-        if (!extra || !this.deps.faq.has(extra)) break;
-        this.deps.log.info({ event: 'faq.feedback', topic: extra, useful: arg === 'up' }, 'faq feedback');
-        if (arg === 'up') return [{ text: c.t('faq.thanks') }];
-        this.deps.gaps.wrong(c.personKey, extra);
-        return [{ text: c.t('faq.sorry'), choices: [{ label: c.t('faq.counsellor'), value: 'a:counsel' }, { label: c.t('menu.button'), value: 'a:menu' }] }];
-      case 'counsel':
-        return [{ text: c.t('counsellor.how'), choices: [{ label: c.t('menu.button'), value: 'a:menu' }] }];
-    }
-    return this.stale(c);
+    return [{ text: c.t('errors.staleButton') }, ...(again.length ? again : [this.deps.registry.home(c.flowContext)])];
   }
 
   private async startFlow(c: Conversation, id: string, arg?: string): Promise<OutboundMessage[]> {
-    const flow = this.deps.flows.get(id);
+    const flow = this.deps.registry.flows.get(id);
     if (!flow) throw new Error(`no flow "${id}"`);
     c.leaveFlow();
     return this.apply(c, flow, await flow.start(c.flowContext, arg));
@@ -323,7 +287,7 @@ export class Engine {
   private activeFlow(c: Conversation) {
     const { flow: id, step: stepId, data } = c.state;
     if (!id || !stepId) return null;
-    const flow = this.deps.flows.get(id);
+    const flow = this.deps.registry.flows.get(id);
     const step = flow?.steps[stepId];
     const parsed = flow?.data.safeParse(data);
     if (!flow || !step || !parsed?.success) {
@@ -346,124 +310,12 @@ export class Engine {
     return prompt ? [prompt] : [];
   }
 
+  /** A step's own choice values, made into buttons that are valid only while the person is at that step. */
   private render(flow: string, step: string, message: OutboundMessage): OutboundMessage {
     if (!message.choices) return message;
-    return { ...message, choices: message.choices.map((ch) => ({ ...ch, value: flowValue(flow, step, ch.value) })) };
-  }
-
-  private mainMenu(c: Conversation): OutboundMessage {
-    const choices: Choice[] = (['premarital', 'prenatal', 'newborn', 'elderly'] as const).map((p) => ({
-      label: c.t(`programmes.${p}.label`),
-      value: `a:prog:${p}`,
-    }));
-    choices.push({ label: c.t('menu.subscribe'), value: 'a:sub' });
-    choices.push(...this.moreMenu.map((m) => ({ label: c.t(m.label), value: m.value })));
-    choices.push({ label: c.t('menu.ask'), value: 'a:ask' });
-    return { text: c.t('menu.title'), choices };
-  }
-
-  private programmePage(c: Conversation, p: Programme): OutboundMessage {
-    const topics = (this.programmeTopics[p] ?? []).filter((id) => this.deps.faq.has(id));
-    return {
-      text: c.t(`programmes.${p}.about`),
-      choices: [
-        ...(this.programmeJourneys[p] ? [{ label: c.t(`programmes.${p}.journey`), value: `a:${this.programmeJourneys[p]}` }] : []),
-        { label: c.t('programmes.subscribe'), value: `a:sub:${p}` },
-        ...topics.map((id) => ({ label: this.title(c, this.deps.faq.get(id)!), value: `a:faq:${id}` })),
-        { label: c.t('menu.button'), value: 'a:menu' },
-      ],
-    };
-  }
-
-  /** /lich: the person's and their dependents' upcoming appointments, each with a way to cancel it. */
-  private async appointments(c: Conversation): Promise<OutboundMessage> {
-    const subs = await c.person.subscriptions();
-    const appts = await c.person.bookings.upcoming();
-    const lines = appts.length
-      ? [c.t('appointments.title'), ...appts.map((a) => `• ${appointmentLine(c.t, a)}`)]
-      : [c.t('appointments.none')];
-    if (subs.length) lines.push(c.t('appointments.subscribed', { list: subs.map((p) => c.t(`programmes.${p}.label`)).join(', ') }));
-    const journeys = await c.person.journeys.current();
-    if (journeys.length) lines.push(c.t('journeys.lich'), ...journeys.map((j) => `• ${journeyLine(c.t, j, c.now)}`));
-    const choices = appts.map((a, i) => ({ label: c.t('appointments.cancel', { n: i + 1, date: formatDate(a.session.startsAt) }), value: `a:bkc:${a.bookingId}` }));
-    choices.push(...journeys.map((j) => ({ label: c.t('journeys.hub.manage', { label: c.t(`journeys.kinds.${j.kind}`) }), value: `a:jm:${j.id}` })));
-    return { text: lines.join('\n'), ...(choices.length ? { choices } : {}) };
-  }
-
-  /** Free text outside a flow: the FAQ, or an honest "I don't know" with a way to a person. */
-  private ask(c: Conversation, question: string): OutboundMessage[] {
-    const result = this.deps.matcher.match(question);
-    this.deps.log.info({ event: 'faq', kind: result.kind, topic: result.topic, score: Number(result.score.toFixed(3)) }, 'faq');
-    this.deps.log.debug({ event: 'faq.question', question }, 'faq question');
-    switch (result.kind) {
-      case 'answer':
-        this.deps.gaps.answered(c.personKey, question, result.topic);
-        return [this.faqAnswer(c, result.topic, true)];
-      case 'safety':
-        return [this.faqAnswer(c, result.topic, false)];
-      case 'ambiguous': {
-        const options = [result.topic, ...result.alternatives].filter((id) => this.deps.faq.has(id)).slice(0, 3);
-        return [{
-          text: c.t('faq.didYouMean'),
-          choices: [
-            ...options.map((id) => ({ label: this.title(c, this.deps.faq.get(id)!), value: `a:faq:${id}` })),
-            { label: c.t('faq.neither'), value: 'a:counsel' },
-          ],
-        }];
-      }
-      case 'none':
-        this.deps.gaps.unanswered(question);
-        return [{
-          text: c.t('faq.unknown'),
-          choices: [{ label: c.t('faq.counsellor'), value: 'a:counsel' }, { label: c.t('menu.button'), value: 'a:menu' }],
-        }];
-    }
-  }
-
-  private title(c: Conversation, entry: FaqEntry): string {
-    return c.person.locale === 'en' && entry.en ? entry.en.title : entry.title;
-  }
-
-  private faqAnswer(c: Conversation, topic: string, withFeedback: boolean): OutboundMessage {
-    const entry = this.deps.faq.get(topic);
-    if (!entry) return { text: c.t('faq.unknown') };
-    const answer = c.person.locale === 'en' && entry.en ? entry.en.answer : entry.answer;
-    const text = `${answer.trim()}\n\n${c.t('faq.source', { sources: entry.sources.join('; ') })}`;
-    return { text, choices: this.afterAnswer(c, entry, withFeedback) };
-  }
-
-  private afterAnswer(c: Conversation, entry: FaqEntry, withFeedback: boolean): Choice[] {
-    const choices: Choice[] = [];
-    if (entry.more && withFeedback) choices.push({ label: c.t('faq.more'), value: `a:more:${entry.topic}` });
-    for (const id of entry.related.slice(0, 3)) {
-      const related = this.deps.faq.get(id);
-      if (related) choices.push({ label: this.title(c, related), value: `a:faq:${id}` });
-    }
-    if (withFeedback) {
-      choices.push({ label: c.t('faq.useful'), value: `a:fb:up:${entry.topic}` });
-      choices.push({ label: c.t('faq.wrong'), value: `a:fb:down:${entry.topic}` });
-    }
-    choices.push({ label: c.t('faq.counsellor'), value: 'a:counsel' });
-    return choices;
+    return { ...message, choices: message.choices.map((ch) => ({ ...ch, value: encodeAction({ type: 'flow', flow, step, value: ch.value }) })) };
   }
 }
-
-/** Global actions that start a flow, with their argument: `a:book:<session>` from an invitation, `a:bkc:<booking>` from a reminder… */
-const ACTION_FLOWS: Record<string, string> = {
-  book: 'book',
-  bkc: 'cancel-booking',
-  stop: 'stop',
-  staff: 'staff',
-  snew: 'session-new',
-  ses: 'session',
-  roles: 'roles',
-  bc: 'broadcast',
-  bco: 'broadcast-op',
-  jp: 'journey-pregnancy',
-  jnb: 'journey-newborn',
-  jpm: 'journey-premarital',
-  rel: 'relatives',
-};
 
 /** What follows a command's name: "/moi ABCD1234" → "ABCD1234". */
 function commandArg(text: string): string | undefined {
@@ -471,7 +323,7 @@ function commandArg(text: string): string | undefined {
   return rest || undefined;
 }
 
-function lastChoices(replies: OutboundMessage[]): Choice[] | null {
+function lastChoices(replies: OutboundMessage[]) {
   for (let i = replies.length - 1; i >= 0; i--) {
     const choices = replies[i]!.choices;
     if (choices?.length) return choices;

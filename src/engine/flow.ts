@@ -1,8 +1,10 @@
-import type { z } from 'zod';
 import type { TFunction } from 'i18next';
+import type { z } from 'zod';
+import type { CapsOf, ChannelCaps } from '../core/caps.js';
+import type { ChannelName, OutboundMessage, PhotoRef } from '../core/messages.js';
 import type { Person } from '../domain/person.js';
+import type { Settings } from '../domain/port.js';
 import type { WardDirectory } from '../domain/wards.js';
-import type { ChannelName, OutboundMessage, PhotoRef } from './types.js';
 
 /** What a step receives: typed text, a choice (the step's own value), a shared phone number, or a photo (only where `acceptsPhoto`). */
 export type FlowInput =
@@ -20,16 +22,26 @@ export type StepOutcome<D> =
   /** The flow is over. */
   | { type: 'done'; say: OutboundMessage[] };
 
-/** Everything a flow may use: words, time, the person's domain services. Never SQL, never a platform. */
+/** Everything a flow may use: words, time, the person's domain services, what the channel can do. Never SQL, never a platform. */
 export interface FlowContext {
   t: TFunction;
   locale: string;
   now: Date;
   channel: ChannelName;
+  /** What the person's channel can do (buttons, photos, limits). */
+  caps: ChannelCaps;
+  /** What any channel can do (a broadcast's audience is on several). */
+  capsOf: CapsOf;
   person: Person;
   wards: WardDirectory;
+  settings: Settings;
 }
 
+/**
+ * One question of a flow. Steps always run under the person's lock (a flow's
+ * state is being written), in one transaction: a step may write, and whatever
+ * it writes is committed with the new state or not at all.
+ */
 export interface Step<D> {
   /** The step's question, with its choices (values local to the step). */
   prompt(ctx: FlowContext, data: D): OutboundMessage;
@@ -44,15 +56,10 @@ export interface Step<D> {
 export interface Flow<D = unknown> {
   id: string;
   data: z.ZodType<D>;
+  /** Runs under the lock too: a flow's start may write (e.g. redeem an invite code). */
   start(ctx: FlowContext, arg?: string): Promise<StepOutcome<D>>;
   steps: Record<string, Step<D>>;
 }
 
 /** Helper for typing a flow definition without losing its data type. */
 export const defineFlow = <D>(flow: Flow<D>): Flow<D> => flow;
-
-export type FlowRegistry = ReadonlyMap<string, Flow<unknown>>;
-
-export function registry(flows: Flow<any>[]): FlowRegistry {
-  return new Map(flows.map((f) => [f.id, f as Flow<unknown>]));
-}

@@ -1,48 +1,54 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
 
-export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+/** Whether the bot is serving: 'starting' while channels connect (the platform may be slow or away). */
+export type Readiness = 'starting' | 'ready' | 'stopping';
 
 /**
- * The bot's small HTTP surface: `POST /webhooks/telegram`, `POST /webhooks/zalo`,
- * `GET /healthz`, and `GET /media/<token>` (broadcast photos for Zalo, when
- * served: src/broadcasts/media.ts). Each webhook handler checks its own secret.
+ * The bot's one router: `GET /healthz` here; channels add their webhooks
+ * (`POST /webhooks/<channel>`) and files, the console its pages. Routes and
+ * middleware are plain Hono functions; Node's HTTP server is only the adapter.
  */
-export function createHttpServer(routes: { telegram?: Handler; zalo?: Handler; media?: Handler; health: () => Promise<boolean> }): Server {
-  return createServer(async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    try {
-      if (req.method === 'GET' && path === '/healthz') {
-        const ok = await routes.health().catch(() => false);
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok }));
-        return;
-      }
-      if (routes.media && path?.startsWith('/media/')) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') {
-          res.writeHead(405, { allow: 'GET, HEAD' }).end();
-          return;
-        }
-        await routes.media(req, res);
-        return;
-      }
-      const handler = path === '/webhooks/telegram' ? routes.telegram : path === '/webhooks/zalo' ? routes.zalo : undefined;
-      if (!handler) {
-        res.writeHead(404).end();
-        return;
-      }
-      if (req.method !== 'POST') {
-        res.writeHead(405, { allow: 'POST' }).end();
-        return;
-      }
-      await handler(req, res);
-    } catch {
-      if (!res.headersSent) res.writeHead(500).end();
-    }
+export function createHttp(o: { readiness: () => Readiness; database: () => Promise<unknown> }): Hono {
+  const http = new Hono();
+  http.get('/healthz', async (c) => {
+    const status = o.readiness();
+    const db = await o.database().then(
+      () => true,
+      () => false,
+    );
+    const ok = db && status === 'ready';
+    return c.json({ ok, status, db }, ok ? 200 : 503);
   });
+  return http;
 }
 
-export function listen(server: Server, port: number): Promise<number> {
+/** Other methods on a path get 405 with the ones it takes (register after the path's own routes). */
+export function onlyMethods(http: Hono, path: string, allow: readonly string[]): void {
+  http.all(path, (c) => c.body(null, 405, { allow: allow.join(', ') }));
+}
+
+export interface Listening {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on `port` (0: any free one); fails, rather than hangs, when the port is taken. */
+export function listen(http: Hono, port: number, hostname?: string): Promise<Listening> {
+  const server = createAdaptorServer({ fetch: http.fetch }) as Server;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => resolve((server.address() as { port: number }).port));
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      resolve({
+        port: (server.address() as { port: number }).port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
   });
 }

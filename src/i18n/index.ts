@@ -37,8 +37,6 @@ export function createI18n(dir: string = join(contentDir, 'locales')): i18n {
   return instance;
 }
 
-export type Translate = TFunction;
-
 const fixed = new WeakMap<i18n, Map<string, TFunction>>();
 
 /** The `t` of one locale, made once per instance (getFixedT is not free on the hot path). */
@@ -49,4 +47,13 @@ export function translator(i18n: i18n, locale: string): TFunction {
   let t = byLocale.get(lng);
   if (!t) byLocale.set(lng, (t = i18n.getFixedT(lng)));
   return t;
+}
+
+/** A plain translate function, for code that passes keys and values it builds at run time (a channel's own words). */
+export type Translate = (key: string, params?: Record<string, unknown>) => string;
+
+/** `translator` as a plain Translate. */
+export function translate(i18n: i18n, locale: string): Translate {
+  const t = translator(i18n, locale);
+  return (key, params) => String(t(key, params ?? {}));
 }

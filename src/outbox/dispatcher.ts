@@ -1,4 +1,4 @@
-import type { Clock } from '../config/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../log.js';
 import type { LeaderLock } from './leader.js';

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { TIME_ZONE } from '../config/clock.js';
+import { TIME_ZONE } from '../core/time.js';
 
 /**
  * No proactive message between 21:00 and 07:00 in Hải Phòng. Pure functions on

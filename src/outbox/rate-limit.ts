@@ -16,12 +16,6 @@ export interface RateLimits {
   burst: number;
 }
 
-/** Telegram's limits; paid broadcast (allow_paid_broadcast) lifts bulk to 1,000/s for a fee. */
-export function telegramLimits(opts: { paidBroadcast?: boolean; perSecond?: number } = {}): RateLimits {
-  const perSecond = opts.perSecond ?? (opts.paidBroadcast ? 1000 : 25);
-  return { perSecond, perChatPerSecond: 1, burst: defaultBurst(perSecond) };
-}
-
 /** About 50 ms of sending, at least one message: enough to absorb timer jitter, too little to matter. */
 export const defaultBurst = (perSecond: number) => Math.max(1, Math.ceil(perSecond / 20));
 

@@ -1,6 +1,6 @@
 import type { i18n } from 'i18next';
 import { translator } from '../i18n/index.js';
-import type { RenderOutbox } from './telegram-sender.js';
+import type { RenderOutbox } from './types.js';
 
 /** Renders an outbox payload with the app's i18next: text and button labels in the recipient's language. */
 export function i18nRender(i18n: i18n): RenderOutbox {

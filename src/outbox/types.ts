@@ -1,5 +1,5 @@
 import type { OutboxPayload } from '../db/schema.js';
-import type { ChannelName } from '../engine/types.js';
+import type { ChannelName, OutboundMessage } from '../core/messages.js';
 
 export type { OutboxPayload };
 
@@ -60,3 +60,6 @@ export type SendResult =
 export interface Sender {
   send(message: ClaimedMessage): Promise<SendResult>;
 }
+
+/** Turns an outbox row into words in the recipient's language (built on i18next by the app). */
+export type RenderOutbox = (message: ClaimedMessage, locale: string) => OutboundMessage;

@@ -3,18 +3,18 @@ import { sql } from 'drizzle-orm';
 import { Api, type Bot } from 'grammy';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import type { Server } from 'node:http';
-import { broadcastSettings } from '../../src/broadcasts/desk.js';
-import { MEDIA_MAX_BYTES, mediaHandler, registerMedia, telegramFileFetcher } from '../../src/broadcasts/media.js';
+import { MEDIA_MAX_BYTES, mediaRoute, registerMedia } from '../../src/broadcasts/media.js';
+import { mediaRoutes } from '../../src/channels/telegram/index.js';
+import { telegramFileFetcher } from '../../src/channels/telegram/media.js';
 import { broadcastText } from '../../src/broadcasts/render.js';
 import { getBroadcast } from '../../src/broadcasts/store.js';
-import { createTelegramBot } from '../../src/channels/telegram.js';
-import { ZaloApi } from '../../src/channels/zalo-api.js';
-import { createZaloChannel, parseZaloUpdate } from '../../src/channels/zalo.js';
-import { createHttpServer, listen } from '../../src/http/server.js';
+import { createTelegramBot } from '../../src/channels/telegram/bot.js';
+import { ZaloApi } from '../../src/channels/zalo/api.js';
+import { createZaloChannel, parseZaloUpdate } from '../../src/channels/zalo/channel.js';
+import type { Listening } from '../../src/http/server.js';
 import { translator } from '../../src/i18n/index.js';
 import { createLogger } from '../../src/log.js';
-import type { TestApp } from '../support/app.js';
+import { serveRoutes, type TestApp } from '../support/app.js';
 import { LE_CHAN, grantRole, sql$, staffApp, who } from '../support/staff.js';
 import { API_ROOT, fakeTelegram, TOKEN, updates } from '../support/telegram.js';
 import { fakeZalo, ZALO_BASE, ZALO_SECRET, ZALO_TOKEN, zaloEvents } from '../support/zalo.js';
@@ -49,9 +49,9 @@ const zaloApi = new ZaloApi({ token: ZALO_TOKEN, baseUrl: ZALO_BASE, retries: 0 
 
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: (req, print) => void (new URL(req.url).hostname !== '127.0.0.1' && print.error()) });
-  broadcastSettings.dailyCap = 100;
   app = await staffApp();
-  bot = createTelegramBot({ token: TOKEN, apiRoot: API_ROOT, engine: app.engine, log });
+  app.settings.broadcastDailyCap = 100;
+  bot = createTelegramBot({ token: TOKEN, apiRoot: API_ROOT, handle: (e) => app.engine.handle(e), log });
   await bot.init();
   await grantRole(app, String(TG_AUTHOR), 'collaborator', [LE_CHAN]);
   await grantRole(app, ZL_AUTHOR, 'collaborator', [LE_CHAN], 'zalo');
@@ -66,7 +66,7 @@ beforeEach(async () => {
 afterEach(() => {
   tg.reset();
   zalo.reset();
-  broadcastSettings.mediaBaseUrl = null;
+  app.settings.mediaBaseUrl = null;
 });
 afterAll(async () => {
   server.close();
@@ -136,7 +136,7 @@ describe('a Telegram collaborator’s broadcast with a photo', () => {
   });
 
   it('over Telegram’s 1,024-character caption: the photo, then the text, in the preview and for recipients alike; Zalo (2,000) keeps it as a caption', async () => {
-    broadcastSettings.mediaBaseUrl = 'https://bot.example.vn';
+    app.settings.mediaBaseUrl = 'https://bot.example.vn';
     const text = `Mời bác đi khám sức khỏe định kỳ tại trạm y tế phường. ${'Khám sớm giúp phát hiện bệnh sớm. '.repeat(32)}`.trim();
     const body = broadcastText(t(), text);
     expect(body.length).toBeGreaterThan(1024);
@@ -214,14 +214,14 @@ describe('a Telegram collaborator’s broadcast with a photo', () => {
 });
 
 describe('GET /media/<token>: a Telegram photo for Zalo', () => {
-  let http$: Server;
+  let http$: Listening;
   let base: string;
   beforeAll(async () => {
     const fetchFile = telegramFileFetcher({ api: telegramApi, token: TOKEN, apiRoot: API_ROOT });
-    http$ = createHttpServer({ media: mediaHandler({ db: app.database.db, fetchFile, log }), health: async () => true });
-    base = `http://127.0.0.1:${await listen(http$, 0)}`;
+    http$ = await serveRoutes((http) => mediaRoutes(http, mediaRoute({ db: app.database.db, fetchFile, log })));
+    base = `http://127.0.0.1:${http$.port}`;
   });
-  afterAll(() => new Promise((r) => http$.close(r)));
+  afterAll(() => http$.close());
 
   it('is fetched from Telegram once, then served from Postgres; unknown tokens and oversized photos are refused', async () => {
     const token = await registerMedia(app.database.db, FILE, app.clock.now());
@@ -247,7 +247,7 @@ describe('GET /media/<token>: a Telegram photo for Zalo', () => {
 describe('a Zalo collaborator’s broadcast with a photo', () => {
   /** An event through the Zalo channel, so its replies reach the (fake) Zalo API. */
   const zaloSays = (event: object) =>
-    createZaloChannel({ token: ZALO_TOKEN, apiBase: ZALO_BASE, secret: ZALO_SECRET, engine: app.engine, i18n: app.i18n, log, api: zaloApi }).handleUpdate(parseZaloUpdate(event)!);
+    createZaloChannel({ token: ZALO_TOKEN, apiBase: ZALO_BASE, secret: ZALO_SECRET, handle: (e) => app.engine.handle(e), i18n: app.i18n, log, api: zaloApi }).handleUpdate(parseZaloUpdate(event)!);
 
   it('an image with a caption is the photo and the text; the preview is what Zalo recipients get; Telegram recipients get the same photo by URL', async () => {
     await zaloSays(zaloEvents.text(ZL_AUTHOR, '/guitin'));

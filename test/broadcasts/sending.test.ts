@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { BroadcastProgress, DEFAULT_PROGRESS_INTERVAL_MS } from '../../src/broadcasts/progress.js';
-import { broadcastSettings } from '../../src/broadcasts/desk.js';
 import { enqueueBroadcast, getBroadcast } from '../../src/broadcasts/store.js';
 import { claimBatch } from '../../src/outbox/store.js';
 import type { TestApp } from '../support/app.js';
@@ -13,8 +12,8 @@ const COLLAB = '7101';
 const N = 60;
 
 beforeAll(async () => {
-  broadcastSettings.dailyCap = 100; // this file sends more than the default 3 a day
   app = await staffApp();
+  app.settings.broadcastDailyCap = 100; // this file sends more than the default 3 a day
   await grantRole(app, COLLAB, 'collaborator', [LE_CHAN]);
   await seedSubscribers(app, { n: N, prefix: 'nb-', ward: LE_CHAN, programme: 'newborn' });
 });

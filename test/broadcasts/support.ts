@@ -1,14 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
-import type { ZaloApi } from '../../src/channels/zalo-api.js';
-import { createTelegramSender } from '../../src/outbox/telegram-sender.js';
-import { createZaloSender, zaloLimits } from '../../src/outbox/zalo-sender.js';
-import { telegramLimits } from '../../src/outbox/index.js';
+import type { ZaloApi } from '../../src/channels/zalo/api.js';
+import { createTelegramSender } from '../../src/channels/telegram/sender.js';
+import { createZaloSender, zaloLimits } from '../../src/channels/zalo/sender.js';
+import { telegramLimits } from '../../src/channels/telegram/sender.js';
 import { BroadcastProgress, type ProgressSink } from '../../src/broadcasts/progress.js';
 import { BroadcastTexts } from '../../src/broadcasts/render.js';
 import { rows } from '../../src/db/client.js';
-import type { Choice } from '../../src/engine/types.js';
+import type { Choice } from '../../src/core/messages.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';
 import { singleProcessLock } from '../../src/outbox/leader.js';
 import { i18nRender } from '../../src/outbox/render.js';
@@ -33,7 +33,7 @@ export interface Delivery {
 /** A dispatcher on the app's manual clock whose "platform" records what each person would read. */
 export function recordingDispatcher(app: TestApp, opts: { batchSize?: number; perSecond?: number; answer?: (m: ClaimedMessage) => SendResult } = {}) {
   const got: Delivery[] = [];
-  const texts = new BroadcastTexts(app.database.db, app.i18n);
+  const texts = new BroadcastTexts(app.database.db, app.i18n, app.settings);
   const render = texts.render(i18nRender(app.i18n));
   const sender = texts.sender({
     async send(m) {
@@ -94,7 +94,7 @@ export function telegramPhoto(userId: number, fileId: string, caption?: string):
 
 /** Telegram and Zalo dispatchers with the real senders (against the fake platforms), as main.ts wires them. */
 export function chatDispatchers(app: TestApp, o: { telegramApi: Api; zaloApi: ZaloApi }) {
-  const texts = new BroadcastTexts(app.database.db, app.i18n);
+  const texts = new BroadcastTexts(app.database.db, app.i18n, app.settings);
   const render = texts.render(i18nRender(app.i18n));
   const common = { db: app.database.db, clock: app.clock, leader: singleProcessLock(), sleep: async (ms: number) => app.clock.advance(ms) };
   return {

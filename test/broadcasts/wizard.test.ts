@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { suggestCampaigns, loadCampaigns } from '../../src/broadcasts/campaigns.js';
-import { broadcastSettings } from '../../src/broadcasts/desk.js';
 import { broadcastText } from '../../src/broadcasts/render.js';
 import { translator } from '../../src/i18n/index.js';
 import type { TestApp } from '../support/app.js';
@@ -24,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 beforeEach(async () => {
-  broadcastSettings.dailyCap = 100;
+  app.settings.broadcastDailyCap = 100;
   app.clock.set(local('2026-11-23T10:00'));
   await sql$(app, sql`update broadcasts set status = 'done', reported_at = now() where reported_at is null`);
 });
@@ -190,7 +189,7 @@ describe('scheduling', () => {
 
 describe('the daily cap', () => {
   it('a collaborator may start only so many broadcasts a day; the refusal is audited; an administrator is not capped', async () => {
-    broadcastSettings.dailyCap = 1;
+    app.settings.broadcastDailyCap = 1;
     app.clock.set(local('2026-11-30T10:00'));
     await toPreview(STAFF2, 'Tin đầu tiên trong ngày cho phường Ngô Quyền.');
     await app.press('f:broadcast:preview:now', who(STAFF2));

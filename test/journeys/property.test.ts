@@ -5,7 +5,7 @@ import { findContactWithState } from '../../src/domain/contacts.js';
 import { runDoctor } from '../../src/domain/doctor.js';
 import { runJourneysJob } from '../../src/domain/journeys-jobs.js';
 import { PREGNANCY_WINDOWS, localDay } from '../../src/domain/journeys.js';
-import { fromLocal, localParts } from '../../src/domain/localtime.js';
+import { fromLocal, localParts } from '../../src/core/time.js';
 import { Person } from '../../src/domain/person.js';
 import { isQuietHour } from '../../src/outbox/quiet-hours.js';
 import { testApp, type TestApp } from '../support/app.js';

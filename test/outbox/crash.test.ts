@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ManualClock, offsetClock } from '../../src/config/clock.js';
+import { ManualClock, offsetClock } from '../../src/core/clock.js';
 import { outbox } from '../../src/db/schema.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';

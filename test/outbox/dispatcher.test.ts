@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { ManualClock } from '../../src/config/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { channelPause, contacts, outbox } from '../../src/db/schema.js';
 import { eraseContact, updateContact, type Contact } from '../../src/domain/contacts.js';

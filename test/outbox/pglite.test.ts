@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { ManualClock } from '../../src/config/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';

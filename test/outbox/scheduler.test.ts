@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { systemClock } from '../../src/config/clock.js';
+import { systemClock } from '../../src/core/clock.js';
 import { openDatabase, rows, type Database } from '../../src/db/client.js';
 import { jobRuns, outbox } from '../../src/db/schema.js';
 import type { Contact } from '../../src/domain/contacts.js';

@@ -1,14 +1,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Api } from 'grammy';
-import { ManualClock } from '../../src/config/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { contacts, outbox } from '../../src/db/schema.js';
 import { eq } from 'drizzle-orm';
 import type { Contact } from '../../src/domain/contacts.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { singleProcessLock } from '../../src/outbox/leader.js';
-import { telegramLimits } from '../../src/outbox/rate-limit.js';
-import { createTelegramSender, type RenderOutbox } from '../../src/outbox/telegram-sender.js';
+import { telegramLimits } from '../../src/channels/telegram/sender.js';
+import { createTelegramSender } from '../../src/channels/telegram/sender.js';
+import { type RenderOutbox } from '../../src/outbox/types.js';
 import type { ClaimedMessage } from '../../src/outbox/types.js';
 import { API_ROOT, fakeTelegram, TOKEN } from '../support/telegram.js';
 import { message, outboxDatabase, someContacts, statusCounts, travel } from './support.js';

@@ -1,28 +1,19 @@
 import { sql } from 'drizzle-orm';
 import { GrammyError } from 'grammy';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ZaloApi } from '../../src/channels/zalo-api.js';
+import { ZaloApi } from '../../src/channels/zalo/api.js';
 import { dropReminders } from '../../src/domain/reminders.js';
-import { znsPhoneOf, znsSettings } from '../../src/domain/zns.js';
+import { znsPhoneOf } from '../../src/channels/zns/index.js';
 import { Dispatcher, type DispatcherOptions } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { singleProcessLock } from '../../src/outbox/leader.js';
 import { i18nRender } from '../../src/outbox/render.js';
-import { classify } from '../../src/outbox/telegram-sender.js';
+import { classify } from '../../src/channels/telegram/sender.js';
 import type { Sender } from '../../src/outbox/types.js';
-import { createZaloSender, zaloLimits } from '../../src/outbox/zalo-sender.js';
-import { cannotReach, znsFallback } from '../../src/outbox/zns-fallback.js';
-import {
-  createZnsSender,
-  loadZnsConfig,
-  postgresZnsTokenStore,
-  seedTokens,
-  ZnsClient,
-  znsLimits,
-  znsTemplateData,
-  type ZnsConfig,
-  type ZnsTokens,
-} from '../../src/outbox/zns-sender.js';
+import { createZaloSender, zaloLimits } from '../../src/channels/zalo/sender.js';
+import { cannotReach, znsFallback } from '../../src/channels/zns/fallback.js';
+import { createZnsSender, postgresZnsTokenStore, seedTokens, ZnsClient, znsLimits, znsTemplateData, type ZnsTokens } from '../../src/channels/zns/sender.js';
+import { loadZnsConfig, type ZnsConfig } from '../../src/config/zns.js';
 import type { TestApp } from '../support/app.js';
 import { createSessionInChat, grantRole, sql$, staffApp, valueOf } from '../support/staff.js';
 import { fakeZalo, ZALO_BASE, ZALO_TOKEN, ZNS_API, ZNS_OAUTH } from '../support/zalo.js';
@@ -46,12 +37,12 @@ beforeAll(async () => {
   zalo.server.listen({ onUnhandledRequest: 'error' });
   app = await staffApp(); // Monday 23/11/2026 10:00 local
   await grantRole(app, STAFF, 'staff');
-  znsSettings.offered = true;
+  app.settings.znsOffered = true;
 });
 afterEach(() => {
   zalo.reset();
   zalo.zns.sent.length = 0;
-  znsSettings.offered = true;
+  app.settings.znsOffered = true;
 });
 afterAll(async () => {
   zalo.server.close();
@@ -257,7 +248,7 @@ describe('the ZNS question at booking', () => {
   it('is not asked for a landline, nor when ZNS is not configured', async () => {
     const sessionId = await createSessionInChat(app, STAFF, { programme: 'premarital', needsPhone: true, when: '14/12 8h' });
     expect((await bookWithPhone('zb3', sessionId, '0225 3123 456')).at(-1)!.text).toContain('Đã đăng ký');
-    znsSettings.offered = false;
+    app.settings.znsOffered = false;
     expect((await bookWithPhone('zb4', sessionId, '0912 000 111')).at(-1)!.text).toContain('Đã đăng ký');
     expect(await sql$(app, sql`select 1 from zns_recipients z join contacts c on c.id = z.contact_id where c.platform_user_id in ('zb3', 'zb4')`)).toEqual([]);
   });

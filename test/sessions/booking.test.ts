@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { ManualClock } from '../../src/config/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';
 import { singleProcessLock } from '../../src/outbox/leader.js';
 import { i18nRender } from '../../src/outbox/render.js';

@@ -141,7 +141,7 @@ describe('stop, delete, blocked', () => {
     const { Dispatcher } = await import('../../src/outbox/dispatcher.js');
     const { singleProcessLock } = await import('../../src/outbox/leader.js');
     const sent: string[] = [];
-    const { ManualClock } = await import('../../src/config/clock.js');
+    const { ManualClock } = await import('../../src/core/clock.js');
     const clock = new ManualClock(local('2026-12-10T07:00'));
     const d = new Dispatcher({
       db: app.database.db,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { runJourneysJob } from '../../src/domain/journeys-jobs.js';
-import type { OutboundMessage } from '../../src/engine/types.js';
+import type { OutboundMessage } from '../../src/core/messages.js';
 import type { TestApp } from '../support/app.js';
 import { ADMIN, LE_CHAN, NGO_QUYEN, bookInChat, createSessionInChat, grantRole, outboxRows, pending, rendered, sql$, staffApp, valueOf, who } from '../support/staff.js';
 

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { buildApp } from '../../src/app.js';
+import { createApp } from '../../src/app.js';
 import { findContact } from '../../src/domain/contacts.js';
 import { Person } from '../../src/domain/person.js';
-import { bootstrapAdmins, isDenied, PERMISSIONS, type Role, type StaffAction } from '../../src/domain/staff.js';
+import { bootstrapAdmins } from '../../src/domain/staff.js';
+import { isDenied, type Role } from '../../src/core/actor.js';
+import { PERMISSIONS, type StaffAction } from '../../src/domain/authority.js';
 import { createLogger } from '../../src/log.js';
-import { testFaq, type TestApp } from '../support/app.js';
+import { testConfig, testFaq, type TestApp } from '../support/app.js';
 import { ADMIN, grantRole, LE_CHAN, NGO_QUYEN, sql$, staffApp, valueOf, who } from '../support/staff.js';
 
 let app: TestApp;
@@ -23,7 +25,7 @@ describe('administrators from ADMIN_TELEGRAM_IDS', () => {
   it('are administrators from the first start, audited; starting again changes nothing; an id removed loses the role', async () => {
     const roles = () => sql$<{ uid: string; role: string; live: boolean }>(app, sql`select c.platform_user_id as uid, r.role, r.revoked_at is null as live from staff_roles r join contacts c on c.id = r.contact_id where r.source = 'env' order by r.id`);
     expect(await roles()).toEqual([{ uid: ADMIN, role: 'admin', live: true }]);
-    await buildApp({ db: app.database.db, clock: app.clock, log: createLogger('silent'), faq: testFaq(), admins: [ADMIN, '9001'] });
+    await createApp({ config: testConfig({ ADMIN_TELEGRAM_IDS: `${ADMIN},9001` }), database: app.database, clock: app.clock, log: createLogger('silent'), faq: testFaq() });
     expect(await roles()).toEqual([{ uid: ADMIN, role: 'admin', live: true }, { uid: '9001', role: 'admin', live: true }]);
     await bootstrapAdmins(app.database.db, [ADMIN], app.clock.now());
     expect(await roles()).toEqual([{ uid: ADMIN, role: 'admin', live: true }, { uid: '9001', role: 'admin', live: false }]);
@@ -164,8 +166,8 @@ describe('authorisation matrix: each staff action by each role, inside and outsi
     'session.bookings': (p, f) => p.staff.bookings(f.sessionId),
     'session.attendance': (p, f) => p.staff.markAttendance(f.sessionId, f.bookingId, true),
     'roles.manage': (p) => p.staff.createInvite('collaborator', [LE_CHAN]),
-    'broadcast.send': (p, _f, ward) => p.staff.broadcasts.create({ audience: { programmes: ['elderly'], wardCodes: [ward], relatives: false }, text: 'Tin thử', campaign: null, at: null }),
-    'broadcast.citywide': (p) => p.staff.broadcasts.create({ audience: { programmes: ['elderly'], wardCodes: null, relatives: false }, text: 'Tin thử', campaign: null, at: null }),
+    'broadcast.send': (p, _f, ward) => p.broadcasts.create({ audience: { programmes: ['elderly'], wardCodes: [ward], relatives: false }, text: 'Tin thử', campaign: null, at: null }),
+    'broadcast.citywide': (p) => p.broadcasts.create({ audience: { programmes: ['elderly'], wardCodes: null, relatives: false }, text: 'Tin thử', campaign: null, at: null }),
   };
 
   for (const role of ['none', 'collaborator', 'staff', 'admin'] as const) {

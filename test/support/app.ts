@@ -1,7 +1,11 @@
-import { ManualClock } from '../../src/config/clock.js';
-import { buildApp, type App, type FaqBundle } from '../../src/app.js';
+import { type App, createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/env.js';
+import { ManualClock } from '../../src/core/clock.js';
+import type { Hono } from 'hono';
+import { createHttp, type Listening, listen } from '../../src/http/server.js';
+import type { FaqBundle } from '../../src/faq/types.js';
 import type { Database } from '../../src/db/client.js';
-import type { InboundEvent, OutboundMessage } from '../../src/engine/types.js';
+import type { InboundEvent, OutboundMessage } from '../../src/core/messages.js';
 import type { FaqEntry } from '../../src/faq/schema.js';
 import { createLogger } from '../../src/log.js';
 import { freshDatabase } from './db.js';
@@ -34,7 +38,7 @@ export function testFaq(): FaqBundle {
   const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').toLowerCase();
   return {
     entries,
-    safety: (text) => (fold(text).includes('co giat') ? { kind: 'alarm', topic: 'safety.emergency' } : null),
+    safety: (text) => (fold(text).includes('co giat') ? { kind: 'alarm' as const, topic: 'safety.emergency' as const } : null),
     matcher: {
       match(q) {
         const f = fold(q);
@@ -56,10 +60,18 @@ export interface TestApp extends App {
   close(): Promise<void>;
 }
 
-export async function testApp(opts: { faq?: FaqBundle; now?: Date } = {}): Promise<TestApp> {
+/** A configuration as operators would set it, quiet logs. */
+export const testConfig = (env: Record<string, string> = {}) => loadConfig({ LOG_LEVEL: 'silent', ...env });
+
+/**
+ * The whole app on a fresh database, channels off (tests drive the engine or
+ * build channels themselves). `env`: configuration variables, as operators set them.
+ */
+export async function testApp(opts: { faq?: FaqBundle; now?: Date; env?: Record<string, string> } = {}): Promise<TestApp> {
   const database = await freshDatabase();
   const clock = new ManualClock(opts.now ?? new Date('2026-11-23T03:00:00Z'));
-  const app = await buildApp({ db: database.db, clock, log: createLogger('silent'), faq: opts.faq ?? testFaq() });
+  const config = testConfig(opts.env);
+  const app = await createApp({ config, database, clock, log: createLogger('silent'), faq: opts.faq ?? testFaq() });
   const base = { channel: 'telegram' as const, userId: '1001', chatId: '1001' };
   return {
     ...app,
@@ -67,6 +79,16 @@ export async function testApp(opts: { faq?: FaqBundle; now?: Date } = {}): Promi
     clock,
     say: (text, who = {}) => app.engine.handle({ ...base, ...who, kind: 'text', text } as InboundEvent),
     press: (value, who = {}) => app.engine.handle({ ...base, ...who, kind: 'choice', value } as InboundEvent),
-    close: () => database.close(),
+    close: async () => {
+      await app.stop();
+      await database.close();
+    },
   };
+}
+
+/** Serves routes on a free loopback port, with /healthz answering ready. */
+export async function serveRoutes(register: (http: Hono) => void): Promise<Listening> {
+  const http = createHttp({ readiness: () => 'ready', database: async () => 1 });
+  register(http);
+  return listen(http, 0, '127.0.0.1');
 }

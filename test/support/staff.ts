@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { rows } from '../../src/db/client.js';
 import { bootstrapAdmins } from '../../src/domain/staff.js';
-import type { OutboundMessage } from '../../src/engine/types.js';
+import type { OutboundMessage } from '../../src/core/messages.js';
 import { i18nRender } from '../../src/outbox/render.js';
 import type { ClaimedMessage } from '../../src/outbox/types.js';
 import { testApp, type TestApp } from './app.js';

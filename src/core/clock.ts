@@ -24,5 +24,3 @@ export class ManualClock implements Clock {
     this.current = new Date(this.current.getTime() + ms);
   }
 }
-
-export const TIME_ZONE = 'Asia/Ho_Chi_Minh';

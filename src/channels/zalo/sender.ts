@@ -1,10 +1,9 @@
 import type { i18n } from 'i18next';
-import { sendZalo } from '../channels/zalo.js';
-import { isBlockedError, ZaloApiError, type ZaloApi } from '../channels/zalo-api.js';
-import { translator } from '../i18n/index.js';
-import { defaultBurst, type RateLimits } from './rate-limit.js';
-import type { RenderOutbox } from './telegram-sender.js';
-import type { SendResult, Sender } from './types.js';
+import { translate } from '../../i18n/index.js';
+import { defaultBurst, type RateLimits } from '../../outbox/rate-limit.js';
+import type { RenderOutbox, SendResult, Sender } from '../../outbox/types.js';
+import { isBlockedError, ZaloApiError, type ZaloApi } from './api.js';
+import { sendZalo } from './render.js';
 
 /**
  * Zalo's limits for a bot's bulk sending are not published. Assumed, to be
@@ -39,7 +38,7 @@ export function createZaloSender(opts: {
 }): Sender {
   return {
     async send(message) {
-      const t = translator(opts.i18n, message.locale) as unknown as (key: string, params?: Record<string, unknown>) => string;
+      const t = translate(opts.i18n, message.locale);
       try {
         await sendZalo(opts.api, message.chatId, opts.render(message, message.locale), t);
         return { kind: 'ok' };

@@ -1,9 +1,15 @@
-/** The channels the engine serves; adapters render and parse, nothing more. */
-export type ChannelName = 'telegram' | 'zalo' | 'terminal';
+/**
+ * What the engine and the channels say to each other, whatever the platform.
+ * A channel turns a platform update into an InboundEvent and renders the
+ * engine's OutboundMessages its own way (see ChannelCaps).
+ */
+
+/** A channel's name, as stored with each contact ('telegram', 'zalo', 'terminal', …). */
+export type ChannelName = string;
 
 /**
- * A choice the person can make. `value` is a short code (Telegram callback data
- * is at most 64 bytes): never Vietnamese text.
+ * A choice the person can make. `value` is the encoded action (src/core/actions.ts):
+ * short codes, never Vietnamese text (Telegram callback data is at most 64 bytes).
  */
 export interface Choice {
   label: string;
@@ -13,7 +19,7 @@ export interface Choice {
 /**
  * A photo as the platforms know it: Telegram's file_id (from a Telegram sender)
  * and/or a public URL (Zalo gives one; we may host one). Each channel sends
- * what it can use: Telegram the file_id, else the URL; Zalo only a URL.
+ * what it can use (ChannelCaps.photo).
  */
 export interface PhotoRef {
   fileId?: string;
@@ -32,7 +38,7 @@ export interface OutboundMessage {
   locale?: string;
 }
 
-interface InboundBase {
+export interface InboundBase {
   channel: ChannelName;
   /** The platform's id of the person. */
   userId: string;
@@ -43,6 +49,8 @@ interface InboundBase {
   languageCode?: string | undefined;
 }
 
+export type MediaKind = 'sticker' | 'photo' | 'voice' | 'video' | 'document' | 'location' | 'other';
+
 /** One thing a person did, whatever the platform. */
 export type InboundEvent = InboundBase &
   (
@@ -51,15 +59,21 @@ export type InboundEvent = InboundBase &
     | { kind: 'choice'; value: string }
     | { kind: 'contact'; phone: string }
     /** `photo` (and its caption) when the platform gave one we can send on; only a step that asks for a photo reads it. */
-    | { kind: 'media'; media: 'sticker' | 'photo' | 'voice' | 'video' | 'document' | 'location' | 'other'; photo?: PhotoRef; caption?: string }
+    | { kind: 'media'; media: MediaKind; photo?: PhotoRef; caption?: string }
     /** The person blocked the bot, or unblocked it. */
     | { kind: 'blocked' }
     | { kind: 'unblocked' }
   );
 
-/** Delivery failures the adapters report back in a platform-neutral way. */
-export class RecipientBlockedError extends Error {
-  constructor(readonly channel: ChannelName, readonly chatId: string) {
-    super(`recipient ${channel}:${chatId} blocked the bot`);
-  }
+/** Handles one inbound event; never throws (the engine answers failures with an apology). */
+export type InboundHandler = (event: InboundEvent) => Promise<OutboundMessage[]>;
+
+/**
+ * A channel that can change a message after sending it (ChannelCaps.editable):
+ * a broadcast's live status, a list paged in place.
+ */
+export interface MessageEditor {
+  /** Sends the message; its id for later edits (null when the platform gave none). */
+  post(chatId: string, text: string, choices: Choice[]): Promise<string | null>;
+  edit(chatId: string, messageId: string, text: string, choices: Choice[]): Promise<void>;
 }

@@ -1,10 +1,7 @@
 import { GrammyError, HttpError, type Api } from 'grammy';
-import { sendTelegram } from '../channels/telegram.js';
-import type { OutboundMessage } from '../engine/types.js';
-import type { ClaimedMessage, SendResult, Sender } from './types.js';
-
-/** Turns an outbox row into words in the recipient's language (built on i18next by the app). */
-export type RenderOutbox = (message: ClaimedMessage, locale: string) => OutboundMessage;
+import { sendTelegram } from './render.js';
+import { defaultBurst, type RateLimits } from '../../outbox/rate-limit.js';
+import type { RenderOutbox, SendResult, Sender } from '../../outbox/types.js';
 
 /**
  * The outbox's Telegram sender. Give it an Api *without* the auto-retry plugin
@@ -42,4 +39,10 @@ export function classify(err: unknown): SendResult {
   }
   if (err instanceof HttpError) return { kind: 'error', message: `network: ${err.message}` };
   return { kind: 'error', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Telegram's limits: about 30 messages/s per bot (we keep 25), 1/s per chat; paid broadcast lifts bulk to 1,000/s for a fee. */
+export function telegramLimits(opts: { paidBroadcast?: boolean; perSecond?: number } = {}): RateLimits {
+  const perSecond = opts.perSecond ?? (opts.paidBroadcast ? 1000 : 25);
+  return { perSecond, perChatPerSecond: 1, burst: defaultBurst(perSecond) };
 }

@@ -1,21 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { i18n } from 'i18next';
 import { z } from 'zod';
-import type { Engine } from '../engine/engine.js';
-import type { InboundEvent, OutboundMessage, PhotoRef } from '../engine/types.js';
-import type { Handler } from '../http/server.js';
-import { translator } from '../i18n/index.js';
-import type { Logger } from '../log.js';
-import { renderPlain } from './terminal.js';
-import { isBlockedError, ZaloApi, ZaloApiError, type FetchLike } from './zalo-api.js';
+import { cleanText } from '../../core/text.js';
+import type { InboundEvent, InboundHandler, OutboundMessage, PhotoRef } from '../../core/messages.js';
+import type { Context } from 'hono';
+import { translate, type Translate } from '../../i18n/index.js';
+import type { Logger } from '../../log.js';
+import { isBlockedError, ZaloApi, ZaloApiError, type FetchLike } from './api.js';
+import { sendZalo } from './render.js';
 
-/** Zalo messages carry at most 2,000 characters. */
-export const ZALO_TEXT_LIMIT = 2000;
-/** sendPhoto's caption limit is not documented: assumed to be the text limit (a longer text follows the photo). */
-export const ZALO_CAPTION_LIMIT = ZALO_TEXT_LIMIT;
 /** Longest webhook body accepted (a text message is well under 10 kB). */
-const MAX_BODY = 256 * 1024;
+export const ZALO_MAX_BODY = 256 * 1024;
 
 export const ZALO_EVENTS = [
   'message.text.received',
@@ -59,7 +54,7 @@ export function zaloPhoto(m: ZaloMessage): { photo: PhotoRef; caption?: string }
   const image = ZaloImage.safeParse(m);
   const url = image.success ? (image.data.photo_url ?? image.data.photo) : undefined;
   if (!url) return null;
-  const caption = image.data?.caption?.trim();
+  const caption = image.data?.caption === undefined ? undefined : cleanText(image.data.caption).trim();
   return { photo: { url }, ...(caption ? { caption } : {}) };
 }
 
@@ -83,94 +78,6 @@ export function parseZaloUpdate(body: unknown): ZaloUpdate | null {
   return { event_name: event.event_name, message: message.success ? message.data : null };
 }
 
-/** The numbered-choice hint in a locale: "Trả lời 1, 2 hoặc 3". */
-export function replyHint(t: (key: string, params?: Record<string, unknown>) => string, count: number): string {
-  if (count <= 1) return t('zalo.replyHintOne');
-  if (count > 5) return t('zalo.replyHintRange', { max: count });
-  const numbers = Array.from({ length: count }, (_, i) => String(i + 1));
-  return t('zalo.replyHint', { list: numbers.slice(0, -1).join(', '), last: numbers.at(-1) });
-}
-
-/**
- * One engine reply as Zalo text: the terminal's numbered lines, then the hint.
- * Zalo has no share-phone button, so a phone request asks the person to type it.
- */
-export function renderZalo(message: OutboundMessage, t: (key: string, params?: Record<string, unknown>) => string): string {
-  const lines = [renderPlain(message)];
-  if (message.choices?.length) lines.push('', replyHint(t, message.choices.length));
-  if (message.requestPhone) lines.push('', t('zalo.typePhone'));
-  return lines.join('\n');
-}
-
-/**
- * Sends one engine reply. With a photo that has a URL (Zalo takes nothing
- * else): the text as its caption when it fits, else the photo then the text
- * in pieces; without one, the text alone.
- */
-export async function sendZalo(
-  api: Pick<ZaloApi, 'sendMessage' | 'sendPhoto'>,
-  chatId: string,
-  message: OutboundMessage,
-  t: (key: string, params?: Record<string, unknown>) => string,
-): Promise<void> {
-  const text = renderZalo(message, t);
-  const url = message.photo?.url;
-  if (url && text.length <= ZALO_CAPTION_LIMIT) {
-    await api.sendPhoto(chatId, url, text);
-    return;
-  }
-  if (url) await api.sendPhoto(chatId, url);
-  for (const piece of splitMessage(text)) await api.sendMessage(chatId, piece);
-}
-
-/**
- * Splits text into pieces of at most `limit` characters, cutting at the last
- * paragraph, line or sentence end in the second half of the allowance, else at
- * the last sentence end, else at the last space (a word boundary); a hard cut
- * only inside one enormous word, never inside a surrogate pair.
- */
-export function splitMessage(text: string, limit = ZALO_TEXT_LIMIT): string[] {
-  const parts: string[] = [];
-  let rest = text.trim();
-  const half = Math.floor(limit / 2);
-  const sentence = /[.!?…]["'”’)»]*\s/g;
-  while (rest.length > limit) {
-    const window = rest.slice(0, limit + 1);
-    const cut =
-      lastBreak(window, /\n\s*\n/g, half) ??
-      lastBreak(window, /\n/g, half) ??
-      lastBreak(window, sentence, half) ??
-      lastBreak(window, sentence, 1) ??
-      lastBreak(window, /\s/g, 1) ??
-      hardCut(rest, limit);
-    const head = rest.slice(0, cut).trimEnd();
-    if (head) parts.push(head);
-    rest = rest.slice(cut).trimStart();
-  }
-  if (rest) parts.push(rest);
-  return parts;
-}
-
-/**
- * Where to cut after the last match in `window` (its length is limit + 1): after
- * a sentence mark, before whitespace. Null when no match leaves a head of
- * `min`..limit characters.
- */
-function lastBreak(window: string, re: RegExp, min: number): number | null {
-  const limit = window.length - 1;
-  let best: number | null = null;
-  for (const m of window.matchAll(re)) {
-    const at = m.index + m[0].trimEnd().length;
-    if (at >= min && at <= limit) best = at;
-  }
-  return best;
-}
-
-function hardCut(text: string, limit: number): number {
-  const code = text.charCodeAt(limit - 1);
-  return code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit;
-}
-
 /**
  * Recent event keys (`event_name:message_id`): Zalo redelivers events that were
  * slow or failed. In memory, per process. Several replicas behind a load
@@ -189,29 +96,11 @@ function recentKeys(limit: number) {
 }
 
 /** Constant-time comparison that leaks neither content nor length (both sides hashed to 32 bytes). */
-export function secretMatches(expected: string, given: string | string[] | undefined): boolean {
+export function secretMatches(expected: string, given: string | undefined): boolean {
   if (typeof given !== 'string' || given.length === 0) return false;
   const a = createHash('sha256').update(expected).digest();
   const b = createHash('sha256').update(given).digest();
   return timingSafeEqual(a, b);
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export interface ZaloChannelOptions {
@@ -223,7 +112,8 @@ export interface ZaloChannelOptions {
    * webhook call must carry. Unset: every webhook call gets 401 (polling needs none).
    */
   secret: string | undefined;
-  engine: Pick<Engine, 'handle' | 'markBlocked'>;
+  /** The engine's entry point: one inbound event in, the replies out. */
+  handle: InboundHandler;
   i18n: i18n;
   log: Logger;
   fetch?: FetchLike;
@@ -235,7 +125,7 @@ export interface ZaloChannelOptions {
 
 export interface ZaloChannel {
   /** `POST /webhooks/zalo`: answers at once, handles the event after. */
-  webhook: Handler;
+  webhook: (c: Context) => Promise<Response>;
   api: ZaloApi;
   /** Handles one parsed event (deduplicated, in order per chat); resolves when it is done. */
   handleUpdate(update: ZaloUpdate): Promise<void>;
@@ -258,10 +148,10 @@ const MEDIA: Partial<Record<string, 'photo' | 'sticker' | 'voice'>> = {
  * renders replies as numbered plain text. No business rules here.
  */
 export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
-  const { engine, log } = opts;
+  const { handle, log } = opts;
   const api = opts.api ?? new ZaloApi({ token: opts.token, baseUrl: opts.apiBase, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
   // The channel's own words (the reply hint) follow the language of each reply; Vietnamese when untold.
-  const tFor = (locale = 'vi') => translator(opts.i18n, locale) as unknown as (key: string, params?: Record<string, unknown>) => string;
+  const tFor = (locale = 'vi'): Translate => translate(opts.i18n, locale);
   const duplicate = recentKeys(opts.dedupeSize ?? 10_000);
   const pending = new Set<Promise<void>>();
   // One event at a time per chat, in arrival order, within this process.
@@ -277,7 +167,7 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
       } catch (err) {
         if (isBlockedError(err)) {
           log.info({ channel: 'zalo' }, 'zalo: recipient blocked the bot');
-          await engine.markBlocked('zalo', userId);
+          await handle({ channel: 'zalo', userId, chatId, kind: 'blocked' });
         } else {
           log.warn({ err: describe(err), channel: 'zalo' }, 'zalo: send failed');
         }
@@ -312,9 +202,9 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
       log.debug({ event: update.event_name }, 'zalo: group chat ignored (one-to-one service)');
       return;
     }
-    const identity = { channel: 'zalo' as const, userId: m.from.id, chatId: m.chat.id, displayName: m.from.display_name };
+    const identity = { channel: 'zalo' as const, userId: m.from.id, chatId: m.chat.id, displayName: m.from.display_name === undefined ? undefined : cleanText(m.from.display_name) };
     let event: InboundEvent;
-    if (update.event_name === 'message.text.received') event = { ...identity, kind: 'text', text: m.text ?? '' };
+    if (update.event_name === 'message.text.received') event = { ...identity, kind: 'text', text: cleanText(m.text ?? '') };
     else if (MEDIA[update.event_name] === 'photo') event = { ...identity, kind: 'media', media: 'photo', ...zaloPhoto(m) };
     else if (MEDIA[update.event_name]) event = { ...identity, kind: 'media', media: MEDIA[update.event_name]! };
     else if (update.event_name.startsWith('message.')) event = { ...identity, kind: 'media', media: 'other' };
@@ -322,7 +212,7 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
       log.debug({ event: update.event_name }, 'zalo: event ignored');
       return;
     }
-    await send(m.chat.id, m.from.id, await engine.handle(event));
+    await send(m.chat.id, m.from.id, await handle(event));
   };
 
   const handleUpdate = (update: ZaloUpdate): Promise<void> => {
@@ -341,27 +231,22 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
     return tracked;
   };
 
-  const webhook: Handler = async (req, res) => {
-    if (!opts.secret || !secretMatches(opts.secret, req.headers['x-bot-api-secret-token'])) {
-      req.resume();
-      res.writeHead(401).end();
-      return;
-    }
+  const webhook = async (c: Context): Promise<Response> => {
+    if (!opts.secret || !secretMatches(opts.secret, c.req.header('x-bot-api-secret-token'))) return c.body(null, 401);
     let json: unknown;
     try {
-      json = JSON.parse(await readBody(req, MAX_BODY));
+      json = JSON.parse(await c.req.text());
     } catch {
-      if (!res.headersSent) res.writeHead(400).end();
-      return;
+      return c.body(null, 400);
     }
     const update = parseZaloUpdate(json);
-    // Answer first: the platform must not wait for the engine (it redelivers slow calls).
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     if (!update) {
       log.debug('zalo: webhook body in no known shape ignored');
-      return;
+      return c.json({ ok: true });
     }
+    // Answer first: the platform must not wait for the engine (it redelivers slow calls).
     void handleUpdate(update);
+    return c.json({ ok: true });
   };
 
   return {

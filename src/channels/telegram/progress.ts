@@ -1,9 +1,9 @@
 import { GrammyError, type Api } from 'grammy';
-import { inlineKeyboard } from '../channels/telegram.js';
-import type { ProgressSink } from './progress.js';
+import type { MessageEditor } from '../../core/messages.js';
+import { inlineKeyboard } from './render.js';
 
-/** The status message on Telegram: sendMessage once, then editMessageText. */
-export function telegramProgressSink(api: Pick<Api, 'sendMessage' | 'editMessageText'>): ProgressSink {
+/** Messages that change in place on Telegram: sendMessage once, then editMessageText. */
+export function telegramEditor(api: Pick<Api, 'sendMessage' | 'editMessageText'>): MessageEditor {
   const markup = (choices: Parameters<typeof inlineKeyboard>[0]) => (choices.length ? { reply_markup: inlineKeyboard(choices) } : {});
   return {
     async post(chatId, text, choices) {

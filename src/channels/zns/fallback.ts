@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { Clock } from '../config/clock.js';
-import { rows, type Db } from '../db/client.js';
-import { deferQuietHoursSql } from './quiet-hours.js';
-import type { ClaimedMessage, SendResult } from './types.js';
+import type { Clock } from '../../core/clock.js';
+import { rows, type Db } from '../../db/client.js';
+import { deferQuietHoursSql } from '../../outbox/quiet-hours.js';
+import type { ClaimedMessage, SendResult } from '../../outbox/types.js';
 
 type Failure = Extract<SendResult, { kind: 'error' }>;
 

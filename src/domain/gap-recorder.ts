@@ -1,6 +1,6 @@
-import type { Clock } from '../config/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Db } from '../db/client.js';
-import { addGaps, maskIdentity, weekOf, type GapCount, type GapKind } from '../domain/faq-gaps.js';
+import { addGaps, maskIdentity, weekOf, type GapCount, type GapKind } from './faq-gaps.js';
 import type { Logger } from '../log.js';
 
 /** How long we remember a person's last answered question, to pair it with "Chưa đúng". */

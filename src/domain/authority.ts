@@ -1,0 +1,66 @@
+import { type Actor, Denied, type Grant, type Refusal, type Role } from '../core/actor.js';
+
+export type StaffAction =
+  | 'session.create'
+  | 'session.edit'
+  | 'session.cancel'
+  | 'session.bookings'
+  | 'session.attendance'
+  | 'roles.manage'
+  | 'broadcast.send'
+  | 'broadcast.citywide';
+
+/**
+ * Who may do what. Health-station staff run their wards' sessions; population
+ * collaborators see who booked and mark who came; administrators do
+ * everything, city-wide, and alone manage roles.
+ */
+export const PERMISSIONS: Record<StaffAction, readonly Role[]> = {
+  'session.create': ['admin', 'staff'],
+  'session.edit': ['admin', 'staff'],
+  'session.cancel': ['admin', 'staff'],
+  'session.bookings': ['admin', 'staff', 'collaborator'],
+  'session.attendance': ['admin', 'staff', 'collaborator'],
+  'roles.manage': ['admin'],
+  // Campaign broadcasts to their wards' subscribers; city-wide ones are an administrator's.
+  'broadcast.send': ['admin', 'staff', 'collaborator'],
+  'broadcast.citywide': ['admin'],
+};
+
+/** The authorisation rule itself: pure, so the whole matrix is testable. */
+export function authorize(grant: Grant | null, action: StaffAction, wardCode?: string): Refusal | null {
+  if (!grant || !PERMISSIONS[action].includes(grant.role)) return 'no-role';
+  if (grant.role === 'admin' || wardCode === undefined) return null;
+  return grant.wardCodes.includes(wardCode) ? null : 'outside-ward';
+}
+
+/**
+ * One actor's authority for one update or request: the same rule and the same
+ * audit of refusals whether they act in chat or on the web console.
+ */
+export class Authority {
+  constructor(
+    private readonly actor: () => Promise<Actor>,
+    /** Writes an audit row as this actor (creating their contact first when needed). */
+    private readonly audit: (action: string, target?: string, details?: Record<string, unknown>) => Promise<void>,
+  ) {}
+
+  async grant(): Promise<Grant | null> {
+    return (await this.actor()).grant;
+  }
+
+  /** Checks an action; a refusal is audited (who, what, where) and returned. */
+  async check(action: StaffAction, wardCode?: string, target?: string): Promise<Denied | null> {
+    const refusal = authorize(await this.grant(), action, wardCode);
+    if (!refusal) return null;
+    await this.audit('staff.denied', target, { action, reason: refusal, ...(wardCode ? { wardCode } : {}) });
+    return new Denied(refusal);
+  }
+
+  /** The wards this actor acts in; null = every ward (administrator); [] = none. */
+  async wards(): Promise<string[] | null> {
+    const g = await this.grant();
+    if (!g) return [];
+    return g.role === 'admin' ? null : g.wardCodes;
+  }
+}
