@@ -67,7 +67,7 @@ export const bookFlow = defineFlow<Data>({
     // `<session>`, or `<session>-<for>` from an invitation naming who it is for (0: the person, else a relative's id).
     const [id, forWhom] = (arg ?? '').split('-').map(Number) as [number, number | undefined];
     const s = Number.isInteger(id) && id > 0 ? await ctx.person.bookings.session(id) : null;
-    if (!s || s.status !== 'scheduled' || s.startsAt <= ctx.now) return { type: 'done', say: [{ text: ctx.t('booking.closed') }] };
+    if (s?.status !== 'scheduled' || s.startsAt <= ctx.now) return { type: 'done', say: [{ text: ctx.t('booking.closed') }] };
     const intro = { text: ctx.t('booking.intro', { ...sessionParams(s), free: s.capacity - s.booked }) };
     const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name }));
     const data: Data = {

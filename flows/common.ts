@@ -7,10 +7,6 @@ import type { FlowContext, FlowInput } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
 import { encodeAction } from '../src/core/actions.js';
 
-/** "thứ Năm 10/12, 7:30" */
-export const sessionWhen = (t: TFunction, s: Pick<Session, 'startsAt'>) =>
-  t('session.when', sessionParams({ ...(s as Session), placeName: '', placeAddress: '', note: null }));
-
 /** One line per session: "#12 · Khám sức khỏe người cao tuổi · thứ Năm 10/12, 7:30 · Trạm Y tế …" */
 export const sessionLine = (t: TFunction, s: Session) => t('session.line', { ...sessionParams(s), id: s.id, booked: s.booked, capacity: s.capacity });
 

@@ -1,11 +1,11 @@
 import { choice } from '../src/core/actions.js';
 import type { TFunction } from 'i18next';
-import { formatDate, fullDate, localParts } from '../src/core/time.js';
+import { fullDate, localParts } from '../src/core/time.js';
 import { parseWhen, resolveDate } from '../src/core/when.js';
 import { gestationDays, slotsFor, weekOf, type Journey, type LiveJourney } from '../src/domain/journeys.js';
 import type { FlowContext, StepOutcome } from '../src/engine/flow.js';
 import type { Choice, OutboundMessage } from '../src/core/messages.js';
-import { fold } from '../src/core/text.js';
+import { fold, hasDiacritics, toneless } from '../src/core/text.js';
 
 /** "5/2027" */
 export const monthYear = (at: Date) => `${localParts(at).m}/${localParts(at).y}`;
@@ -137,8 +137,6 @@ const NOT_LOSS = ['dọa sảy', 'dọa sẩy', 'động thai'];
 const QUESTION = ['là gì', 'thế nào', 'như thế nào', 'làm sao', 'có sao', 'triệu chứng', 'dấu hiệu', 'nguy cơ', 'phòng tránh', 'phòng ngừa', 'có nên', 'có phải', 'nguyên nhân', 'tại sao', 'vì sao'];
 
 /** Tone marks dropped, vowel marks kept ("mất" and "mắt" stay apart); without diacritics, fully folded. */
-const toneless = (s: string) => s.normalize('NFD').replace(/[\u0300\u0301\u0303\u0309\u0323]/g, '').normalize('NFC').toLowerCase();
-const hasMarks = (s: string) => /[^\x00-\x7F]/.test(s);
 const norm = (s: string, marks: boolean) => ` ${(marks ? toneless(s) : fold(s)).replace(/[^\p{L}\p{N}]+/gu, ' ').trim()} `;
 
 /**
@@ -147,7 +145,7 @@ const norm = (s: string, marks: boolean) => ` ${(marks ? toneless(s) : fold(s)).
  * chứng gì?") and not a threatened miscarriage ("dọa sảy thai").
  */
 export function isLossMessage(text: string): boolean {
-  const marks = hasMarks(text);
+  const marks = hasDiacritics(text);
   const t = norm(text, marks);
   const has = (list: string[]) => list.some((w) => t.includes(norm(w, marks)));
   if (has(NOT_LOSS) || !has(LOSS_WORDS)) return false;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { fromLocal, localParts } from '../src/core/time.js';
 import { parseWhen, resolveDate, resolveWhen } from '../src/core/when.js';
 import { isDenied } from '../src/core/actor.js';
-import { type StaffAction } from '../src/domain/authority.js';
+import type { StaffAction } from '../src/domain/authority.js';
 import type { Session } from '../src/domain/sessions.js';
 import type { BookingLine } from '../src/domain/sessions.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
@@ -39,7 +39,7 @@ const bookingLabel = (ctx: FlowContext, b: BookingLine) =>
 /** Back to the session page with fresh figures, after saying `say`. */
 async function page(ctx: FlowContext, data: Data, say: OutboundMessage[]): Promise<StepOutcome<Data>> {
   const s = await ctx.person.bookings.session(data.sessionId);
-  if (!s || s.status !== 'scheduled') return { type: 'done', say };
+  if (s?.status !== 'scheduled') return { type: 'done', say };
   return { type: 'goto', step: 'page', data: snapshot(ctx, s), say };
 }
 

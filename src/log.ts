@@ -6,7 +6,7 @@ import pino from 'pino';
  * (the engine logs a question only at debug). Phone numbers are redacted.
  */
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream) {
-  const options = { level, base: undefined, redact: { paths: ['phone', '*.phone'], censor: '[hidden]' } };
+  const options = { level, base: null, redact: { paths: ['phone', '*.phone'], censor: '[hidden]' } };
   return destination ? pino(options, destination) : pino(options);
 }
 export type Logger = ReturnType<typeof createLogger>;

@@ -10,7 +10,6 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 const values = (m: { choices?: { value: string }[] } | undefined) => m?.choices?.map((c) => c.value) ?? [];
-const texts = (ms: { text: string }[]) => ms.map((m) => m.text).join('\n');
 
 describe('onboarding and FAQ', () => {
   it('greets with the programme menu on /start', async () => {

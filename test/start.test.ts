@@ -8,7 +8,9 @@ import { projectRoot } from '../src/config/paths.js';
 
 // `npm start` as a newcomer runs it: a real process, the embedded Postgres, no set-up.
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function start(env: Record<string, string>, input?: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hp-bot-start-'));

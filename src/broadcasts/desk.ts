@@ -2,7 +2,7 @@ import { fromLocal, localParts } from '../core/time.js';
 import { Denied } from '../core/actor.js';
 import type { Authority } from '../domain/authority.js';
 import type { PersonPort } from '../domain/port.js';
-import type { ChannelName, PhotoRef } from '../core/messages.js';
+import type { PhotoRef } from '../core/messages.js';
 import { deferQuietHours, isQuietHour } from '../outbox/quiet-hours.js';
 import {
   countAudience,

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { rows, type Queryable } from '../db/client.js';
 import { broadcasts, type BroadcastPhoto } from '../db/schema.js';
 import type { ChannelName } from '../core/messages.js';
@@ -230,7 +230,3 @@ export async function countSince(q: Queryable, author: number, since: Date): Pro
   return Number(r?.n ?? 0);
 }
 
-export async function recentOf(q: Queryable, author: number | null, limit = 5): Promise<Broadcast[]> {
-  const base = q.select().from(broadcasts);
-  return (author === null ? base : base.where(eq(broadcasts.authorContactId, author))).orderBy(desc(broadcasts.id)).limit(limit);
-}

@@ -22,8 +22,8 @@ export interface Choice {
  * what it can use (ChannelCaps.photo).
  */
 export interface PhotoRef {
-  fileId?: string;
-  url?: string;
+  fileId?: string | undefined;
+  url?: string | undefined;
 }
 
 /** What the engine says; each channel renders it its own way. */

@@ -28,7 +28,7 @@ export function toneless(text: string): string {
 }
 
 /** Whether the text carries any diacritic (or đ, or any other non-ASCII letter). */
-export const hasDiacritics = (text: string): boolean => /[^\x00-\x7F]/.test(text);
+export const hasDiacritics = (text: string): boolean => /[\u0080-\uffff]/.test(text);
 
 /**
  * Text from a platform made safe to store and show: NFC, no NUL or other C0
@@ -36,8 +36,11 @@ export const hasDiacritics = (text: string): boolean => /[^\x00-\x7F]/.test(text
  * an emoji cut off), line breaks and tabs kept.
  */
 export function cleanText(text: string): string {
-  return text
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
-    .normalize('NFC');
+  return (
+    text
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
+      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
+      .normalize('NFC')
+  );
 }

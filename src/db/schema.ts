@@ -467,8 +467,8 @@ export const znsRecipients = pgTable('zns_recipients', {
 });
 
 export interface BroadcastPhoto {
-  fileId?: string;
-  url?: string;
+  fileId?: string | undefined;
+  url?: string | undefined;
   /** Token of the hosted copy (`GET /media/<token>`), for channels that need a URL. */
   media?: string;
 }

@@ -90,7 +90,7 @@ export class BookingDesk {
       .returning();
     if (!taken) {
       const s = await getSession(w, sessionId);
-      if (!s || s.status !== 'scheduled' || s.startsAt <= this.p.now) return { kind: 'closed' };
+      if (s?.status !== 'scheduled' || s.startsAt <= this.p.now) return { kind: 'closed' };
       return { kind: 'full', session: s, alternatives: await nextSessions(w, s.programme, s.wardCode, this.p.now, s.id) };
     }
     const [inserted] = await rows<{ id: number }>(

@@ -75,14 +75,6 @@ export async function setBlocked(q: Queryable, channel: ChannelName, userId: str
     .where(and(eq(contacts.channel, channel), eq(contacts.platformUserId, userId)));
 }
 
-/** Same, when the platform only tells us the chat (private chats: chat id = user id on Telegram). */
-export async function setBlockedByChat(q: Queryable, channel: ChannelName, chatId: string, at: Date): Promise<void> {
-  await q
-    .update(contacts)
-    .set({ blockedAt: at })
-    .where(and(eq(contacts.channel, channel), eq(contacts.chatId, chatId)));
-}
-
 /** Erases the person: the row goes and its consents, subscriptions and state cascade with it. */
 export async function eraseContact(q: Queryable, id: number): Promise<void> {
   await q.delete(contacts).where(eq(contacts.id, id));

@@ -146,7 +146,7 @@ async function refreshSessions(q: Queryable, now: Date): Promise<number> {
     const fresh = await slotMessage(q, j, { win: k.win, slot: k.slot, dueAt, programme: programmeOf(j.kind, k.win), until: windowUntil(j, k.win, dueAt) });
     const params: Record<string, string | number> = { ...payload.params, ...fresh.payload.params, lead: payload.params?.lead ?? 'open' };
     for (const key of ['sessions', 'ward', 'whereKind']) if (!(key in (fresh.payload.params ?? {}))) delete params[key];
-    const next: OutboxPayload = { ...payload, params, choices: fresh.payload.choices };
+    const next: OutboxPayload = { ...payload, params, ...(fresh.payload.choices ? { choices: fresh.payload.choices } : {}) };
     if (JSON.stringify(next) === JSON.stringify(payload)) continue;
     await cancelByPrefix(q, r.dedupe_key);
     await enqueue(q, [{ ...fresh, payload: next, dueAt }]);

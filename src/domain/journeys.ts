@@ -374,7 +374,7 @@ export class JourneyDesk {
   /** "Nhắc lại sau 3 ngày": the same window's reminder again, three days on at 09:00. */
   async snooze(id: number, win: string): Promise<Date | null> {
     const j = await this.get(id);
-    if (!j || j.status !== 'active' || j.marks[win]) return null;
+    if (j?.status !== 'active' || j.marks[win]) return null;
     const p = localParts(this.p.now);
     const dueAt = fromLocal(p.y, p.m, p.d + 3, SEND_HOUR);
     const slot = `z${p.y}${String(p.m).padStart(2, '0')}${String(p.d).padStart(2, '0')}`;
@@ -393,7 +393,7 @@ export class JourneyDesk {
 
   async pause(id: number): Promise<Journey | null> {
     const j = await this.get(id);
-    if (!j || j.status !== 'active') return null;
+    if (j?.status !== 'active') return null;
     const w = this.p.write();
     const [row] = await w.update(journeys).set({ status: 'paused', updatedAt: this.p.now }).where(eq(journeys.id, id)).returning();
     await cancelByPrefix(w, journeyPrefix(id));
@@ -404,7 +404,7 @@ export class JourneyDesk {
   /** Back from a pause: only what is still ahead is planned. */
   async resume(id: number): Promise<Journey | null> {
     const j = await this.get(id);
-    if (!j || j.status !== 'paused') return null;
+    if (j?.status !== 'paused') return null;
     const w = this.p.write();
     const [row] = await w.update(journeys).set({ status: 'active', version: sql`${journeys.version} + 1`, updatedAt: this.p.now }).where(eq(journeys.id, id)).returning();
     await replan(w, row!, this.p.now);

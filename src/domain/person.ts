@@ -261,6 +261,6 @@ export class Person {
   }
 
   async audit(action: string, target?: string, details?: Record<string, unknown>): Promise<void> {
-    await audit(this.w, { actorContactId: this.current?.id ?? null, action, target, details, at: this.now });
+    await audit(this.w, { actorContactId: this.current?.id ?? null, action, at: this.now, ...(target === undefined ? {} : { target }), ...(details === undefined ? {} : { details }) });
   }
 }

@@ -104,7 +104,7 @@ export async function changeSession(
   now: Date,
 ): Promise<{ session: Session; told: number } | null> {
   const before = await lockSession(q, id);
-  if (!before || before.status !== 'scheduled') return null;
+  if (before?.status !== 'scheduled') return null;
   const [session] = await q
     .update(sessions)
     .set({ ...change, version: sql`${sessions.version} + 1` })
@@ -132,7 +132,7 @@ export async function setCapacity(q: Queryable, id: number, capacity: number): P
 /** Cancels a session: its bookings end, their reminders are dropped and the people told. */
 export async function cancelSession(q: Queryable, id: number, now: Date): Promise<{ session: Session; told: number } | null> {
   const before = await lockSession(q, id);
-  if (!before || before.status !== 'scheduled') return null;
+  if (before?.status !== 'scheduled') return null;
   const [session] = await q.update(sessions).set({ status: 'cancelled', cancelledAt: now, booked: 0 }).where(eq(sessions.id, id)).returning();
   const live = await liveBookings(q, id);
   await q.update(bookings).set({ status: 'cancelled', updatedAt: now }).where(and(eq(bookings.sessionId, id), eq(bookings.status, 'booked')));

@@ -55,14 +55,6 @@ export async function endFor(q: Queryable, contactId: number, dependentId: numbe
   return ended.length;
 }
 
-/** A relative moved: their live subscriptions follow them to the new ward. */
-export async function moveFor(q: Queryable, contactId: number, dependentId: number, wardCode: string): Promise<void> {
-  await q
-    .update(subscriptions)
-    .set({ wardCode })
-    .where(and(eq(subscriptions.contactId, contactId), eq(subscriptions.dependentId, dependentId), isNull(subscriptions.endedAt)));
-}
-
 /** Ends every active subscription at once, the relatives' too (stop). Returns how many ended. */
 export async function endAll(q: Queryable, contactId: number, at: Date): Promise<number> {
   const ended = await q

@@ -1,5 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
-import { rows, type Queryable } from '../db/client.js';
+import { eq } from 'drizzle-orm';
 import { znsRecipients } from '../db/schema.js';
 import { recordConsent } from './consent.js';
 import { isMobilePhone } from '../core/phone.js';

@@ -30,7 +30,6 @@ export class Conversation {
   readonly now: Date;
   private readonly q: Queryable;
   private readonly i18n: i18n;
-  private readonly identity: { userId: string; chatId: string; displayName?: string | undefined };
   private readonly context: Omit<FlowContext, 't' | 'locale'>;
 
   constructor(o: {
@@ -53,7 +52,6 @@ export class Conversation {
     this.channel = o.channel;
     this.caps = o.caps;
     this.now = o.now;
-    this.identity = o.identity;
     const { contact, row, now } = o;
     this.person = new Person(o.q, { channel: o.channel, ...o.identity }, contact, now, contact?.locale ?? DEFAULT_LOCALE, o.settings, o.readOnly);
     this.context = { now, channel: o.channel, caps: o.caps, capsOf: o.capsOf, person: this.person, wards: o.wards, settings: o.settings };

@@ -164,16 +164,15 @@ export class Engine {
 
   /** The context a module's handlers get for this update. */
   private turn(c: Conversation): Turn {
-    const engine = this;
     return Object.assign(c.flowContext, {
-      start: (flow: string, arg?: string) => engine.startFlow(c, flow, arg),
+      start: (flow: string, arg?: string) => this.startFlow(c, flow, arg),
       leave: () => c.leaveFlow(),
       get flow() {
         return c.state.flow;
       },
-      reprompt: () => engine.reprompt(c),
-      home: () => engine.deps.registry.home(c.flowContext),
-      stale: () => engine.stale(c),
+      reprompt: () => this.reprompt(c),
+      home: () => this.deps.registry.home(c.flowContext),
+      stale: () => this.stale(c),
     });
   }
 

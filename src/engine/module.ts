@@ -71,6 +71,7 @@ export interface QuestionHandler {
  */
 export interface BotModule {
   id: string;
+  // biome-ignore lint/suspicious/noExplicitAny: each flow has its own data type; the engine validates it with the flow's schema
   flows?: readonly Flow<any>[];
   commands?: Readonly<Record<string, CommandHandler>>;
   actions?: ActionHandlers;

@@ -15,7 +15,7 @@ import type { Listening } from '../../src/http/server.js';
 import { translator } from '../../src/i18n/index.js';
 import { createLogger } from '../../src/log.js';
 import { serveRoutes, type TestApp } from '../support/app.js';
-import { LE_CHAN, grantRole, sql$, staffApp, who } from '../support/staff.js';
+import { LE_CHAN, grantRole, sql$, staffApp } from '../support/staff.js';
 import { API_ROOT, fakeTelegram, TOKEN, updates } from '../support/telegram.js';
 import { fakeZalo, ZALO_BASE, ZALO_SECRET, ZALO_TOKEN, zaloEvents } from '../support/zalo.js';
 import { chatDispatchers, recordingDispatcher, recordingSink, seedSubscribers, telegramPhoto } from './support.js';
@@ -179,7 +179,7 @@ describe('a Telegram collaborator’s broadcast with a photo', () => {
     await bot.handleUpdate(updates.press(TG_AUTHOR, 'f:broadcast:preview:photo'));
     tg.reset();
     await bot.handleUpdate(updates.press(TG_AUTHOR, 'f:broadcast:photo:none'));
-    expect(seen(tg.calls, TG_AUTHOR)).toEqual([{ method: 'sendMessage', text: expect.stringMatching(/^Xem trước[^]*\n\nTuần này trạm y tế/) }]);
+    expect(seen(tg.calls, TG_AUTHOR)).toEqual([{ method: 'sendMessage', text: expect.stringMatching(/^Xem trước[\s\S]*\n\nTuần này trạm y tế/) }]);
     await bot.handleUpdate(updates.press(TG_AUTHOR, 'f:broadcast:preview:cancel'));
   });
 

@@ -4,7 +4,7 @@ import { suggestCampaigns, loadCampaigns } from '../../src/broadcasts/campaigns.
 import { broadcastText } from '../../src/broadcasts/render.js';
 import { translator } from '../../src/i18n/index.js';
 import type { TestApp } from '../support/app.js';
-import { ADMIN, LE_CHAN, NGO_QUYEN, grantRole, outboxRows, rendered, sql$, staffApp, valueOf, who } from '../support/staff.js';
+import { ADMIN, LE_CHAN, NGO_QUYEN, grantRole, outboxRows, rendered, sql$, staffApp, buttonValue, who } from '../support/staff.js';
 import { recordingDispatcher, recordingSink, seedSubscribers } from './support.js';
 
 let app: TestApp;
@@ -56,7 +56,7 @@ describe('who may broadcast to whom', () => {
   it('a collaborator reaches only the subscribers of their own ward', async () => {
     const replies = await app.say('/guitin', who(COLLAB));
     expect(last(replies).text).toContain('Phường Lê Chân');
-    expect(valueOf(replies, 'f:broadcast:scope:city')).toBeUndefined();
+    expect(buttonValue(replies, 'f:broadcast:scope:city')).toBeUndefined();
     await app.press('f:broadcast:audience:elderly', who(COLLAB));
     const counted = await app.press('f:broadcast:audience:done', who(COLLAB));
     expect(last(counted).text).toMatch(/^3 người sẽ nhận/);
@@ -74,7 +74,7 @@ describe('who may broadcast to whom', () => {
   it('an administrator may choose the whole city', async () => {
     const me = who(ADMIN);
     const replies = await app.say('/guitin', me);
-    expect(valueOf(replies, 'f:broadcast:scope:city')).toBeDefined();
+    expect(buttonValue(replies, 'f:broadcast:scope:city')).toBeDefined();
     await app.press('f:broadcast:scope:city', me);
     await app.press('f:broadcast:audience:elderly', me);
     const counted = await app.press('f:broadcast:audience:done', me);
@@ -84,7 +84,7 @@ describe('who may broadcast to whom', () => {
 
   it('the staff menu has the broadcast button', async () => {
     const menu = await app.say('/canbo', who(COLLAB));
-    expect(valueOf(menu, 'a:bc')).toBe('a:bc');
+    expect(buttonValue(menu, 'a:bc')).toBe('a:bc');
   });
 });
 
@@ -179,7 +179,7 @@ describe('scheduling', () => {
   it('in the quiet hours "send now" becomes "send at 7:00"', async () => {
     app.clock.set(local('2026-11-23T22:30'));
     const preview = await toPreview(COLLAB, 'Tin gửi buổi tối cho người cao tuổi.');
-    expect(valueOf(preview, 'f:broadcast:preview:now')).toBeUndefined();
+    expect(buttonValue(preview, 'f:broadcast:preview:now')).toBeUndefined();
     const next = last(preview).choices!.find((c) => c.value === 'f:broadcast:preview:next')!;
     expect(next.label).toBe('Gửi lúc 7:00 ngày 24/11');
     const sent = await app.press(next.value, who(COLLAB));
@@ -197,7 +197,7 @@ describe('the daily cap', () => {
     expect(refused[0]!.text).toContain('đủ số tin cho phép trong hôm nay');
     expect(last(await audits('staff.denied')).details).toMatchObject({ reason: 'cap', cap: 1 });
     const admin = await app.say('/guitin', who(ADMIN));
-    expect(valueOf(admin, 'f:broadcast:scope:city')).toBeDefined();
+    expect(buttonValue(admin, 'f:broadcast:scope:city')).toBeDefined();
     await app.say('/menu', who(ADMIN));
     app.clock.set(local('2026-12-01T10:00')); // a new day
     expect(last(await app.say('/guitin', who(STAFF2))).text).toContain('Gửi tới ai?');

@@ -4,7 +4,7 @@ import { formatReport, runDoctor } from '../../src/domain/doctor.js';
 import { runJourneysJob } from '../../src/domain/journeys-jobs.js';
 import { runOncePerCluster } from '../../src/outbox/scheduler.js';
 import type { TestApp } from '../support/app.js';
-import { createSessionInChat, grantRole, pending, rendered, sql$, staffApp, valueOf, who } from '../support/staff.js';
+import { createSessionInChat, grantRole, pending, rendered, sql$, staffApp, buttonValue, who } from '../support/staff.js';
 
 let app: TestApp;
 const STAFF = '8201';
@@ -265,6 +265,6 @@ describe('/hanhtrinh', () => {
     const hub = await app.say('/hanhtrinh', who('h1'));
     expect(hub[0]!.choices!.map((c) => c.value)).toEqual(['a:jp', 'a:jnb', 'a:jpm']);
     const words = await app.say('tôi đang mang thai', who('h1'));
-    expect(valueOf(words, 'a:jp')).toBe('a:jp');
+    expect(buttonValue(words, 'a:jp')).toBe('a:jp');
   });
 });

@@ -7,7 +7,7 @@ import { isQuietHour } from '../../src/outbox/quiet-hours.js';
 import type { ClaimedMessage, Sender } from '../../src/outbox/types.js';
 import { isLossMessage } from '../../flows/journey-common.js';
 import type { TestApp } from '../support/app.js';
-import { createSessionInChat, grantRole, outboxRows, pending, rendered, sql$, staffApp, valueOf, who } from '../support/staff.js';
+import { createSessionInChat, grantRole, outboxRows, pending, rendered, sql$, staffApp, buttonValue, who } from '../support/staff.js';
 
 let app: TestApp;
 const STAFF = '8101';
@@ -33,7 +33,7 @@ const journeyOf = async (userId: string, kind = 'pregnancy') => {
 async function join(userId: string, how: 'due' | 'lmp' | 'week', value: string) {
   const me = who(userId);
   const hub = await app.say('/mangthai', me);
-  expect(valueOf(hub, 'a:jp')).toBe('a:jp');
+  expect(buttonValue(hub, 'a:jp')).toBe('a:jp');
   await app.press('a:jp', me);
   await app.press(`f:journey-pregnancy:how:${how}`, me);
   const confirm = await app.say(value, me);
@@ -176,7 +176,7 @@ describe('pregnancy: changing the date, pausing, stopping', () => {
     const { journey } = await join('c1', 'due', '5/7/2027');
     const me = who('c1');
     const manage = await app.press(`a:jm:${journey.id}`, me);
-    expect(valueOf(manage, `a:jp:c${journey.id}`)).toBeDefined();
+    expect(buttonValue(manage, `a:jp:c${journey.id}`)).toBeDefined();
     await app.press(`a:jp:c${journey.id}`, me);
     await app.press('f:journey-pregnancy:how:due', me);
     await app.say('12/7/2027', me);
@@ -211,7 +211,7 @@ describe('pregnancy: changing the date, pausing, stopping', () => {
     const lich = await app.say('/lich', who('l1'));
     expect(texts(lich)).toContain('Hành trình đang theo dõi:');
     expect(texts(lich)).toContain('Mang thai: tuần 8, dự sinh 5/7/2027');
-    expect(valueOf(lich, 'a:jm:')).toBeDefined();
+    expect(buttonValue(lich, 'a:jm:')).toBeDefined();
   });
 
   it('/huy ends every journey and its pending reminders; /batlai brings them back from now', async () => {
@@ -260,7 +260,7 @@ describe('pregnancy: the loss path', () => {
     const reply = await app.say('em bị sảy thai rồi', me);
     expect(texts(reply)).toContain('Mình rất tiếc');
     expect(texts(reply)).toContain('115');
-    expect(valueOf(reply, 'a:counsel')).toBeDefined();
+    expect(buttonValue(reply, 'a:counsel')).toBeDefined();
     const j = await journeyOf('loss1');
     expect([j.status, j.end_reason]).toEqual(['ended', 'loss']);
     expect(await sql$(app, sql`select dedupe_key from outbox where contact_id = ${cid!.id} and status = 'pending'`)).toEqual([]);

@@ -109,6 +109,8 @@ describe('property: journeys never schedule in quiet hours, nor after a stop', (
             case 'stopAll':
               stopped = true;
               return p.stopAll();
+            default:
+              return; // 'doctor' and 'job' run outside the person, below
           }
         });
         if (op === 'doctor') await runDoctor(app.database.db, now);

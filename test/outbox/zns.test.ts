@@ -15,7 +15,7 @@ import { cannotReach, znsFallback } from '../../src/channels/zns/fallback.js';
 import { createZnsSender, postgresZnsTokenStore, seedTokens, ZnsClient, znsLimits, znsTemplateData, type ZnsTokens } from '../../src/channels/zns/sender.js';
 import { loadZnsConfig, type ZnsConfig } from '../../src/config/zns.js';
 import type { TestApp } from '../support/app.js';
-import { createSessionInChat, grantRole, sql$, staffApp, valueOf } from '../support/staff.js';
+import { createSessionInChat, grantRole, sql$, staffApp, buttonValue } from '../support/staff.js';
 import { fakeZalo, ZALO_BASE, ZALO_TOKEN, ZNS_API, ZNS_OAUTH } from '../support/zalo.js';
 
 const zalo = fakeZalo();
@@ -197,7 +197,7 @@ describe('the ZNS question at booking', () => {
   async function bookWithPhone(userId: string, sessionId: number, phone: string) {
     const me = zaloUser(userId);
     let replies = await app.press(`a:book:${sessionId}`, me);
-    if (valueOf(replies, 'f:book:notice:yes')) replies = await app.press('f:book:notice:yes', me);
+    if (buttonValue(replies, 'f:book:notice:yes')) replies = await app.press('f:book:notice:yes', me);
     expect(replies.at(-1)!.text).toContain('số điện thoại');
     return app.say(phone, me);
   }
@@ -241,7 +241,7 @@ describe('the ZNS question at booking', () => {
     // The refusal is not a refusal of the booking notice: the next booking does not ask for consent again.
     const other = await createSessionInChat(app, STAFF, { programme: 'premarital', when: '13/12 8h' });
     const next = await app.press(`a:book:${other}`, zaloUser('zb2'));
-    expect(valueOf(next, 'f:book:notice:yes')).toBeUndefined();
+    expect(buttonValue(next, 'f:book:notice:yes')).toBeUndefined();
     expect(next.at(-1)!.text).toContain('Đã đăng ký');
   });
 
@@ -263,7 +263,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
     const sessionId = await createSessionInChat(app, STAFF, { programme: 'elderly', needsPhone: true, when: '15/12 7h30' });
     const me = zaloUser('zf1');
     let replies = await app.press(`a:book:${sessionId}`, me);
-    for (const v of ['f:book:who:self', 'f:book:notice:yes']) if (valueOf(replies, v)) replies = await app.press(v, me);
+    for (const v of ['f:book:who:self', 'f:book:notice:yes']) if (buttonValue(replies, v)) replies = await app.press(v, me);
     await app.say('0912 555 666', me);
     await app.press('f:book:zns:yes', me);
     const [b] = await sql$<{ id: number }>(app, sql`select b.id from bookings b join contacts c on c.id = b.contact_id where c.platform_user_id = 'zf1'`);
@@ -300,7 +300,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
   });
 
   it('without the person’s ZNS consent nothing more is sent, and the row says why', async () => {
-    const c = await unreachableOnZalo('zf2', 'zns-test:2');
+    await unreachableOnZalo('zf2', 'zns-test:2');
     expect(await row('zns-test:2')).toMatchObject({
       status: 'failed',
       last_error: 'zalo unreachable: 403 User has not followed the bot; no ZNS: no consent to reminders by phone',
@@ -309,7 +309,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
   });
 
   it('a kind without a ZNS template is not sent on', async () => {
-    const c = await unreachableOnZalo('zf3', 'zns-test:3', '+84912000003', 'broadcast');
+    await unreachableOnZalo('zf3', 'zns-test:3', '+84912000003', 'broadcast');
     expect((await row('zns-test:3'))!.last_error).toBe('zalo unreachable: 403 User has not followed the bot; no ZNS: no template for "broadcast"');
     expect(await row('zns-test:3:zns')).toBeUndefined();
   });
@@ -391,7 +391,7 @@ describe('a message the bot cannot deliver goes by ZNS', () => {
   });
 
   it('cancelling a booking’s reminders by prefix cancels their ZNS rows too', async () => {
-    const c = await unreachableOnZalo('zf11', 'appt:990011:v1:d-1', '+84912000011');
+    await unreachableOnZalo('zf11', 'appt:990011:v1:d-1', '+84912000011');
     expect(await row('appt:990011:v1:d-1:zns')).toMatchObject({ status: 'pending' });
     await dropReminders(db(), [990011]);
     expect(await row('appt:990011:v1:d-1:zns')).toMatchObject({ status: 'cancelled' });

@@ -6,7 +6,7 @@ import { singleProcessLock } from '../../src/outbox/leader.js';
 import { i18nRender } from '../../src/outbox/render.js';
 import type { ClaimedMessage, Sender } from '../../src/outbox/types.js';
 import type { TestApp } from '../support/app.js';
-import { bookInChat, createSessionInChat, grantRole, outboxRows, pending, rendered, sql$, staffApp, valueOf, who } from '../support/staff.js';
+import { bookInChat, createSessionInChat, grantRole, outboxRows, pending, rendered, sql$, staffApp, buttonValue, who } from '../support/staff.js';
 
 let app: TestApp;
 const STAFF = '8001';
@@ -147,7 +147,7 @@ describe('booking and its reminders', () => {
   it('booking needs explicit consent: silence books nothing', async () => {
     const id = await createSessionInChat(app, STAFF, { programme: 'premarital' });
     const notice = await app.press(`a:book:${id}`, who('c1'));
-    expect(valueOf(notice, 'f:book:notice:yes')).toBeDefined();
+    expect(buttonValue(notice, 'f:book:notice:yes')).toBeDefined();
     const again = await app.say('ừm', who('c1'));
     expect(again[0]!.text).toContain('chọn rõ');
     expect(await bookingIdOf('c1', id)).toBeUndefined();
@@ -168,7 +168,7 @@ describe('capacity', () => {
     const full = replies.filter((r) => r.some((m) => m.text.includes('đã đủ chỗ')));
     expect(booked).toHaveLength(3);
     expect(full).toHaveLength(9);
-    expect(valueOf(full[0]!, 'a:book:')).toBe(`a:book:${next}`);
+    expect(buttonValue(full[0]!, 'a:book:')).toBe(`a:book:${next}`);
     const [s] = await sql$<{ booked: number; n: number }>(
       app,
       sql`select s.booked, (select count(*)::int from bookings b where b.session_id = s.id and b.status = 'booked') as n from sessions s where s.id = ${id}`,
@@ -229,7 +229,7 @@ describe('dependents', () => {
     await bookInChat(app, 'cx1', id);
     const bid = await bookingIdOf('cx1', id);
     const lich = await app.say('/lich', who('cx1'));
-    const cancel = valueOf(lich, 'a:bkc:')!;
+    const cancel = buttonValue(lich, 'a:bkc:')!;
     expect(cancel).toBe(`a:bkc:${bid}`);
     const confirm = await app.press(cancel, who('cx1'));
     expect(confirm.at(-1)!.text).toContain('hủy lịch này');

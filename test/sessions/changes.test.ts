@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { runDoctor, formatReport } from '../../src/domain/doctor.js';
 import type { TestApp } from '../support/app.js';
-import { bookInChat, createSessionInChat, grantRole, outboxRows, pending, rendered, sql$, staffApp, valueOf, who } from '../support/staff.js';
+import { bookInChat, createSessionInChat, grantRole, outboxRows, pending, rendered, sql$, staffApp, buttonValue, who } from '../support/staff.js';
 
 let app: TestApp;
 const STAFF = '8101';
@@ -117,7 +117,7 @@ describe('attendance', () => {
     const { id, a, b } = await booked('24/11 8h');
     await app.press(`a:ses:${id}`, who(COLLAB)); // collaborators mark who came
     const list = await app.press('f:session:page:attend', who(COLLAB));
-    expect(valueOf(list, 'f:session:attend:rest')).toBeUndefined(); // not before the start
+    expect(buttonValue(list, 'f:session:attend:rest')).toBeUndefined(); // not before the start
     await app.press(`f:session:attend:${a}`, who(COLLAB));
     expect(await keysDue(a)).toEqual([]);
     expect((await keysDue(b)).length).toBeGreaterThan(0);
@@ -150,7 +150,12 @@ describe('stop, delete, blocked', () => {
       leader: singleProcessLock(),
       limits: { perSecond: 1000, perChatPerSecond: 1000, burst: 1000 },
       sleep: async (ms) => clock.advance(ms),
-      sender: { send: async (m) => (sent.push(m.dedupeKey), { kind: 'ok' }) },
+      sender: {
+        send: async (m) => {
+          sent.push(m.dedupeKey);
+          return { kind: 'ok' };
+        },
+      },
     });
     await d.drain();
     expect(sent.filter((k) => k.startsWith(`appt:${a}:`))).toEqual([]);

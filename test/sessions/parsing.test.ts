@@ -5,7 +5,7 @@ import { parseDuration, parseWhen, resolveWhen } from '../../src/core/when.js';
 import { normalisePhone } from '../../src/core/phone.js';
 import { reminderPlan } from '../../src/domain/reminders.js';
 import { authorize, PERMISSIONS, type StaffAction } from '../../src/domain/authority.js';
-import { type Grant } from '../../src/core/actor.js';
+import type { Grant } from '../../src/core/actor.js';
 
 // Monday 23/11/2026, 10:00 in Hải Phòng.
 const NOW = new Date('2026-11-23T03:00:00Z');

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { runJourneysJob } from '../../src/domain/journeys-jobs.js';
 import type { OutboundMessage } from '../../src/core/messages.js';
 import type { TestApp } from '../support/app.js';
-import { ADMIN, LE_CHAN, NGO_QUYEN, bookInChat, createSessionInChat, grantRole, outboxRows, pending, rendered, sql$, staffApp, valueOf, who } from '../support/staff.js';
+import { ADMIN, LE_CHAN, NGO_QUYEN, bookInChat, createSessionInChat, grantRole, outboxRows, pending, rendered, sql$, staffApp, buttonValue, who } from '../support/staff.js';
 
 let app: TestApp;
 const STAFF = '8101';
@@ -24,13 +24,13 @@ afterAll(() => app.close());
 async function addRelative(userId: string, typed: string, relationship: string, ward: string): Promise<number> {
   const me = who(userId);
   const list = await app.say('/nguoithan', me);
-  expect(valueOf(list, 'f:relatives:list:new')).toBeDefined();
+  expect(buttonValue(list, 'f:relatives:list:new')).toBeDefined();
   await app.press('f:relatives:list:new', me);
   await app.say(typed, me);
   const wardQ = await app.press(`f:relatives:depRel:${relationship}`, me);
   // The question names the relative, and offers buttons only when it has some.
   const name = typed.replace(/[,\s]*\d{4}$/, '');
-  if (valueOf(wardQ, `f:relatives:depWard:${ward}`)) expect(wardQ.at(-1)!.text).toBe(`${name} sống ở đâu? Chọn bên dưới, hoặc gõ tên xã, phường khác.`);
+  if (buttonValue(wardQ, `f:relatives:depWard:${ward}`)) expect(wardQ.at(-1)!.text).toBe(`${name} sống ở đâu? Chọn bên dưới, hoặc gõ tên xã, phường khác.`);
   else {
     expect(wardQ.at(-1)!.text).toMatch(new RegExp(`^${name} sống ở xã, phường hay đặc khu nào\\? Gõ`));
     expect(wardQ.at(-1)!.choices ?? []).toEqual([]);
@@ -38,7 +38,7 @@ async function addRelative(userId: string, typed: string, relationship: string, 
     expect(picked.at(-1)!.text).toContain(`${name} sống ở đâu?`);
   }
   const notice = await app.press(`f:relatives:depWard:${ward}`, me);
-  if (valueOf(notice, 'f:relatives:depNotice:yes')) {
+  if (buttonValue(notice, 'f:relatives:depNotice:yes')) {
     expect(notice.at(-1)!.text).toContain('thay cho người thân');
     const page = await app.press('f:relatives:depNotice:yes', me);
     expect(page[0]!.text).toContain('Đã lưu');
@@ -71,7 +71,7 @@ describe('the relatives command and menu', () => {
       expect(replies.at(-1)!.text, words).toContain('chưa thêm người thân nào');
     }
     const menu = await app.say('/menu', who('rc1'));
-    expect(valueOf(menu, 'a:rel')).toBe('a:rel');
+    expect(buttonValue(menu, 'a:rel')).toBe('a:rel');
     expect(menu[0]!.choices!.find((c) => c.value === 'a:rel')!.label).toBe('Người thân (bố mẹ, ông bà)');
     expect((await app.say('/help', who('rc1')))[0]!.text).toContain('/nguoithan');
   });
@@ -201,7 +201,7 @@ describe('a relative subscribed for a parent', () => {
 
     const page = await app.press(`a:rel:${father}`, me);
     expect(page.at(-1)!.text).toContain('Lịch hẹn sắp tới');
-    const cancel = valueOf(page, 'f:relatives:relative:c')!;
+    const cancel = buttonValue(page, 'f:relatives:relative:c')!;
     expect(cancel).toBe(`f:relatives:relative:c${b!.id}`);
     const confirm = await app.press(cancel, me);
     expect(confirm.at(-1)!.text).toContain('hủy lịch này');

@@ -8,7 +8,7 @@ import { isDenied, type Role } from '../../src/core/actor.js';
 import { PERMISSIONS, type StaffAction } from '../../src/domain/authority.js';
 import { createLogger } from '../../src/log.js';
 import { testConfig, testFaq, type TestApp } from '../support/app.js';
-import { ADMIN, grantRole, LE_CHAN, NGO_QUYEN, sql$, staffApp, valueOf, who } from '../support/staff.js';
+import { ADMIN, grantRole, LE_CHAN, NGO_QUYEN, sql$, staffApp, buttonValue, who } from '../support/staff.js';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -33,7 +33,7 @@ describe('administrators from ADMIN_TELEGRAM_IDS', () => {
     expect((await audits('role.unbootstrap')).length).toBe(1);
     const menu = await app.say('/canbo', who(ADMIN));
     expect(menu[0]!.text).toContain('Quản trị viên');
-    expect(valueOf(menu, 'a:roles:invite')).toBeDefined();
+    expect(buttonValue(menu, 'a:roles:invite')).toBeDefined();
   });
 });
 
@@ -209,7 +209,7 @@ describe('authorisation matrix: each staff action by each role, inside and outsi
     expect(shown.length).toBeGreaterThan(0);
     for (const id of shown) expect(wards.find((w) => w.id === id)!.ward_code).toBe(LE_CHAN);
     const collab = await app.say('/canbo', who(users.collaborator));
-    expect(valueOf(collab, 'a:snew')).toBeUndefined();
+    expect(buttonValue(collab, 'a:snew')).toBeUndefined();
     expect((await app.press('a:snew', who(users.collaborator)))[0]!.text).toContain('chỉ dành cho cán bộ');
   });
 });

@@ -22,7 +22,7 @@ export async function staffApp(now?: Date): Promise<TestApp> {
 export const sql$ = <T = Record<string, unknown>>(app: TestApp, query: ReturnType<typeof sql>) => rows<T>(app.database.db, query);
 
 const last = (replies: OutboundMessage[]) => replies.at(-1)!;
-export const valueOf = (replies: OutboundMessage[], prefix: string) =>
+export const buttonValue = (replies: OutboundMessage[], prefix: string) =>
   replies.flatMap((r) => r.choices ?? []).find((c) => c.value.startsWith(prefix))?.value;
 
 /** The administrator makes an invite in chat; the person redeems it with /moi CODE (on Telegram, or on `channel`). */
@@ -55,12 +55,12 @@ export interface SessionOpts {
 export async function createSessionInChat(app: TestApp, userId: string, o: SessionOpts = {}): Promise<number> {
   const me = who(userId);
   const menu = await app.say('/canbo', me);
-  expect(valueOf(menu, 'a:snew'), menu[0]!.text).toBeDefined();
+  expect(buttonValue(menu, 'a:snew'), menu[0]!.text).toBeDefined();
   let replies = await app.press('a:snew', me);
   replies = await app.press(`f:session-new:programme:${o.programme ?? 'elderly'}`, me);
   if (last(replies).text.includes('xã/phường nào')) {
     const ward = o.ward ?? LE_CHAN;
-    if (!valueOf(replies, `f:session-new:ward:${ward}`)) await app.say(app.wards.get(ward)!.short, me);
+    if (!buttonValue(replies, `f:session-new:ward:${ward}`)) await app.say(app.wards.get(ward)!.short, me);
     replies = await app.press(`f:session-new:ward:${ward}`, me);
   }
   expect(last(replies).text).toContain('Địa điểm');
@@ -73,7 +73,7 @@ export async function createSessionInChat(app: TestApp, userId: string, o: Sessi
   replies = await app.press(`f:session-new:phone:${o.needsPhone ? 'yes' : 'no'}`, me);
   expect(last(replies).text).toContain('Xem lại');
   replies = await app.press('f:session-new:confirm:yes', me);
-  const id = Number(valueOf(replies, 'a:ses:')?.split(':')[2]);
+  const id = Number(buttonValue(replies, 'a:ses:')?.split(':')[2]);
   expect(id, replies[0]!.text).toBeGreaterThan(0);
   return id;
 }
@@ -82,8 +82,8 @@ export async function createSessionInChat(app: TestApp, userId: string, o: Sessi
 export async function bookInChat(app: TestApp, userId: string, sessionId: number): Promise<OutboundMessage[]> {
   const me = who(userId);
   let replies = await app.press(`a:book:${sessionId}`, me);
-  if (valueOf(replies, 'f:book:who:self')) replies = await app.press('f:book:who:self', me);
-  if (valueOf(replies, 'f:book:notice:yes')) replies = await app.press('f:book:notice:yes', me);
+  if (buttonValue(replies, 'f:book:who:self')) replies = await app.press('f:book:who:self', me);
+  if (buttonValue(replies, 'f:book:notice:yes')) replies = await app.press('f:book:notice:yes', me);
   return replies;
 }
 

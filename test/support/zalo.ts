@@ -13,7 +13,7 @@ export interface ZaloCall {
 }
 type Failure = { status: number; body: unknown; headers?: Record<string, string> };
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * msw answering the Zalo Bot Platform API at ZALO_BASE (records every call,
@@ -38,7 +38,7 @@ export function fakeZalo() {
   };
 
   const server = setupServer(
-    http.post(new RegExp(`^${escape(ZALO_BASE)}/bot${escape(ZALO_TOKEN)}/(\\w+)$`), async ({ request }) => {
+    http.post(new RegExp(`^${escapeRegExp(ZALO_BASE)}/bot${escapeRegExp(ZALO_TOKEN)}/(\\w+)$`), async ({ request }) => {
       const method = new URL(request.url).pathname.split('/').at(-1)!;
       const text = await request.text();
       const call = { method, body: text ? (JSON.parse(text) as Record<string, any>) : {} };

@@ -1,4 +1,4 @@
-import { Bot, GrammyError, type Api, type Context } from 'grammy';
+import { Bot, GrammyError, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';

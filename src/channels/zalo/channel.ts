@@ -19,8 +19,6 @@ export const ZALO_EVENTS = [
   'message.voice.received',
   'message.unsupported.received',
 ] as const;
-export type ZaloEventName = (typeof ZALO_EVENTS)[number];
-
 const Id = z.union([z.string().min(1), z.number()]).transform(String);
 
 /** `message` of a webhook event (ids are strings; `date` is in milliseconds). */
