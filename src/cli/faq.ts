@@ -50,17 +50,23 @@ async function jsonl(): Promise<void> {
     const plain = r.kind !== 'safety' && everyday(q) !== null;
     out.push(JSON.stringify({ q, topic: plain ? null : r.topic, score: plain ? 0 : r.score }));
     if (out.length >= 256) {
-      process.stdout.write(out.join('\n') + '\n');
+      process.stdout.write(`${out.join('\n')}\n`);
       out.length = 0;
     }
   }
-  if (out.length > 0) process.stdout.write(out.join('\n') + '\n');
+  if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
 }
 
 function single(question: string): void {
   const matcher = createProjectFaqMatcher();
   const r = matcher.match(question);
-  const lines = [`question: ${question}`, `analysed: ${matcher.analyse(question).exact.join(' ')}`, `kind:     ${r.kind}`, `topic:    ${r.topic ?? '(none: out of scope)'}`, `score:    ${r.score}`];
+  const lines = [
+    `question: ${question}`,
+    `analysed: ${matcher.analyse(question).exact.join(' ')}`,
+    `kind:     ${r.kind}`,
+    `topic:    ${r.topic ?? '(none: out of scope)'}`,
+    `score:    ${r.score}`,
+  ];
   if (r.kind === 'ambiguous') lines.push(`ask:      ${r.alternatives.join(' | ')}`);
   const sign = createSafetyDetector().detect(question);
   if (sign) lines.push(`safety:   ${sign.kind} ${sign.topic}, sign ${sign.sign} ("${sign.matched}", ${sign.why})`);
@@ -79,7 +85,10 @@ function single(question: string): void {
 function table(bins: ReturnType<typeof reliability>): string {
   return bins
     .filter((b) => b.n > 0)
-    .map((b) => `  P in [${b.from.toFixed(2)}, ${b.to.toFixed(2)}): n=${String(b.n).padStart(4)}  predicted ${b.predicted.toFixed(2)}  right ${b.observed.toFixed(2)}`)
+    .map(
+      (b) =>
+        `  P in [${b.from.toFixed(2)}, ${b.to.toFixed(2)}): n=${String(b.n).padStart(4)}  predicted ${b.predicted.toFixed(2)}  right ${b.observed.toFixed(2)}`,
+    )
     .join('\n');
 }
 
@@ -87,8 +96,15 @@ function calibrate(): void {
   const rows = calibrationRows(loadFaqContent(), join(projectRoot, 'test', 'faq', 'fixtures'));
   const { file } = fitCalibration(rows);
   const out = join(contentDir, 'nlp', 'calibration.json');
-  writeFileSync(out, JSON.stringify(file, null, 2) + '\n');
-  const fit = file.fit as { rows: number; right: number; heldOutBrier: number; heldOutAnswered: number; heldOutPrecisionAtThreshold: number; heldOutReliability: ReturnType<typeof reliability> };
+  writeFileSync(out, `${JSON.stringify(file, null, 2)}\n`);
+  const fit = file.fit as {
+    rows: number;
+    right: number;
+    heldOutBrier: number;
+    heldOutAnswered: number;
+    heldOutPrecisionAtThreshold: number;
+    heldOutReliability: ReturnType<typeof reliability>;
+  };
   console.log(`wrote ${out}: ${fit.rows} rows (${fit.right} right), held-out Brier ${fit.heldOutBrier}`);
   console.log(`held out, P >= ${file.threshold}: ${fit.heldOutAnswered} answered, ${(100 * fit.heldOutPrecisionAtThreshold).toFixed(1)}% right`);
   console.log(table(fit.heldOutReliability));

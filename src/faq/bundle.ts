@@ -1,5 +1,5 @@
 import type { FaqBundle } from './types.js';
-import { createFaqMatcher, loadFaqContent } from './matcher.js';
+import { createFaqMatcher, loadCalibration, loadFaqContent, loadNegatives } from './matcher.js';
 import { createEverydayDetector } from './everyday.js';
 import { createSafetyDetector, verdictOf } from './safety.js';
 
@@ -10,7 +10,9 @@ export function loadFaqBundle(): FaqBundle {
   return {
     entries: new Map(content.entries.map((e) => [e.topic, e])),
     // The engine checks safety before any flow or FAQ, so the matcher need not check again.
-    matcher: createFaqMatcher(content.entries, content.topics, { safety: null }),
+    // Scores are calibrated probabilities (content/nlp/calibration.json); out-of-scope
+    // questions are recognised by content/nlp/out-of-scope.yaml.
+    matcher: createFaqMatcher(content.entries, content.topics, { safety: null, negatives: loadNegatives(), calibration: loadCalibration() }),
     safety: (text) => verdictOf(safety.detect(text)),
     everyday: createEverydayDetector(),
   };

@@ -47,13 +47,15 @@
  * is ~33 entries × ~15 phrasings: an inverted index in plain Maps builds in tens
  * of milliseconds.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
+import { loadContent } from '../core/content.js';
 import { analyse, type Analysed } from './normalize.js';
-import { applySynonyms, intentsOf, loadNlp, wordWeight, type Nlp } from './nlp.js';
+import { compileCalibration, CalibrationFile, FEATURES, type Calibration, type Features } from './calibration.js';
+import { applySynonyms, intentsOf, loadNlp, stemAnalysed, wordWeight, type Nlp } from './nlp.js';
 import { createRestorer } from './restore.js';
 import { createSafetyDetector, type SafetyDetector } from './safety.js';
 import { FaqEntry, TopicList } from './schema.js';
@@ -88,7 +90,9 @@ export function loadFaqContent(dir: string = join(contentDir, 'faq')): FaqConten
   const known = new Set(topics.topics.map((t) => t.id));
   const entries: FaqEntry[] = [];
   const files: string[] = [];
-  for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     const file = join(dir, name);
     let raw: unknown;
     try {
@@ -146,6 +150,36 @@ export interface MatcherOptions {
   idfPower?: number;
   /** Added to the threshold for a question typed mostly without diacritics. */
   plainDelta?: number;
+  /**
+   * What "none of these topics" looks like: general-medicine questions outside the
+   * programmes, indexed as pseudo-entries; a question closest to them gets no answer.
+   * createProjectFaqMatcher: content/nlp/out-of-scope.yaml; createFaqMatcher: none.
+   */
+  negatives?: readonly string[];
+  /**
+   * The score as a probability of being right (content/nlp/calibration.json); answer
+   * only when it reaches the model's threshold. null (createFaqMatcher's default): the
+   * raw confidence and `threshold`. createProjectFaqMatcher: the project's calibration.
+   */
+  calibration?: CalibrationFile | null;
+}
+
+/** The topic of the out-of-scope pseudo-entries. */
+export const NONE_TOPIC = '(none)';
+const NEGATIVE_CHUNK = 12;
+
+export const NegativesFile = z.object({ about: z.string().optional(), questions: z.array(z.string().min(2)).min(1) }).strict();
+
+/** General-medicine questions that no topic answers (content/nlp/out-of-scope.yaml). */
+export function loadNegatives(file: string = join(contentDir, 'nlp', 'out-of-scope.yaml')): string[] {
+  return loadContent(file, NegativesFile).questions;
+}
+
+/** The fitted calibration (content/nlp/calibration.json), or null when there is none yet. */
+export function loadCalibration(file: string = join(contentDir, 'nlp', 'calibration.json')): CalibrationFile | null {
+  if (!existsSync(file)) return null;
+  const c = loadContent(file, CalibrationFile);
+  return c.features.join() === FEATURES.join() ? c : null;
 }
 
 type FieldName = 'questions' | 'title' | 'description' | 'answer' | 'more';
@@ -180,7 +214,7 @@ interface Term {
 
 /** How much each word of an analysed text tells (0 stop word, `weak`, 1). */
 function wordWeights(a: Analysed, nlp: Nlp, weak: number): number[] {
-  return a.exact.map((e, i) => wordWeight(nlp.stop, e, a.folded[i] as string, a.plain[i] as boolean, weak));
+  return a.exact.map((e, i) => wordWeight(nlp.stop, e, a.folded[i] as string, a.plain[i] as boolean, weak, a.en === true));
 }
 
 /** Retrieval terms of an analysed text: folded and exact unigrams and bigrams. */
@@ -224,6 +258,8 @@ interface Doc {
   answerPlain: Set<string>;
   /** Informative folded words of each phrasing (questions and title), with IDF weights. */
   phrasings: { words: string[]; weights: number[]; total: number }[];
+  /** The kinds of question its phrasings ask (content/nlp/intents.yaml). */
+  intents: Set<string>;
 }
 
 export interface Ranked {
@@ -234,6 +270,9 @@ export interface Ranked {
   confidence: number;
   /** Parts of the confidence (leaders only): word coverage, bigram coverage, best phrasing covered. */
   parts?: { uni: number; bi: number; rev: number };
+  /** The facts the calibration reads, and the probability of being right (the leader only). */
+  features?: Features;
+  probability?: number;
 }
 
 export interface FaqMatcherExt extends FaqMatcher {
@@ -243,6 +282,8 @@ export interface FaqMatcherExt extends FaqMatcher {
   explain(question: string, topic: string): string;
   /** The analysed form of a question as the matcher sees it. */
   analyse(question: string): Analysed;
+  /** The leader (best real topic) and its calibration facts, without the safety check (for fitting). */
+  features(question: string): { topic: string | null; features: Features } | null;
   readonly topics: string[];
 }
 
@@ -265,6 +306,9 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
   const intentWeight = options.intentWeight ?? DEFAULTS.intentWeight;
   const safetyMargin = options.safetyMargin ?? DEFAULTS.safetyMargin;
   const idfPower = options.idfPower ?? DEFAULTS.idfPower;
+  const negatives = options.negatives ?? [];
+  const calibrationFile = options.calibration ?? null;
+  const calibration: Calibration | null = calibrationFile ? compileCalibration(calibrationFile) : null;
 
   const describe = new Map(topics.topics.map((t) => [t.id, t.vi]));
   // Diacritics for the plain phrasings, learnt from the content's own diacritic text.
@@ -275,12 +319,16 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     return a;
   };
   const restorer = createRestorer(
-    entries.flatMap((e) => [...e.questions, e.title, e.answer, e.more ?? '', describe.get(e.topic) ?? ''].map(analyseOnce)),
+    entries.flatMap((e) => [...e.questions, e.title, e.answer, e.more ?? '', describe.get(e.topic) ?? ''].map(analyseOnce)).filter((a) => !a.en),
   );
-  const prepIndex = (text: string): Analysed => applySynonyms(restorer.restore(analyseOnce(text)), nlp.synonyms, true);
+  // English texts (the entries' `en` block, questions typed in English): stemmed, not restored.
+  const prepIndex = (text: string): Analysed => {
+    const a = analyseOnce(text);
+    return a.en ? stemAnalysed(applySynonyms(a, nlp.synonyms, true)) : applySynonyms(restorer.restore(a), nlp.synonyms, true);
+  };
   // Questions are not restored: measured, it lost accuracy (guessed diacritics on a
   // short question do more harm than its folded form matching).
-  const prepAnalysed = (a: Analysed): Analysed => applySynonyms(a, nlp.synonyms, false);
+  const prepAnalysed = (a: Analysed): Analysed => (a.en ? stemAnalysed(applySynonyms(a, nlp.synonyms, false)) : applySynonyms(a, nlp.synonyms, false));
   const prepQuery = (text: string): Analysed => prepAnalysed(analyse(text, nlp.abbr));
 
   // Per entry, per field: raw term counts and lengths.
@@ -290,14 +338,22 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     lens: Record<FieldName, number>;
     analysed: Record<FieldName, Analysed[]>;
   }
-  const raw: RawDoc[] = entries.map((e) => {
-    const texts: Record<FieldName, string[]> = {
-      questions: e.questions,
-      title: [e.title],
+  // One document per entry, its English block beside its Vietnamese text (one matcher
+  // for both languages); and the out-of-scope questions in small pseudo-entries.
+  const sources: { topic: string; texts: Record<FieldName, string[]> }[] = entries.map((e) => ({
+    topic: e.topic,
+    texts: {
+      questions: [...e.questions, ...(e.en?.questions ?? [])],
+      title: [e.title, ...(e.en ? [e.en.title] : [])],
       description: [describe.get(e.topic) ?? ''],
-      answer: [e.answer],
-      more: e.more ? [e.more] : [],
-    };
+      answer: [e.answer, ...(e.en ? [e.en.answer] : [])],
+      more: [...(e.more ? [e.more] : []), ...(e.en?.more ? [e.en.more] : [])],
+    },
+  }));
+  for (let i = 0; i < negatives.length; i += NEGATIVE_CHUNK) {
+    sources.push({ topic: NONE_TOPIC, texts: { questions: negatives.slice(i, i + NEGATIVE_CHUNK), title: [], description: [], answer: [], more: [] } });
+  }
+  const raw: RawDoc[] = sources.map(({ topic, texts }) => {
     const counts = {} as Record<FieldName, Map<string, number>>;
     const lens = {} as Record<FieldName, number>;
     const analysed = {} as Record<FieldName, Analysed[]>;
@@ -309,13 +365,19 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
         const a = prepIndex(t);
         analysed[f].push(a);
         len += a.exact.length;
-        for (const term of termsOf(a, a.exact.map(() => 1), 1, 1)) m.set(term.key, (m.get(term.key) ?? 0) + 1);
+        for (const term of termsOf(
+          a,
+          a.exact.map(() => 1),
+          1,
+          1,
+        ))
+          m.set(term.key, (m.get(term.key) ?? 0) + 1);
         if (f === 'questions' || f === 'title') for (const it of intentsOf(a, nlp.intents)) m.set(`i:${it}`, (m.get(`i:${it}`) ?? 0) + 1);
       }
       counts[f] = m;
       lens[f] = len;
     }
-    return { topic: e.topic, counts, lens, analysed };
+    return { topic, counts, lens, analysed };
   });
   const avg = {} as Record<FieldName, number>;
   for (const f of FIELDS) avg[f] = Math.max(1, raw.reduce((s, d) => s + d.lens[f], 0) / Math.max(1, raw.length));
@@ -335,7 +397,9 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
         if (f !== 'more') seen.add(k);
       }
     }
-    for (const k of seen) df.set(k, (df.get(k) ?? 0) + 1);
+    // Rarity for the confidence counts real entries only: words of the out-of-scope
+    // questions stay "unknown to the FAQ" and keep their full weight.
+    if (r.topic !== NONE_TOPIC) for (const k of seen) df.set(k, (df.get(k) ?? 0) + 1);
     const strongFolded = new Set<string>();
     const strongExact = new Set<string>();
     const strongPlain = new Set<string>();
@@ -354,13 +418,15 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
         });
       }
     }
-    for (const w of new Set([...strongPlain, ...answerPlain])) plainDf.set(w, (plainDf.get(w) ?? 0) + 1);
-    return { topic: r.topic, tf, strongFolded, strongExact, strongPlain, answerFolded, answerExact, answerPlain, phrasings: [] };
+    if (r.topic !== NONE_TOPIC) for (const w of new Set([...strongPlain, ...answerPlain])) plainDf.set(w, (plainDf.get(w) ?? 0) + 1);
+    const intents = new Set<string>();
+    for (const a of [...r.analysed.questions, ...r.analysed.title]) for (const it of intentsOf(a, nlp.intents)) intents.add(it);
+    return { topic: r.topic, tf, strongFolded, strongExact, strongPlain, answerFolded, answerExact, answerPlain, phrasings: [], intents };
   });
-  const N = Math.max(1, docs.length);
+  const N = Math.max(1, docs.filter((d) => d.topic !== NONE_TOPIC).length);
   const idfOf = (d: number): number => Math.log(1 + (N - d + 0.5) / (d + 0.5));
   /** Word weight in the confidence: IDF, compressed so that one unknown word does not outweigh several known ones. */
-  const rarity = (d: number): number => Math.pow(idfOf(d), idfPower);
+  const rarity = (d: number): number => idfOf(d) ** idfPower;
   raw.forEach((r, i) => {
     const doc = docs[i] as Doc;
     for (const a of [...r.analysed.questions, ...r.analysed.title]) {
@@ -387,10 +453,18 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     }
   });
 
-  function scoreAll(q: Analysed): number[] {
+  /** Per-question facts computed once: word weights and intents. */
+  interface QueryFacts {
+    ww: number[];
+    intents: string[];
+    folded: Set<string>;
+  }
+  const factsOf = (q: Analysed): QueryFacts => ({ ww: wordWeights(q, nlp, weakWeight), intents: intentsOf(q, nlp.intents), folded: new Set(q.folded) });
+
+  function scoreAll(q: Analysed, qf: QueryFacts): number[] {
     const scores = new Array<number>(docs.length).fill(0);
-    const terms = termsOf(q, wordWeights(q, nlp, weakWeight), stopWeight, exactWeight);
-    if (intentWeight > 0) for (const it of intentsOf(q, nlp.intents)) terms.push({ key: `i:${it}`, weight: intentWeight });
+    const terms = termsOf(q, qf.ww, stopWeight, exactWeight);
+    if (intentWeight > 0) for (const it of qf.intents) terms.push({ key: `i:${it}`, weight: intentWeight });
     for (const t of terms) {
       const p = postings.get(t.key);
       if (!p) continue;
@@ -402,21 +476,36 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
 
   /** Confidence that doc `d` answers q: IDF-weighted coverage of the informative words, plus bigrams. */
   function confidence(q: Analysed, d: Doc, trace?: string[]): number {
-    return blend(confidenceParts(q, d, trace));
+    return blend(confidenceParts(q, d, factsOf(q), trace));
   }
 
-  function blend(p: { uni: number; bi: number; rev: number }): number {
+  function blend(p: Parts): number {
     return (1 - bigramShare - revShare) * p.uni + bigramShare * p.bi + revShare * p.rev;
   }
 
-  function confidenceParts(q: Analysed, d: Doc, trace?: string[]): { uni: number; bi: number; rev: number } {
+  interface Parts {
+    uni: number;
+    bi: number;
+    rev: number;
+    /** Share of the question's informative weight in words no entry has. */
+    unknown: number;
+    /** Number of informative words. */
+    words: number;
+    /** The most of the question's informative weight one phrasing covers. */
+    qcov: number;
+  }
+
+  function confidenceParts(q: Analysed, d: Doc, qf: QueryFacts, trace?: string[]): Parts {
     let total = 0;
     let covered = 0;
+    let unknown = 0;
+    let words = 0;
     let biTotal = 0;
     let biCovered = 0;
     const n = q.exact.length;
-    const ww = wordWeights(q, nlp, weakWeight);
+    const ww = qf.ww;
     const seen = new Set<string>();
+    const qw = new Map<string, number>();
     for (let i = 0; i < n; i++) {
       const f = q.folded[i] as string;
       const e = q.exact[i] as string;
@@ -425,22 +514,23 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
         seen.add(plain ? f : `=${e}`);
         let w: number;
         let c: number;
+        let seenDf: number;
         if (plain) {
-          w = rarity(df.get(`f:${f}`) ?? 0);
+          seenDf = df.get(`f:${f}`) ?? 0;
+          w = rarity(seenDf);
           c = d.strongFolded.has(f) ? 1 : d.answerFolded.has(f) ? answerCover : 0;
         } else {
           const de = df.get(`e:${e}`) ?? 0;
-          w = rarity(de > 0 ? de : plainDf.get(f) ?? 0);
-          c =
-            d.strongExact.has(e) || d.strongPlain.has(f)
-              ? 1
-              : d.answerExact.has(e) || d.answerPlain.has(f)
-                ? answerCover
-                : 0;
+          seenDf = de > 0 ? de : (plainDf.get(f) ?? 0);
+          w = rarity(seenDf);
+          c = d.strongExact.has(e) || d.strongPlain.has(f) ? 1 : d.answerExact.has(e) || d.answerPlain.has(f) ? answerCover : 0;
         }
         w *= ww[i] as number;
         total += w;
         covered += w * c;
+        words++;
+        if (seenDf === 0) unknown += w;
+        qw.set(f, (qw.get(f) ?? 0) + w);
         trace?.push(`${plain ? f : e}:${w.toFixed(2)}×${c}`);
       }
       if (i + 1 < n && !(ww[i] === 0 && ww[i + 1] === 0)) {
@@ -448,23 +538,37 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
         if (d.strongFolded.has(`${f} ${q.folded[i + 1]}`)) biCovered++;
       }
     }
-    if (total === 0) return { uni: 0, bi: 0, rev: 0 };
+    if (total === 0) return { uni: 0, bi: 0, rev: 0, unknown: 0, words: 0, qcov: 0 };
     const uni = covered / total;
     const bi = biTotal === 0 ? uni : biCovered / biTotal;
-    const qset = new Set(q.folded);
     let rev = 0;
+    let qcov = 0;
     for (const p of d.phrasings) {
       let c = 0;
+      let cq = 0;
       p.words.forEach((w, j) => {
-        if (qset.has(w)) c += p.weights[j] as number;
+        const x = qw.get(w);
+        if (x !== undefined || qf.folded.has(w)) c += p.weights[j] as number;
+        if (x !== undefined) cq += x;
       });
       if (c / p.total > rev) rev = c / p.total;
+      if (cq / total > qcov) qcov = cq / total;
     }
-    return { uni, bi, rev };
+    return { uni, bi, rev, unknown: unknown / total, words, qcov };
   }
 
-  function rankAnalysed(q: Analysed): Ranked[] {
-    const scores = scoreAll(q);
+  interface Ranking {
+    /** Real topics, best first (leaders with confidence). */
+    ranked: Ranked[];
+    /** The out-of-scope pseudo-entries' best BM25 score and confidence. */
+    none: { score: number; confidence: number };
+    /** Facts of the leader for the calibration. */
+    features: Features | null;
+  }
+
+  function rankFull(q: Analysed, plainShare: number): Ranking {
+    const qf = factsOf(q);
+    const scores = scoreAll(q, qf);
     // Best document per topic.
     const best = new Map<string, { score: number; doc: number }>();
     scores.forEach((s, i) => {
@@ -472,15 +576,54 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
       const cur = best.get(topic);
       if (!cur || s > cur.score) best.set(topic, { score: s, doc: i });
     });
-    const ranked = [...best].map(([topic, v]) => ({ topic, score: v.score, doc: v.doc }));
-    ranked.sort((x, y) => y.score - x.score);
-    const out: Ranked[] = ranked.map((r, i) => {
+    const noneBest = best.get(NONE_TOPIC);
+    best.delete(NONE_TOPIC);
+    const list = [...best].map(([topic, v]) => ({ topic, score: v.score, doc: v.doc }));
+    list.sort((x, y) => y.score - x.score);
+    let leaderParts: Parts | null = null;
+    const ranked: Ranked[] = list.map((r, i) => {
       // Confidence for the leaders only (cheap enough for all, but not needed).
       if (i >= 3 || r.score <= 0) return { topic: r.topic, score: r.score, confidence: 0 };
-      const parts = confidenceParts(q, docs[r.doc] as Doc);
-      return { topic: r.topic, score: r.score, confidence: blend(parts), parts };
+      const parts = confidenceParts(q, docs[r.doc] as Doc, qf);
+      if (i === 0) leaderParts = parts;
+      return { topic: r.topic, score: r.score, confidence: blend(parts), parts: { uni: parts.uni, bi: parts.bi, rev: parts.rev } };
     });
-    return out;
+    const none =
+      noneBest && noneBest.score > 0
+        ? { score: noneBest.score, confidence: blend(confidenceParts(q, docs[noneBest.doc] as Doc, qf)) }
+        : { score: 0, confidence: 0 };
+    const top = ranked[0];
+    let features: Features | null = null;
+    const lp = leaderParts as Parts | null;
+    if (top && lp && top.score > 0) {
+      const second = ranked[1];
+      const doc = docs[list[0]?.doc ?? 0] as Doc;
+      const qi = qf.intents;
+      const hits = qi.filter((x) => doc.intents.has(x)).length;
+      features = {
+        confidence: top.confidence,
+        uni: lp.uni,
+        bi: lp.bi,
+        rev: lp.rev,
+        qcov: lp.qcov,
+        margin: top.confidence - (second?.confidence ?? 0),
+        ratio: second && top.score > 0 ? second.score / top.score : 0,
+        noneMargin: top.confidence - none.confidence,
+        unknown: lp.unknown,
+        informative: Math.min(lp.words, 12) / 12,
+        plain: plainShare,
+        intentMatch: qi.length > 0 && hits === qi.length ? 1 : 0,
+        intentMiss: qi.length > 0 && hits === 0 ? 1 : 0,
+        english: q.en ? 1 : 0,
+      };
+      top.features = features;
+      top.probability = calibration ? calibration.probability(features) : top.confidence;
+    }
+    return { ranked, none, features };
+  }
+
+  function rankAnalysed(q: Analysed): Ranked[] {
+    return rankFull(q, q.plain.filter(Boolean).length / Math.max(1, q.plain.length)).ranked;
   }
 
   function match(question: string): FaqResult {
@@ -498,36 +641,46 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     return retrieve(a);
   }
 
-  function retrieve(a: Analysed): FaqResult {
+  function decide(a: Analysed): { ranking: Ranking; p: number; threshold: number } {
     const q = prepAnalysed(a);
-    const ranked = rankAnalysed(q);
-    const top = ranked[0];
     // Words typed without diacritics are ambiguous ("noi": nói, nơi, nội, nồi), so
-    // their matches prove less: a question typed plain needs a little more.
+    // their matches prove less: a question typed plain needs a little more (the
+    // calibration reads the same share as a feature).
     const plainShare = a.plain.filter(Boolean).length / Math.max(1, a.plain.length);
-    const threshold = plainShare >= 0.5 ? baseThreshold + plainDelta : baseThreshold;
-    if (!top || top.score <= 0 || top.confidence < threshold) {
-      return { kind: 'none', topic: null, score: round(top?.confidence ?? 0) };
-    }
+    const ranking = rankFull(q, plainShare);
+    const top = ranking.ranked[0];
+    const p = top?.probability ?? 0;
+    const threshold = calibration ? calibration.threshold : plainShare >= 0.5 && !a.en ? baseThreshold + plainDelta : baseThreshold;
+    return { ranking, p, threshold };
+  }
+
+  function retrieve(a: Analysed): FaqResult {
+    const { ranking, p, threshold } = decide(a);
+    const { ranked, none } = ranking;
+    const top = ranked[0];
+    if (!top || top.score <= 0 || p < threshold) return { kind: 'none', topic: null, score: round(p) };
+    // Closest to the out-of-scope questions, and covered by them at least as well: none.
+    if (none.score > top.score && none.confidence >= top.confidence) return { kind: 'none', topic: null, score: round(p) };
     if (top.topic === 'safety.emergency') {
       // Only a danger sign sends someone to 115: retrieval alone ("mình đang mang thai"
       // is close to the emergency entry's phrasings) never does.
-      return { kind: 'none', topic: null, score: round(top.confidence) };
+      return { kind: 'none', topic: null, score: round(p) };
     }
     if (isSafetyTopic(top.topic)) {
       // Without a sign, a safety answer must be a clear match ("bị bạo lực gia đình thì báo ai").
-      if (top.confidence < threshold + safetyMargin) return { kind: 'none', topic: null, score: round(top.confidence) };
-      return { kind: 'safety', topic: top.topic, score: round(top.confidence) };
+      if (!calibration && top.confidence < threshold + safetyMargin) return { kind: 'none', topic: null, score: round(p) };
+      return { kind: 'safety', topic: top.topic, score: round(p) };
     }
     const second = ranked[1];
     if (
       second &&
       second.score >= ambiguityRatio * top.score &&
-      second.confidence >= Math.max(threshold, top.confidence - ambiguityGap)
+      second.confidence >= top.confidence - ambiguityGap &&
+      second.confidence >= (calibration ? 0 : threshold)
     ) {
-      return { kind: 'ambiguous', topic: top.topic, score: round(top.confidence), alternatives: [top.topic, second.topic] };
+      return { kind: 'ambiguous', topic: top.topic, score: round(p), alternatives: [top.topic, second.topic] };
     }
-    return { kind: 'answer', topic: top.topic, score: round(top.confidence) };
+    return { kind: 'answer', topic: top.topic, score: round(p) };
   }
 
   return {
@@ -541,6 +694,13 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     },
     rank: (question) => rankAnalysed(prepQuery(question)),
     analyse: prepQuery,
+    features: (question) => {
+      const a = analyse(question.length > MAX_CHARS ? question.slice(0, MAX_CHARS) : question, nlp.abbr);
+      const { ranking } = decide(a);
+      const top = ranking.ranked[0];
+      if (!ranking.features || !top) return null;
+      return { topic: top.topic, features: ranking.features };
+    },
     topics: [...new Set(entries.map((e) => e.topic))],
   };
 }
@@ -551,5 +711,5 @@ const MAX_CHARS = 1000;
 /** The matcher over the project's content (content/faq, content/nlp, content/safety). */
 export function createProjectFaqMatcher(options: MatcherOptions = {}): FaqMatcherExt {
   const content = loadFaqContent();
-  return createFaqMatcher(content.entries, content.topics, options);
+  return createFaqMatcher(content.entries, content.topics, { negatives: loadNegatives(), calibration: loadCalibration(), ...options });
 }

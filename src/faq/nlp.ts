@@ -15,6 +15,8 @@ export const StopwordFile = z
     plain: z.array(z.string().regex(/^[a-z0-9]+$/, 'plain stop words are written without diacritics')).default([]),
     weak: z.array(z.string().min(1)).default([]),
     weakPlain: z.array(z.string().regex(/^[a-z0-9]+$/, 'weakPlain words are written without diacritics')).default([]),
+    /** English stop words, for messages written in English (src/faq/normalize.ts isEnglish). */
+    english: z.array(z.string().regex(/^[a-z]+$/, 'English stop words are lowercase letters')).default([]),
   })
   .strict();
 export const SynonymFile = z
@@ -31,6 +33,8 @@ export interface Stopwords {
   /** Weak words, with diacritics and typed without. */
   weakExact: Set<string>;
   weakFolded: Set<string>;
+  /** English stop words, stemmed as the matcher stems English words. */
+  english: Set<string>;
 }
 
 export interface Synonym {
@@ -40,9 +44,7 @@ export interface Synonym {
   to: { exact: string[]; folded: string[] };
 }
 
-export const IntentFile = z
-  .object({ intents: z.record(z.string().regex(/^[a-z-]+$/), z.array(z.string().min(1)).min(1)) })
-  .strict();
+export const IntentFile = z.object({ intents: z.record(z.string().regex(/^[a-z-]+$/), z.array(z.string().min(1)).min(1)) }).strict();
 
 export interface Intent {
   pattern: Pattern;
@@ -103,7 +105,8 @@ export function loadStopwords(file: string = join(contentDir, 'nlp', 'stopwords.
   for (const w of parsed.data.plain) folded.add(w);
   const weakExact = new Set(parsed.data.weak.map(one));
   const weakFolded = new Set(parsed.data.weakPlain);
-  return { exact, folded, weakExact, weakFolded };
+  const english = new Set(parsed.data.english.flatMap((w) => [w, stemEnglish(w)]));
+  return { exact, folded, weakExact, weakFolded, english };
 }
 
 export function loadSynonyms(file: string = join(contentDir, 'nlp', 'synonyms.yaml')): PatternSet<Synonym> {
@@ -135,7 +138,8 @@ export function isStopword(stop: Stopwords, exact: string, folded: string, plain
 }
 
 /** How much a word tells about the topic: 0 for a stop word, `weak` for a weak word or a number, else 1. */
-export function wordWeight(stop: Stopwords, exact: string, folded: string, plain: boolean, weak: number): number {
+export function wordWeight(stop: Stopwords, exact: string, folded: string, plain: boolean, weak: number, en = false): number {
+  if (en) return stop.english.has(folded) ? 0 : /^\d+$/.test(folded) ? weak : 1;
   if (plain ? stop.folded.has(folded) : stop.exact.has(exact)) return 0;
   if (/^\d+$/.test(folded)) return weak;
   return (plain ? stop.weakFolded.has(folded) : stop.weakExact.has(exact)) ? weak : 1;
@@ -179,6 +183,34 @@ export function applySynonyms(q: Analysed, synonyms: PatternSet<Synonym>, keep: 
     plain.push(q.plain[i] as boolean);
     i++;
   }
-  return { exact, folded, plain };
+  return q.en ? { exact, folded, plain, en: true } : { exact, folded, plain };
 }
 
+/**
+ * A light English stemmer for matching (plurals, -ing, -ed, a final e): "screenings"
+ * and "screening" meet, "vaccines" and "vaccinated" meet "vaccine". Our own few rules
+ * rather than a Porter package: the vocabulary is a few hundred health words, and
+ * these rules keep short words ("test", "is", "pregnant") as they are.
+ */
+export function stemEnglish(word: string): string {
+  let w = word;
+  if (w.length <= 3 || !/^[a-z]+$/.test(w)) return w;
+  if (w.endsWith('ies') && w.length > 4) w = `${w.slice(0, -3)}y`;
+  else if (w.endsWith('sses')) w = w.slice(0, -2);
+  else if (w.endsWith('s') && !/(ss|us|is|ys|as)$/.test(w)) w = w.slice(0, -1);
+  if (w.endsWith('ing') && w.length > 5) w = w.slice(0, -3);
+  else if (w.endsWith('ed') && w.length > 4) w = w.slice(0, -2);
+  else if (w.endsWith('ly') && w.length > 5) w = w.slice(0, -2);
+  if (w.endsWith('ation') && w.length > 7) w = w.slice(0, -5);
+  if (w.endsWith('at') && w.length > 6) w = w.slice(0, -2);
+  if (w.endsWith('e') && w.length > 4) w = w.slice(0, -1);
+  if (/([bdglmnprt])\1$/.test(w) && w.length > 4) w = w.slice(0, -1);
+  return w;
+}
+
+/** An English message's words stemmed (both lists), for the matcher. */
+export function stemAnalysed(a: Analysed): Analysed {
+  if (!a.en) return a;
+  const s = a.folded.map(stemEnglish);
+  return { exact: s, folded: s, plain: a.plain, en: true };
+}

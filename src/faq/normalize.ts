@@ -100,11 +100,19 @@ const canonicalToneMemo = memo((syllable: string): string => {
     }
     letters.push({ base: ch, quality: '' });
   }
-  if (tone === 0) return letters.map((l) => l.base + l.quality).join('').normalize('NFC');
+  if (tone === 0)
+    return letters
+      .map((l) => l.base + l.quality)
+      .join('')
+      .normalize('NFC');
   const isVowel = (l: Letter | undefined): boolean => l !== undefined && BASE_VOWELS.has(l.base);
   // The vowel nucleus: the first run of vowels, after a "qu" / "gi" initial.
   let start = letters.findIndex((l) => isVowel(l));
-  if (start < 0) return letters.map((l) => l.base + l.quality).join('').normalize('NFC');
+  if (start < 0)
+    return letters
+      .map((l) => l.base + l.quality)
+      .join('')
+      .normalize('NFC');
   const first = letters[0];
   const second = letters[1];
   if (
@@ -299,10 +307,13 @@ export interface Analysed {
 }
 
 /** A Vietnamese syllable's shape, without diacritics: onset, vowels, final consonant. */
-const VI_SYLLABLE = /^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?(uye|uya|oai|oay|uoi|uou|ieu|yeu|uay|uy|oa|oe|oo|ua|ue|uo|ui|uu|ia|ie|ye|ai|ao|au|ay|eo|eu|oi|ou|iu|[aeiouy])(ch|ng|nh|[cmnpt]|i|o|u|y)?$/;
+const VI_SYLLABLE =
+  /^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?(uye|uya|oai|oay|uoi|uou|ieu|yeu|uay|uy|oa|oe|oo|ua|ue|uo|ui|uu|ia|ie|ye|ai|ao|au|ay|eo|eu|oi|ou|iu|[aeiouy])(ch|ng|nh|[cmnpt]|i|o|u|y)?$/;
 /** Short English words that are also Vietnamese-shaped ("the", "to", "can", "me"). */
 const EN_SHAPED = new Set(
-  'a an the to i me my you your we our he she his her it its is am are was be do did can may in on at of or and for how what when where which who why no not get need have has had will would should could there this that than then so if any all one two as up by from with'.split(' '),
+  'a an the to i me my you your we our he she his her it its is am are was be do did can may in on at of or and for how what when where which who why no not get need have has had will would should could there this that than then so if any all one two as up by from with'.split(
+    ' ',
+  ),
 );
 
 /**

@@ -35,7 +35,9 @@ export function compilePattern(source: string): Pattern {
     let words: string[] = [];
     const flush = (): void => {
       const a = analyse(words.join(' '), null);
-      a.exact.forEach((e, j) => items.push({ exact: e, folded: a.folded[j] as string }));
+      a.exact.forEach((e, j) => {
+        items.push({ exact: e, folded: a.folded[j] as string });
+      });
       words = [];
     };
     for (const piece of part.trim().split(/\s+/).filter(Boolean)) {
@@ -98,6 +100,10 @@ export class PatternSet<T extends { pattern: Pattern } = { pattern: Pattern }> {
       if (!list) this.byFirst.set(first.folded, (list = []));
       list.push(it);
     }
+  }
+  /** The folded first words of its patterns. */
+  firstWords(): IterableIterator<string> {
+    return this.byFirst.keys();
   }
   /** Items whose pattern may start at token i (in the order given). */
   candidates(q: Analysed, i: number): readonly T[] {

@@ -159,6 +159,10 @@ const BRIDGE = new Set(['bi', 'co', 'thay', 'he', 'con', 'bao', 'gio', 'is', 'am
 
 export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviations = projectAbbreviations()): SafetyDetector {
   const cx = signs.context;
+  // One index over every sign's first words: a message is scanned once to find the
+  // few signs that may match (most messages have none).
+  const firstWords = new Set<string>();
+  for (const s of signs.signs) for (const w of s.any.firstWords()) firstWords.add(w);
 
   function ageOf(q: Analysed): 'child' | 'adult' | null {
     // "13 tuổi", "lớp 8", "15t": the youngest age named decides.
@@ -176,7 +180,7 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
   }
 
   const detectAnalysed = (q: Analysed): SafetyHit | null => {
-    if (q.exact.length === 0) return null;
+    if (q.exact.length === 0 || !q.folded.some((w) => firstWords.has(w))) return null;
     // Context spans, computed once per message (most messages match no sign at all).
     let ctx: Record<'present' | 'notNow' | 'general' | 'prevention' | 'negation', Span[]> | null = null;
     const context = () =>
@@ -197,15 +201,10 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
       const c = context();
       for (const h of hits) {
         // Negated: "không bị khó thở", "no bleeding".
-        const negated = c.negation.some(
-          (n) => n.end === h.start || (n.end + 1 === h.start && BRIDGE.has(q.folded[n.end] as string)),
-        );
+        const negated = c.negation.some((n) => n.end === h.start || (n.end + 1 === h.start && BRIDGE.has(q.folded[n.end] as string)));
         if (negated) continue;
         const presentNear = c.present.some(
-          (p) =>
-            (p.end <= h.start && h.start - p.end <= 4) ||
-            (p.start >= h.end && p.start - h.end <= 2) ||
-            (p.start < h.end && h.start < p.end),
+          (p) => (p.end <= h.start && h.start - p.end <= 4) || (p.start >= h.end && p.start - h.end <= 2) || (p.start < h.end && h.start < p.end),
         );
         if (c.prevention.length > 0 && !presentNear) continue;
         let kind: 'alarm' | 'ask' | null;
@@ -224,11 +223,7 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
           else if (age === 'adult') topic = 'safety.violence';
         }
         const hit: SafetyHit = { kind, topic, sign: s.id, matched: q.exact.slice(h.start, h.end).join(' '), why };
-        if (
-          !best ||
-          (hit.kind === 'alarm' && best.kind === 'ask') ||
-          (hit.kind === best.kind && PRIORITY[hit.topic] > PRIORITY[best.topic])
-        ) {
+        if (!best || (hit.kind === 'alarm' && best.kind === 'ask') || (hit.kind === best.kind && PRIORITY[hit.topic] > PRIORITY[best.topic])) {
           best = hit;
         }
       }

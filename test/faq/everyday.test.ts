@@ -58,7 +58,16 @@ describe('everyday intents (whole messages that are not questions)', () => {
     const one = (w: string): { core: string[] } => ({ core: [w] });
     writeFileSync(
       file,
-      JSON.stringify({ filler: ['ạ'], intents: { stop: one('ngưng'), 'subscribe-relative': { core: ['ghi danh'], with: ['mẹ'] }, pregnant: one('mang thai'), thanks: one('đa tạ'), greeting: one('chào') } }),
+      JSON.stringify({
+        filler: ['ạ'],
+        intents: {
+          stop: one('ngưng'),
+          'subscribe-relative': { core: ['ghi danh'], with: ['mẹ'] },
+          pregnant: one('mang thai'),
+          thanks: one('đa tạ'),
+          greeting: one('chào'),
+        },
+      }),
     );
     const d = createEverydayDetector(file);
     expect(d('đa tạ ạ')?.intent).toBe('thanks');

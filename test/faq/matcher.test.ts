@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFaqMatcher, createProjectFaqMatcher, loadFaqContent } from '../../src/faq/matcher.js';
+import { createFaqMatcher, createProjectFaqMatcher, loadCalibration, loadFaqContent, loadNegatives } from '../../src/faq/matcher.js';
 import { foldText } from '../../src/faq/normalize.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,7 +28,15 @@ describe('matcher on the test fixtures', () => {
   });
 
   it('says none below the threshold (out of scope)', () => {
-    for (const q of ['thời tiết Hải Phòng ngày mai thế nào', 'mua vé tàu đi Hà Nội ở đâu', 'bitcoin có nên mua không', 'cách trồng hoa hồng', 'xin chào', '', '???']) {
+    for (const q of [
+      'thời tiết Hải Phòng ngày mai thế nào',
+      'mua vé tàu đi Hà Nội ở đâu',
+      'bitcoin có nên mua không',
+      'cách trồng hoa hồng',
+      'xin chào',
+      '',
+      '???',
+    ]) {
       const r = m.match(q);
       expect(r.kind, q).toBe('none');
       expect(r.topic, q).toBeNull();
@@ -95,11 +103,11 @@ describe('matcher on the project content', () => {
   const { entries } = loadFaqContent();
   const m = createProjectFaqMatcher();
 
-  it('reaches every topic with diacritic-free phrasings (its own, folded)', () => {
+  it('ranks every topic first for its own diacritic-free phrasings (folded)', () => {
     const weak: string[] = [];
     for (const e of entries) {
       const folded = e.questions.map((q) => foldText(q));
-      const hits = folded.filter((q) => m.match(q).topic === e.topic).length;
+      const hits = folded.filter((q) => m.match(q).kind === 'safety' || m.rank(q)[0]?.topic === e.topic).length;
       if (hits / folded.length < 0.8) weak.push(`${e.topic}: ${hits}/${folded.length}`);
       expect(hits, e.topic).toBeGreaterThan(0);
     }
@@ -109,7 +117,7 @@ describe('matcher on the project content', () => {
   it('reaches every topic through its title (the emergency route only through a danger sign)', () => {
     for (const e of entries) {
       if (e.topic === 'safety.emergency') continue;
-      expect(m.match(e.title).topic, e.title).toBe(e.topic);
+      expect(m.rank(e.title)[0]?.topic, e.title).toBe(e.topic);
     }
     // "mình đang mang thai" is close to the emergency entry's phrasings: no 115 without a sign.
     expect(m.match('mình đang mang thai').topic).not.toBe('safety.emergency');
@@ -138,7 +146,11 @@ describe('matcher on the project content', () => {
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l) as { q: string; topic: string | null });
-      let inScope = 0, right = 0, wrong = 0, oos = 0, rejected = 0;
+      let inScope = 0,
+        right = 0,
+        wrong = 0,
+        oos = 0,
+        rejected = 0;
       for (const c of cases) {
         const got = m.match(c.q).topic;
         if (c.topic === null) {
@@ -150,16 +162,101 @@ describe('matcher on the project content', () => {
           else if (got !== null) wrong++;
         }
       }
+      // Answering only when P(right) >= 0.9 gives up some right answers for few wrong ones.
       if (inScope > 0) {
-        expect(right / inScope, `${file} accuracy`).toBeGreaterThanOrEqual(0.9);
-        expect(wrong / inScope, `${file} wrong`).toBeLessThanOrEqual(0.05);
+        expect(right / inScope, `${file} accuracy`).toBeGreaterThanOrEqual(0.6);
+        expect(wrong / inScope, `${file} wrong`).toBeLessThanOrEqual(0.03);
       }
-      expect(rejected / oos, `${file} reject`).toBeGreaterThanOrEqual(0.9);
+      expect(rejected / oos, `${file} reject`).toBeGreaterThanOrEqual(0.95);
     }
   });
 
   it('is deterministic and pure', () => {
     const q = 'sàng lọc sơ sinh phát hiện bệnh gì';
     expect(m.match(q)).toEqual(m.match(q));
+  });
+});
+
+describe('answer only when sure (calibrated probability, out-of-scope model, English)', () => {
+  const m = createProjectFaqMatcher();
+  /** The answer is the expected topic or no answer, never another topic. */
+  const notWrong = (q: string, allowed: string | null): void => {
+    const t = m.match(q).topic;
+    expect(t === null || t === allowed, `${q} → ${t}`).toBe(true);
+  };
+
+  it('a theme word does not pull a general-medicine question into a topic', () => {
+    notWrong('siêu âm thai 22 tuần thấy thận bé hơi giãn có sao không', null);
+    notWrong('sieu am thai thay day ron quan co nguy hiem ko', null);
+    notWrong('người cao tuổi bị đau khớp gối nên uống thuốc gì', null);
+    notWrong('người già bị zona thần kinh kiêng gì', null);
+    notWrong('trẻ sơ sinh bị nôn trớ sau khi bú', null);
+    notWrong('trẻ sơ sinh bị nghẹt mũi phải làm sao', null);
+    notWrong('hút thai xong bao lâu thì có kinh lại', 'srh.unintended-pregnancy');
+  });
+
+  it('"can I get pregnant" questions go to pregnancy risk, not emergency contraception or STIs', () => {
+    for (const q of [
+      'quan hệ lần đầu có dính bầu không',
+      'vừa sạch kinh 2 ngày quan hệ có bầu không',
+      'đang uống thuốc tránh thai thì ra máu, quan hệ có bầu không',
+    ]) {
+      notWrong(q, 'srh.pregnancy-risk');
+      expect(m.match(q).kind, q).not.toBe('safety');
+    }
+  });
+
+  it('reads a topic from its answer and title too (HIV testing, thalassemia worded as people ask)', () => {
+    expect(m.rank('xét nghiệm HIV ở chỗ nào kín đáo')[0]?.topic).toBe('srh.sti');
+    expect(m.rank('bệnh thalassemia có chữa khỏi không')[0]?.topic).toBe('premarital.thalassemia');
+  });
+
+  it('the score is a probability: answered only at P >= the calibration threshold, none below', () => {
+    const cal = loadCalibration();
+    expect(cal, 'content/nlp/calibration.json fitted for the current features').not.toBeNull();
+    for (const q of ['khám tiền hôn nhân ở đâu', 'kham tien hon nhan co bat buoc ko', 'đau dạ dày nên ăn gì', 'thời tiết mai thế nào']) {
+      const r = m.match(q);
+      expect(r.score).toBeGreaterThanOrEqual(0);
+      expect(r.score).toBeLessThanOrEqual(1);
+      if (r.kind === 'answer') expect(r.score, q).toBeGreaterThanOrEqual(cal!.threshold);
+      if (r.kind === 'none') expect(r.score, q).toBeLessThan(cal!.threshold);
+    }
+  });
+
+  it('the calibration holds on held-out folds: of what it answers at P >= 0.9, at least 90% is right', () => {
+    const fit = loadCalibration()!.fit as { heldOutPrecisionAtThreshold: number; heldOutReliability: { n: number; predicted: number; observed: number }[] };
+    expect(fit.heldOutPrecisionAtThreshold).toBeGreaterThanOrEqual(0.9);
+    for (const b of fit.heldOutReliability.filter((x) => x.n >= 50)) expect(Math.abs(b.predicted - b.observed)).toBeLessThan(0.1);
+  });
+
+  it('the out-of-scope questions (content/nlp/out-of-scope.yaml) turn a near miss into none', () => {
+    const { entries, topics } = loadFaqContent();
+    const q = 'bị đau dạ dày, trào ngược thì nên ăn gì, kiêng gì';
+    const withNone = createFaqMatcher(entries, topics, { safety: null, calibration: null, negatives: loadNegatives() });
+    const without = createFaqMatcher(entries, topics, { safety: null, calibration: null, negatives: [] });
+    expect(withNone.features(q)?.features.noneMargin ?? 1).toBeLessThan(without.features(q)?.features.noneMargin ?? 1);
+    expect(m.match(q).topic).toBeNull();
+  });
+
+  it("understands English questions through the entries' English blocks", () => {
+    const { entries, topics } = loadFaqContent(join(fixtures, 'faq'));
+    const cost = entries.find((e) => e.topic === 'demo.cost')!;
+    const withEn = entries.map((e) =>
+      e === cost
+        ? {
+            ...e,
+            en: {
+              title: 'What a checkup costs',
+              answer: 'The checkup is free at the health station; tests are paid by health insurance.',
+              questions: ['how much is the checkup', 'is the checkup free'],
+            },
+          }
+        : e,
+    );
+    const en = createFaqMatcher(withEn, topics, { safety: null });
+    expect(en.match('How much does the checkup cost?').topic).toBe('demo.cost');
+    expect(en.match('is it free of charge').topic).toBe('demo.cost');
+    // Vietnamese still works in the same matcher
+    expect(en.match('kham tien hon nhan het bn tien').topic).toBe('demo.cost');
   });
 });

@@ -39,7 +39,7 @@ describe('normalize: Unicode and tones', () => {
     expect(normalize('bác sỹ').exact).toEqual(normalize('bác sĩ').exact);
   });
 
-  it('folds diacritics and đ (the project\'s one folding function, src/core/text.ts)', () => {
+  it("folds diacritics and đ (the project's one folding function, src/core/text.ts)", () => {
     expect(foldText('Đăng ký đột quỵ')).toBe('dang ky dot quy');
     expect(normalize('Đau đầu').folded).toEqual(['dau', 'dau']);
     expect(normalize('Đau đầu').exact).toEqual(['đau', 'đầu']);
@@ -90,7 +90,7 @@ describe('normalize: abbreviations', () => {
   it('reads pronouns and particles by context', () => {
     expect(ex('e hoi c a')).toBe('em hoi chị ạ');
     expect(ex('viem gan c')).toBe('viem gan c');
-    expect(ex('dk kham o dau')).toBe(ex('đăng ký') + ' kham o dau');
+    expect(ex('dk kham o dau')).toBe(`${ex('đăng ký')} kham o dau`);
     expect(ex('dk kham o dau')).toBe('đăng kí kham o dau');
   });
   it('only expands words typed without diacritics', () => {

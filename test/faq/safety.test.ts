@@ -21,22 +21,42 @@ const CASES: Record<string, [SafetyTopic, string[]]> = {
   'waters-breaking': ['safety.emergency', ['bị vỡ ối phải làm sao', 'thấy ra nước ối', 'bầu 37 tuần rỉ ối', 'my water broke at 36 weeks']],
   'cord-prolapse': ['safety.emergency', ['đang đau đẻ thì thấy dây rốn tụt ra ngoài', 'sờ thấy dây rốn ở cửa mình']],
   'pregnancy-fluid-or-pain': ['safety.emergency', ['bầu 30 tuần đau bụng dữ dội', 'có thai 8 tháng tự nhiên ra nhiều nước']],
-  'pre-eclampsia': ['safety.emergency', ['bầu 32 tuần đau đầu dữ dội, nhìn mờ', 'mang thai 8 tháng bị phù mặt và hai tay', 'có bầu 7 tháng đau vùng thượng vị', '34 weeks pregnant with a severe headache and blurred vision']],
+  'pre-eclampsia': [
+    'safety.emergency',
+    [
+      'bầu 32 tuần đau đầu dữ dội, nhìn mờ',
+      'mang thai 8 tháng bị phù mặt và hai tay',
+      'có bầu 7 tháng đau vùng thượng vị',
+      '34 weeks pregnant with a severe headache and blurred vision',
+    ],
+  ],
   'fetal-movement': ['safety.emergency', ['có thai 8 tháng thấy thai ít đạp', 'thai máy yếu hơn mọi ngày']],
   'postpartum-infection': ['safety.emergency', ['sau sinh 5 ngày em bị sốt', 'đẻ được 1 tuần sản dịch có mùi hôi', 'fever a week after giving birth']],
-  'newborn-danger': ['safety.emergency', ['con em mới sinh 4 ngày người lạnh, bỏ bú', 'trẻ sơ sinh mềm nhũn không chịu bú', 'my newborn is limp and will not feed']],
+  'newborn-danger': [
+    'safety.emergency',
+    ['con em mới sinh 4 ngày người lạnh, bỏ bú', 'trẻ sơ sinh mềm nhũn không chịu bú', 'my newborn is limp and will not feed'],
+  ],
   'chest-indrawing': ['safety.emergency', ['bé thở rút lõm lồng ngực', 'cháu thở co kéo']],
-  'newborn-jaundice-acute': ['safety.emergency', ['bé mới sinh được 1 ngày đã vàng da', 'con em vàng da đến lòng bàn chân', 'my baby has yellow palms and soles']],
+  'newborn-jaundice-acute': [
+    'safety.emergency',
+    ['bé mới sinh được 1 ngày đã vàng da', 'con em vàng da đến lòng bàn chân', 'my baby has yellow palms and soles'],
+  ],
   poisoning: ['safety.emergency', ['con tôi uống nhầm dầu hỏa', 'bé nuốt phải mấy viên thuốc của bà', 'my son swallowed kerosene']],
   convulsions: ['safety.emergency', ['con tôi sốt cao rồi co giật', 'bé lên cơn co giật']],
   'severe-abdominal-pain': ['safety.emergency', ['đau bụng dữ dội', 'em đau bụng dưới dữ dội', 'đau bụng không chịu nổi']],
-  'stroke-face-limbs': ['safety.emergency', ['bà tôi méo miệng', 'ông bị yếu nửa người', 'mẹ tôi tự nhiên không cầm được cốc', 'bố em tê nửa mặt', 'her face is drooping']],
+  'stroke-face-limbs': [
+    'safety.emergency',
+    ['bà tôi méo miệng', 'ông bị yếu nửa người', 'mẹ tôi tự nhiên không cầm được cốc', 'bố em tê nửa mặt', 'her face is drooping'],
+  ],
   'stroke-named': ['safety.emergency', ['hình như bố em bị đột quỵ', 'ông bị tai biến mạch máu não rồi']],
   breathing: ['safety.emergency', ['bé bị khó thở', 'mẹ tôi thở không được', 'môi tím tái', 'I cannot breathe']],
   unconscious: ['safety.emergency', ['bà tôi ngất xỉu', 'con bị hôn mê', 'he will not wake up']],
   'chest-pain': ['safety.emergency', ['bố tôi đau thắt ngực', 'chồng em đau ngực vã mồ hôi', 'chest pain and sweating']],
   'blood-pressure-crisis': ['safety.emergency', ['huyết áp 200 đau đầu buồn nôn', 'mẹ em huyết áp lên 190/110, nôn mấy lần']],
-  suicidal: ['safety.self-harm', ['em muốn chết', 'tôi không muốn sống nữa', 'muốn ngủ mãi không dậy', 'dạo này em toàn nghĩ đến cái chết', 'I want to kill myself']],
+  suicidal: [
+    'safety.self-harm',
+    ['em muốn chết', 'tôi không muốn sống nữa', 'muốn ngủ mãi không dậy', 'dạo này em toàn nghĩ đến cái chết', 'I want to kill myself'],
+  ],
   'suicidal-tu-tu': ['safety.self-harm', ['em muốn tự tử', 'tôi định tự tử']],
   'self-injury': ['safety.self-harm', ['em hay rạch tay', 'em lấy dao cứa tay', 'I cut myself']],
   overdose: ['safety.self-harm', ['em vừa uống hết cả vỉ thuốc ngủ', 'nó uống thuốc trừ sâu rồi']],
@@ -101,7 +121,7 @@ describe('safety signs', () => {
   });
 
   it('violence against an adult goes to safety.violence, against a child to child protection', () => {
-    for (const t of ['vợ bị chồng say rượu đánh', 'em bị người yêu đánh', 'bà tôi bị con cháu bỏ đói', 'tôi bị cưỡng hiếp', 'my husband beats me']) {
+    for (const t of ['vợ bị chồng say rượu đánh', 'tôi bị người yêu đánh', 'bà tôi bị con cháu bỏ đói', 'tôi bị cưỡng hiếp', 'my husband beats me']) {
       expect(verdict(t), t).toBe('alarm safety.violence');
     }
     for (const t of ['cháu bé nhà hàng xóm bị bố dượng đánh', 'học sinh lớp 8 bị bạn bắt nạt', 'con gái tôi 14 tuổi bị xâm hại']) {

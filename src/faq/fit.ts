@@ -1,0 +1,124 @@
+/**
+ * Fits the matcher's calibration (src/faq/calibration.ts) on labelled questions the
+ * matcher did not see, and measures it on held-out folds.
+ *
+ * Rows:
+ * 1. The content's own phrasings, in 5 folds: each fold's phrasings (Vietnamese and
+ *    English) and out-of-scope questions are taken out of the index, then matched.
+ * 2. Hand-written held-out questions and out-of-scope questions (test/faq/fixtures/
+ *    heldout*.jsonl, oos.jsonl), matched against the whole content.
+ * The label is 1 when the matcher's best topic is the right one. Rows a danger sign
+ * answers, and emergency rows (only a sign answers those), are left out.
+ * The evaluation sets (../shared/faq-eval, test/faq/eval/) are never used here.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fitLogistic, FEATURES, reliability, compileCalibration, type CalibrationFile, type Features } from './calibration.js';
+import { createFaqMatcher, loadNegatives, NONE_TOPIC, type FaqContent } from './matcher.js';
+import { loadNlp } from './nlp.js';
+import { createSafetyDetector } from './safety.js';
+
+export interface Row {
+  q: string;
+  gold: string | null;
+  top: string | null;
+  features: Features;
+  label: number;
+  source: string;
+}
+
+const FOLDS = 5;
+
+export function readJsonl(file: string): { q: string; topic: string | null }[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { q: string; topic: string | null });
+}
+
+export function calibrationRows(content: FaqContent, fixturesDir: string): Row[] {
+  const nlp = loadNlp();
+  const safety = createSafetyDetector(undefined, nlp.abbr);
+  const negatives = loadNegatives();
+  const rows: Row[] = [];
+  const push = (q: string, gold: string | null, r: { topic: string | null; features: Features } | null, source: string): void => {
+    if (!r) return;
+    if (gold === 'safety.emergency' || safety.detect(q)) return;
+    rows.push({ q, gold, top: r.topic, features: r.features, label: r.topic !== null && r.topic === gold ? 1 : 0, source });
+  };
+  for (let k = 0; k < FOLDS; k++) {
+    const held: { q: string; topic: string | null }[] = [];
+    const entries = content.entries.map((e) => {
+      const keep = (qs: string[], offset: number): string[] =>
+        qs.filter((q, i) => {
+          const out = (i + offset) % FOLDS === k;
+          if (out) held.push({ q, topic: e.topic });
+          return !out;
+        });
+      const questions = keep(e.questions, 0);
+      return { ...e, questions, ...(e.en ? { en: { ...e.en, questions: keep(e.en.questions, 2) } } : {}) };
+    });
+    const negIn = negatives.filter((_, i) => i % FOLDS !== k);
+    for (const [i, q] of negatives.entries()) if (i % FOLDS === k) held.push({ q, topic: null });
+    const m = createFaqMatcher(entries, content.topics, { nlp, safety: null, calibration: null, negatives: negIn });
+    for (const h of held) push(h.q, h.topic, m.features(h.q), h.topic === null ? 'negatives' : 'content');
+  }
+  const full = createFaqMatcher(content.entries, content.topics, { nlp, safety: null, calibration: null, negatives });
+  for (const f of readdirSync(fixturesDir)
+    .filter((n) => /^(heldout.*|oos)\.jsonl$/.test(n))
+    .sort()) {
+    for (const c of readJsonl(join(fixturesDir, f))) push(c.q, c.topic, full.features(c.q), f);
+  }
+  return rows.filter((r) => r.top !== NONE_TOPIC);
+}
+
+export interface FitReport {
+  file: CalibrationFile;
+  /** Out-of-fold probabilities, in row order. */
+  heldOut: number[];
+}
+
+/** Fits on all rows; measures on 5 folds of the rows (fit on four, predict the fifth). */
+export function fitCalibration(rows: Row[], threshold = 0.9, lambda = 1e-4): FitReport {
+  const labels = rows.map((r) => r.label);
+  const heldOut = new Array<number>(rows.length).fill(0);
+  for (let k = 0; k < FOLDS; k++) {
+    const train = rows.filter((_, i) => i % FOLDS !== k);
+    const model = fitLogistic(
+      train.map((r) => r.features),
+      train.map((r) => r.label),
+      lambda,
+    );
+    const c = compileCalibration({ features: [...FEATURES], weights: model.weights, bias: model.bias, threshold });
+    rows.forEach((r, i) => {
+      if (i % FOLDS === k) heldOut[i] = c.probability(r.features);
+    });
+  }
+  const model = fitLogistic(
+    rows.map((r) => r.features),
+    labels,
+    lambda,
+  );
+  const brier = heldOut.reduce((s, p, i) => s + (p - (labels[i] as number)) ** 2, 0) / Math.max(1, rows.length);
+  const answered = heldOut.map((p, i) => [p, labels[i] as number] as const).filter(([p]) => p >= threshold);
+  const round = (x: number): number => Math.round(x * 1e4) / 1e4;
+  const file: CalibrationFile = {
+    about:
+      'P(the best topic is right) = sigmoid(bias + weights · features) (src/faq/calibration.ts). Written by `npm run faq -- --calibrate` (src/faq/fit.ts); refit after content changes. The matcher answers only when P >= threshold.',
+    features: [...FEATURES],
+    weights: model.weights.map(round),
+    bias: round(model.bias),
+    threshold,
+    fit: {
+      rows: rows.length,
+      right: labels.reduce((a, b) => a + b, 0),
+      sources: Object.fromEntries([...new Set(rows.map((r) => r.source))].map((s) => [s, rows.filter((r) => r.source === s).length])),
+      lambda,
+      heldOutBrier: round(brier),
+      heldOutAnswered: answered.length,
+      heldOutPrecisionAtThreshold: answered.length ? round(answered.filter(([, y]) => y === 1).length / answered.length) : null,
+      heldOutReliability: reliability(heldOut, labels).map((b) => ({ ...b, predicted: round(b.predicted), observed: round(b.observed) })),
+    },
+  };
+  return { file, heldOut };
+}
