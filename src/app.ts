@@ -5,6 +5,7 @@ import type { i18n } from 'i18next';
 import { modules } from '../flows/index.js';
 import { loadMenu } from '../flows/menu.js';
 import { campaignJob } from './broadcasts/campaigns.js';
+import { mediaRoutes } from './broadcasts/media.js';
 import { BroadcastProgress } from './broadcasts/progress.js';
 import { BroadcastTexts } from './broadcasts/render.js';
 import { channelCaps, PLATFORM_CHANNELS } from './channels/index.js';
@@ -129,7 +130,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   let readiness: Readiness = 'starting';
   const http = createHttp({ readiness: () => readiness, database: () => db.execute(sql`select 1`) });
   for (const c of channels) c.routes?.(http);
-  const serves = channels.some((c) => c.routes);
+  // Telegram authors' broadcast photos, hosted for channels that take only a URL (with PUBLIC_URL).
+  const files = channels.find((c) => c.files)?.files;
+  if (files && settings.mediaBaseUrl) mediaRoutes(http, { db, fetchFile: files, log });
+  const serves = channels.some((c) => c.routes) || Boolean(files && settings.mediaBaseUrl);
 
   // One sender per channel across replicas (an advisory-lock leader); ZNS takes what no chat channel can reach.
   const fallback = channels.find((c) => c.fallback)?.fallback;

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
 import { broadcastMedia, type BroadcastPhoto } from '../db/schema.js';
+import { type FetchedFile, type FetchFile, MediaTooLargeError } from '../core/files.js';
 import type { PhotoRef } from '../core/messages.js';
-import type { Context } from 'hono';
+import type { Context, Hono } from 'hono';
+import { onlyMethods } from '../http/server.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -15,8 +17,6 @@ import type { Logger } from '../log.js';
  * PUBLIC_URL, Zalo recipients get the text only and the preview says so.
  */
 
-/** Telegram's own cap for a photo by URL is 5 MB; larger is refused (the Zalo send then fails with its reason). */
-export const MEDIA_MAX_BYTES = 5 * 1024 * 1024;
 const TOKEN = /^[A-Za-z0-9_-]{24}$/;
 
 export const mediaUrl = (base: string, token: string) => `${base.replace(/\/+$/, '')}/media/${token}`;
@@ -39,25 +39,13 @@ export function recipientPhoto(photo: BroadcastPhoto | null | undefined, mediaBa
   return { ...(photo.fileId ? { fileId: photo.fileId } : {}), ...(url ? { url } : {}) };
 }
 
-export interface FetchedFile {
-  bytes: Uint8Array;
-  contentType: string;
-}
-export type FetchTelegramFile = (fileId: string) => Promise<FetchedFile>;
-
-export class MediaTooLargeError extends Error {
-  constructor(readonly size: number) {
-    super(`photo of ${size} bytes is over ${MEDIA_MAX_BYTES}`);
-  }
-}
-
 /**
  * `GET /media/:token` (and HEAD): the stored bytes, or — the first time —
  * fetched from Telegram and stored. Concurrent first requests in one process
  * share one download; another replica may download once more, harmlessly
  * (the first stored copy wins).
  */
-export function mediaRoute(o: { db: Db; fetchFile: FetchTelegramFile; log?: Logger }): (c: Context) => Promise<Response> {
+export function mediaRoute(o: { db: Db; fetchFile: FetchFile; log?: Logger }): (c: Context) => Promise<Response> {
   const inFlight = new Map<string, Promise<FetchedFile | null>>();
 
   const load = async (token: string): Promise<FetchedFile | null> => {
@@ -98,4 +86,10 @@ export function mediaRoute(o: { db: Db; fetchFile: FetchTelegramFile; log?: Logg
     if (c.req.method === 'HEAD') return c.body(null, 200, headers);
     return c.body(new Uint8Array(file.bytes), 200, headers);
   };
+}
+
+/** `GET /media/:token` (HEAD too; other methods 405): the photos the bot hosts. */
+export function mediaRoutes(http: Hono, o: Parameters<typeof mediaRoute>[0]): void {
+  http.get('/media/:token', mediaRoute(o));
+  onlyMethods(http, '/media/:token', ['GET', 'HEAD']);
 }

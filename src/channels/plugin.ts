@@ -3,6 +3,7 @@ import type { i18n } from 'i18next';
 import type { Config } from '../config/env.js';
 import type { ChannelCaps } from '../core/caps.js';
 import type { Clock } from '../core/clock.js';
+import type { FetchFile } from '../core/files.js';
 import type { ChannelName, InboundHandler, MessageEditor } from '../core/messages.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../log.js';
@@ -35,6 +36,8 @@ export interface ChannelRuntime {
   outbox?: { sender: Sender; limits: RateLimits };
   /** Messages that change in place (a broadcast's live status), where the platform can edit. */
   editor?: MessageEditor;
+  /** Fetches a file a person sent on this channel (a broadcast's photo), for the bot to host it for URL-only channels. */
+  files?: FetchFile;
   /** What another channel's undeliverable rows become (ZNS takes what no chat can reach). */
   fallback?: DispatcherOptions['onPermanentFailure'];
   /** Connects: checks the token, registers the webhook or starts polling. Called after the HTTP server listens. */

@@ -3,8 +3,8 @@ import { sql } from 'drizzle-orm';
 import { Api, type Bot } from 'grammy';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { MEDIA_MAX_BYTES, mediaRoute, registerMedia } from '../../src/broadcasts/media.js';
-import { mediaRoutes } from '../../src/channels/telegram/index.js';
+import { mediaRoutes, registerMedia } from '../../src/broadcasts/media.js';
+import { MEDIA_MAX_BYTES } from '../../src/core/files.js';
 import { telegramFileFetcher } from '../../src/channels/telegram/media.js';
 import { broadcastText } from '../../src/broadcasts/render.js';
 import { getBroadcast } from '../../src/broadcasts/store.js';
@@ -218,7 +218,7 @@ describe('GET /media/<token>: a Telegram photo for Zalo', () => {
   let base: string;
   beforeAll(async () => {
     const fetchFile = telegramFileFetcher({ api: telegramApi, token: TOKEN, apiRoot: API_ROOT });
-    http$ = await serveRoutes((http) => mediaRoutes(http, mediaRoute({ db: app.database.db, fetchFile, log })));
+    http$ = await serveRoutes((http) => mediaRoutes(http, { db: app.database.db, fetchFile, log }));
     base = `http://127.0.0.1:${http$.port}`;
   });
   afterAll(() => http$.close());

@@ -4,7 +4,6 @@ import type { Hono } from 'hono';
 import { onlyMethods } from '../../http/server.js';
 import { bodyLimit } from 'hono/body-limit';
 import { telegramWebhookMode } from '../../config/env.js';
-import { mediaRoute } from '../../broadcasts/media.js';
 import type { ChannelPlugin, ChannelRuntime } from '../plugin.js';
 import { ALLOWED_UPDATES, createTelegramBot } from './bot.js';
 import { telegramFileFetcher } from './media.js';
@@ -25,17 +24,12 @@ export function telegramWebhook(http: Hono, bot: Bot, secretToken: string): void
   onlyMethods(http, '/webhooks/telegram', ['POST']);
 }
 
-/** `GET /media/:token`: Telegram authors' broadcast photos, for channels that take only a URL. */
-export function mediaRoutes(http: Hono, route: ReturnType<typeof mediaRoute>): void {
-  http.get('/media/:token', route);
-  onlyMethods(http, '/media/:token', ['GET', 'HEAD']);
-}
 
 /**
  * Telegram through grammY: long polling (one process per token) or, with
  * PUBLIC_URL and TELEGRAM_WEBHOOK_SECRET, the webhook at POST /webhooks/telegram.
- * With PUBLIC_URL it also serves its authors' broadcast photos at
- * GET /media/:token for channels that take only a URL (Zalo).
+ * It fetches its authors' broadcast photos back for the bot to host them for
+ * channels that take only a URL (Zalo).
  */
 export const telegramChannel: ChannelPlugin = {
   name: 'telegram',
@@ -58,12 +52,9 @@ export const telegramChannel: ChannelPlugin = {
         limits: telegramLimits({ paidBroadcast: config.TELEGRAM_PAID_BROADCAST }),
       },
       editor: telegramEditor(api),
+      files: telegramFileFetcher({ api, token, apiRoot, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
       routes(http) {
         if (webhook) telegramWebhook(http, bot, config.TELEGRAM_WEBHOOK_SECRET!);
-        if (config.PUBLIC_URL) {
-          const fetchFile = telegramFileFetcher({ api, token, apiRoot, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-          mediaRoutes(http, mediaRoute({ db: deps.db, log, fetchFile }));
-        }
       },
       async start() {
         await bot.init();

@@ -1,5 +1,5 @@
 import type { Api } from 'grammy';
-import { MEDIA_MAX_BYTES, MediaTooLargeError, type FetchTelegramFile } from '../../broadcasts/media.js';
+import { type FetchFile, MEDIA_MAX_BYTES, MediaTooLargeError } from '../../core/files.js';
 
 const TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
@@ -13,7 +13,7 @@ export function telegramFileFetcher(o: {
   apiRoot: string;
   fetch?: typeof globalThis.fetch;
   maxBytes?: number;
-}): FetchTelegramFile {
+}): FetchFile {
   const max = o.maxBytes ?? MEDIA_MAX_BYTES;
   const get = o.fetch ?? globalThis.fetch;
   return async (fileId) => {
