@@ -18,6 +18,7 @@ export const FEATURES = [
   'qcov',
   'margin',
   'ratio',
+  'siblingRatio',
   'noneMargin',
   'unknown',
   'informative',

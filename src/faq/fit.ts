@@ -27,7 +27,7 @@ export interface Row {
   source: string;
 }
 
-const FOLDS = 5;
+const FOLDS = 20;
 
 export function readJsonl(file: string): { q: string; topic: string | null }[] {
   return readFileSync(file, 'utf8')

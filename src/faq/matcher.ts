@@ -146,6 +146,8 @@ export interface MatcherOptions {
   intentWeight?: number;
   /** Extra confidence a safety topic needs when no danger sign fired. */
   safetyMargin?: number;
+  /** Weight of each intent of the question (where, when, cost…) in the confidence; 0 = off. */
+  intentCover?: number;
   /** Word weight in the confidence = IDF^idfPower (1 = plain IDF). */
   idfPower?: number;
   /** Added to the threshold for a question typed mostly without diacritics. */
@@ -201,6 +203,7 @@ const DEFAULTS = {
   intentWeight: 1,
   safetyMargin: 0.1,
   idfPower: 0.75,
+  intentCover: 1.5,
   plainDelta: 0.03,
 };
 
@@ -306,6 +309,7 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
   const intentWeight = options.intentWeight ?? DEFAULTS.intentWeight;
   const safetyMargin = options.safetyMargin ?? DEFAULTS.safetyMargin;
   const idfPower = options.idfPower ?? DEFAULTS.idfPower;
+  const intentCover = options.intentCover ?? DEFAULTS.intentCover;
   const negatives = options.negatives ?? [];
   const calibrationFile = options.calibration ?? null;
   const calibration: Calibration | null = calibrationFile ? compileCalibration(calibrationFile) : null;
@@ -539,6 +543,14 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
       }
     }
     if (total === 0) return { uni: 0, bi: 0, rev: 0, unknown: 0, words: 0, qcov: 0 };
+    // What is asked counts beside what it is about: each kind of question (where, when,
+    // cost, what is it…) weighs like a word, covered when the topic's phrasings ask it.
+    const wordTotal = total;
+    for (const it of qf.intents) {
+      total += intentCover;
+      if (d.intents.has(it)) covered += intentCover;
+      trace?.push(`?${it}:${intentCover}×${d.intents.has(it) ? 1 : 0}`);
+    }
     const uni = covered / total;
     const bi = biTotal === 0 ? uni : biCovered / biTotal;
     let rev = 0;
@@ -552,9 +564,9 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
         if (x !== undefined) cq += x;
       });
       if (c / p.total > rev) rev = c / p.total;
-      if (cq / total > qcov) qcov = cq / total;
+      if (cq / wordTotal > qcov) qcov = cq / wordTotal;
     }
-    return { uni, bi, rev, unknown: unknown / total, words, qcov };
+    return { uni, bi, rev, unknown: unknown / wordTotal, words, qcov };
   }
 
   interface Ranking {
@@ -608,6 +620,9 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
         qcov: lp.qcov,
         margin: top.confidence - (second?.confidence ?? 0),
         ratio: second && top.score > 0 ? second.score / top.score : 0,
+        // A close second in the same programme ("premarital.when" vs ".where") is a
+        // question of intent, not of subject: it weighs differently from a close stranger.
+        siblingRatio: second && top.score > 0 && family(second.topic) === family(top.topic) ? second.score / top.score : 0,
         noneMargin: top.confidence - none.confidence,
         unknown: lp.unknown,
         informative: Math.min(lp.words, 12) / 12,
@@ -706,6 +721,7 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
+const family = (topic: string): string => topic.slice(0, topic.indexOf('.'));
 const MAX_CHARS = 1000;
 
 /** The matcher over the project's content (content/faq, content/nlp, content/safety). */
