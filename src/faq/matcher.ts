@@ -576,6 +576,8 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     none: { score: number; confidence: number };
     /** Facts of the leader for the calibration. */
     features: Features | null;
+    /** The question asks about danger signs or emergency care (intent `danger`). */
+    asksDanger: boolean;
   }
 
   function rankFull(q: Analysed, plainShare: number): Ranking {
@@ -634,7 +636,7 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
       top.features = features;
       top.probability = calibration ? calibration.probability(features) : top.confidence;
     }
-    return { ranked, none, features };
+    return { ranked, none, features, asksDanger: qf.intents.includes('danger') };
   }
 
   function rankAnalysed(q: Analysed): Ranked[] {
@@ -676,9 +678,10 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     if (!top || top.score <= 0 || p < threshold) return { kind: 'none', topic: null, score: round(p) };
     // Closest to the out-of-scope questions, and covered by them at least as well: none.
     if (none.score > top.score && none.confidence >= top.confidence) return { kind: 'none', topic: null, score: round(p) };
-    if (top.topic === 'safety.emergency') {
-      // Only a danger sign sends someone to 115: retrieval alone ("mình đang mang thai"
-      // is close to the emergency entry's phrasings) never does.
+    if (top.topic === 'safety.emergency' && !ranking.asksDanger) {
+      // Only a danger sign, or a question about the danger signs themselves ("dấu hiệu
+      // nguy hiểm khi mang thai là gì"), sends someone to 115: retrieval alone ("mình
+      // đang mang thai" is close to the emergency entry's phrasings) never does.
       return { kind: 'none', topic: null, score: round(p) };
     }
     if (isSafetyTopic(top.topic)) {

@@ -39,7 +39,7 @@ const CASES: Record<string, [SafetyTopic, string[]]> = {
   'chest-indrawing': ['safety.emergency', ['bé thở rút lõm lồng ngực', 'cháu thở co kéo']],
   'newborn-jaundice-acute': [
     'safety.emergency',
-    ['bé mới sinh được 1 ngày đã vàng da', 'con em vàng da đến lòng bàn chân', 'my baby has yellow palms and soles'],
+    ['bé mới sinh được 1 ngày đã vàng da', 'con em vàng da đến lòng bàn chân', 'cháu vàng da lan xuống tận lòng bàn tay', 'my baby has yellow palms and soles'],
   ],
   poisoning: ['safety.emergency', ['con tôi uống nhầm dầu hỏa', 'bé nuốt phải mấy viên thuốc của bà', 'my son swallowed kerosene']],
   convulsions: ['safety.emergency', ['con tôi sốt cao rồi co giật', 'bé lên cơn co giật']],
@@ -61,10 +61,14 @@ const CASES: Record<string, [SafetyTopic, string[]]> = {
   'self-injury': ['safety.self-harm', ['em hay rạch tay', 'em lấy dao cứa tay', 'I cut myself']],
   overdose: ['safety.self-harm', ['em vừa uống hết cả vỉ thuốc ngủ', 'nó uống thuốc trừ sâu rồi']],
   'harm-baby-thoughts': ['safety.self-harm', ['từ khi sinh em cứ có ý nghĩ muốn làm hại con', 'I keep thinking I will hurt my baby']],
-  'sexual-abuse': ['safety.child-protection', ['em bị xâm hại', 'bé bị sờ mó', 'bạn em học lớp 7 bị hiếp dâm', 'bị chú ép quan hệ']],
+  'sexual-abuse': [
+    'safety.child-protection',
+    ['em bị xâm hại', 'bé bị sờ mó', 'bạn em học lớp 7 bị hiếp dâm', 'bị chú ép quan hệ', 'ông hàng xóm hay sờ vào người em'],
+  ],
   'online-grooming': ['safety.child-protection', ['em 13 tuổi, người lạ trên mạng đòi ảnh nóng', 'có người dọa tung ảnh của con em']],
   'forced-marriage': ['safety.child-protection', ['bố mẹ ép em 15 tuổi lấy chồng', 'nhà bắt con gái 16 tuổi cưới']],
   'forced-abortion': ['safety.violence', ['người yêu bắt em phá thai', 'nhà chồng ép em bỏ thai vì là con gái']],
+  'forced-abortion-implicit': ['safety.violence', ['siêu âm biết là con gái, nhà chồng bắt em bỏ', 'anh ấy ép em bỏ cái thai này']],
   'forced-abortion-en': ['safety.violence', ['my boyfriend is forcing me to have an abortion']],
   violence: ['safety.child-protection', ['bạn em bị bố dượng đánh', 'con bị bạo hành', 'em bị đánh đập hằng ngày', 'bị mẹ kế hành hạ']],
 };
@@ -121,7 +125,14 @@ describe('safety signs', () => {
   });
 
   it('violence against an adult goes to safety.violence, against a child to child protection', () => {
-    for (const t of ['vợ bị chồng say rượu đánh', 'tôi bị người yêu đánh', 'bà tôi bị con cháu bỏ đói', 'tôi bị cưỡng hiếp', 'my husband beats me']) {
+    for (const t of [
+      'vợ bị chồng say rượu đánh',
+      'tôi bị người yêu đánh',
+      'chị dâu tôi bị nhà chồng đày đọa',
+      'bà tôi bị con cháu bỏ đói',
+      'tôi bị cưỡng hiếp',
+      'my husband beats me',
+    ]) {
       expect(verdict(t), t).toBe('alarm safety.violence');
     }
     for (const t of ['cháu bé nhà hàng xóm bị bố dượng đánh', 'học sinh lớp 8 bị bạn bắt nạt', 'con gái tôi 14 tuổi bị xâm hại']) {
