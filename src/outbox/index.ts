@@ -1,6 +1,7 @@
 /** The outbox: every proactive message goes through here (see dispatcher.ts for the guarantees). */
 export { cancelByPrefix, enqueue, enqueueSelect } from './enqueue.js';
 export { Dispatcher, type BatchReport, type DispatcherOptions } from './dispatcher.js';
+export { startDispatchers, type DispatcherDriver } from './driver.js';
 export { postgresLeaderLock, senderLockName, singleProcessLock, type LeaderLock } from './leader.js';
 export { deferQuietHours, deferQuietHoursSql, isQuietHour } from './quiet-hours.js';
 export { defaultBurst, type RateLimits } from './rate-limit.js';

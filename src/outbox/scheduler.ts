@@ -6,6 +6,7 @@ import { rows, type Db, type Queryable, type Tx } from '../db/client.js';
 import { jobRuns, outbox } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import type { Dispatcher } from './dispatcher.js';
+import { startDispatchers } from './driver.js';
 
 /**
  * Runs `fn` for one fire of a periodic job at most once across the cluster.
@@ -57,10 +58,10 @@ export interface Scheduler {
 }
 
 /**
- * The periodic work: every second each dispatcher drains what is due (it sends
- * only where it leads; noOverlap keeps one drain per dispatcher in this process),
- * and cluster-wide jobs — outbox clean-up daily at 03:30, plus any given — run
- * once per fire across replicas.
+ * The periodic work: each dispatcher runs its own send loop (driver.ts
+ * `startDispatchers`: it sends only where it leads, back to back while rows are
+ * due, every `dispatchIdleMs` when idle), and cluster-wide jobs — outbox
+ * clean-up daily at 03:30, plus any given — run once per fire across replicas.
  */
 export function startScheduler(opts: {
   db: Db;
@@ -69,6 +70,8 @@ export function startScheduler(opts: {
   dispatchers: readonly Dispatcher[];
   jobs?: readonly ClusterJob[];
   retentionDays?: number;
+  /** How often an idle dispatcher looks for due rows. Default 250 ms. */
+  dispatchIdleMs?: number;
 }): Scheduler {
   const { db, clock, log } = opts;
   const tasks: ScheduledTask[] = [];
@@ -79,16 +82,7 @@ export function startScheduler(opts: {
     return p;
   };
 
-  for (const d of opts.dispatchers) {
-    tasks.push(
-      cron.schedule(
-        '* * * * * *',
-        () =>
-          track(d.drain()).catch((err) => log.error({ err, channel: d.channel }, 'dispatch tick failed')),
-        { name: `outbox.dispatch.${d.channel}`, noOverlap: true, timezone: TIME_ZONE },
-      ),
-    );
-  }
+  const sending = startDispatchers(opts.dispatchers, { log, ...(opts.dispatchIdleMs ? { idleMs: opts.dispatchIdleMs } : {}) });
 
   const jobs: ClusterJob[] = [
     { name: 'outbox.cleanup', cron: '30 3 * * *', run: (tx, now) => cleanupOutbox(tx, now, opts.retentionDays) },
@@ -116,10 +110,9 @@ export function startScheduler(opts: {
 
   return {
     async stop() {
-      for (const d of opts.dispatchers) d.stop();
+      const dispatchers = sending.stop();
       for (const t of tasks) await t.destroy();
-      await Promise.allSettled([...running]);
-      await Promise.allSettled(opts.dispatchers.map((d) => d.close()));
+      await Promise.allSettled([...running, dispatchers]);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { systemClock } from '../../src/core/clock.js';
 import { openDatabase, rows, type Database } from '../../src/db/client.js';
@@ -6,10 +6,11 @@ import { jobRuns, outbox } from '../../src/db/schema.js';
 import type { Contact } from '../../src/domain/contacts.js';
 import { createLogger } from '../../src/log.js';
 import { Dispatcher } from '../../src/outbox/dispatcher.js';
+import { startDispatchers } from '../../src/outbox/driver.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { singleProcessLock } from '../../src/outbox/leader.js';
 import { cleanupOutbox, runOncePerCluster, startScheduler } from '../../src/outbox/scheduler.js';
-import { FakeSender, message, outboxDatabase, someContacts, statusCounts } from './support.js';
+import { FakeSender, manyContacts, message, outboxDatabase, someContacts, statusCounts } from './support.js';
 
 let database: Awaited<ReturnType<typeof outboxDatabase>>;
 let other: Database;
@@ -100,3 +101,68 @@ describe('scheduler', () => {
     expect(await statusCounts(database.db)).toEqual({ sent: 1 });
   });
 });
+
+describe('the production driver', () => {
+  const slowDispatcher = (sender: FakeSender, leader = singleProcessLock()) =>
+    new Dispatcher({
+      db: database.db, channel: 'telegram', sender, clock: systemClock, leader,
+      limits: { perSecond: 25, perChatPerSecond: 1, burst: 1 }, quietHours: false,
+    });
+
+  it('a send longer than a second is one loop, not a tick piling on a tick: nothing on stderr, everything sent once', async () => {
+    const warnings: string[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation((...args) => void warnings.push(args.join(' ')));
+    const error = vi.spyOn(console, 'error').mockImplementation((...args) => void warnings.push(args.join(' ')));
+    const sender = new FakeSender(systemClock);
+    const scheduler = startScheduler({ db: database.db, clock: systemClock, log: createLogger('silent'), dispatchers: [slowDispatcher(sender)] });
+    try {
+      // 60 people at 25/s: over two seconds of sending.
+      const ids = await manyContacts(database.db, 60, 'long-');
+      await enqueue(database.db, ids.map((id, i) => message(`long:${i}`, id, new Date(), { priority: 0 })));
+      const end = Date.now() + 60_000;
+      while (sender.deliveries.length < 60 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await scheduler.stop();
+      warn.mockRestore();
+      error.mockRestore();
+    }
+    expect(sender.deliveries).toHaveLength(60);
+    expect(new Set(sender.keys()).size).toBe(60);
+    expect(warnings).toEqual([]);
+  }, 90_000);
+
+  it('stop() ends an idle loop at once, records the batch in hand and gives leadership up', async () => {
+    let closed = 0;
+    const leader = { ensure: async () => true, close: async () => void closed++ };
+    const sender = new FakeSender(systemClock);
+    const d = slowDispatcher(sender, leader);
+    const driver = startDispatchers([d], { idleMs: 30_000 });
+    // The loop found nothing and now waits 30 s: stop() must not wait that out.
+    await new Promise((r) => setTimeout(r, 300));
+    await enqueue(database.db, [message('idle:1', people[0]!.id, new Date(), { priority: 0 })]);
+    const t0 = Date.now();
+    await driver.stop();
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(closed).toBe(1);
+    await driver.done;
+    // Stopped before its next look: the message waits for the next leader.
+    expect(await statusCounts(database.db)).toEqual({ pending: 1 });
+  });
+
+  it('sends what comes due while it runs, and a batch under way when stop() comes is finished and recorded', async () => {
+    const sender = new FakeSender(systemClock);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    sender.script = async () => (await gate, { kind: 'ok' });
+    const driver = startDispatchers([slowDispatcher(sender)], { idleMs: 20 });
+    await enqueue(database.db, [message('busy:1', people[0]!.id, new Date(), { priority: 0 })]);
+    const end = Date.now() + 5_000;
+    while (sender.calls.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    const stopping = driver.stop();
+    release();
+    await stopping;
+    expect(sender.keys()).toEqual(['busy:1']);
+    expect(await statusCounts(database.db)).toEqual({ sent: 1 });
+  });
+});
+
