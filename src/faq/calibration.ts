@@ -68,7 +68,13 @@ export function compileCalibration(c: CalibrationFile): Calibration {
  * Fits a logistic regression (Newton's method, L2 penalty `lambda` on the weights)
  * on feature rows and 0/1 labels.
  */
-export function fitLogistic(rows: Features[], labels: number[], lambda = 1e-2, features: readonly Feature[] = FEATURES): { weights: number[]; bias: number } {
+export function fitLogistic(
+  rows: Features[],
+  labels: number[],
+  lambda = 1e-2,
+  features: readonly Feature[] = FEATURES,
+  sampleWeights?: readonly number[],
+): { weights: number[]; bias: number } {
   const d = features.length + 1;
   const X = rows.map((r) => [...features.map((f) => r[f]), 1]);
   let w = new Array<number>(d).fill(0);
@@ -76,9 +82,10 @@ export function fitLogistic(rows: Features[], labels: number[], lambda = 1e-2, f
     const g = new Array<number>(d).fill(0);
     const H = Array.from({ length: d }, () => new Array<number>(d).fill(0));
     X.forEach((x, n) => {
+      const sw = sampleWeights?.[n] ?? 1;
       const p = sigmoid(x.reduce((s, v, i) => s + v * (w[i] as number), 0));
-      const e = p - (labels[n] as number);
-      const s = Math.max(p * (1 - p), 1e-9);
+      const e = sw * (p - (labels[n] as number));
+      const s = sw * Math.max(p * (1 - p), 1e-9);
       for (let i = 0; i < d; i++) {
         g[i] = (g[i] as number) + e * (x[i] as number);
         const Hi = H[i] as number[];
@@ -120,6 +127,7 @@ function solve(A: number[][], b: number[]): number[] {
 export function reliability(
   probs: number[],
   labels: number[],
+  weights?: readonly number[],
   edges = [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0001],
 ): { from: number; to: number; n: number; predicted: number; observed: number }[] {
   const out: { from: number; to: number; n: number; predicted: number; observed: number }[] = [];
@@ -127,16 +135,19 @@ export function reliability(
     const lo = edges[i] as number;
     const hi = edges[i + 1] as number;
     let n = 0;
+    let sw = 0;
     let sp = 0;
     let sy = 0;
     probs.forEach((p, k) => {
       if (p >= lo && p < hi) {
+        const w = weights?.[k] ?? 1;
         n++;
-        sp += p;
-        sy += labels[k] as number;
+        sw += w;
+        sp += w * p;
+        sy += w * (labels[k] as number);
       }
     });
-    out.push({ from: lo, to: Math.min(1, hi), n, predicted: n ? sp / n : 0, observed: n ? sy / n : 0 });
+    out.push({ from: lo, to: Math.min(1, hi), n, predicted: sw ? sp / sw : 0, observed: sw ? sy / sw : 0 });
   }
   return out;
 }

@@ -78,16 +78,32 @@ export interface FitReport {
   heldOut: number[];
 }
 
+/**
+ * Row weights: the content's held-out phrasings and the hand-written questions are two
+ * kinds of evidence about in-scope questions; each kind gets the same total weight
+ * (there are about four times as many phrasings, which, written per topic, overlap
+ * their sibling topics more than people's questions do). Out-of-scope rows weigh 1.
+ */
+export function rowWeights(rows: readonly Row[]): number[] {
+  const content = rows.filter((r) => r.source === 'content').length;
+  const written = rows.filter((r) => r.source !== 'content' && r.source !== 'negatives' && r.gold !== null).length;
+  const cw = content > 0 && written > 0 ? Math.min(1, written / content) : 1;
+  return rows.map((r) => (r.source === 'content' ? cw : 1));
+}
+
 /** Fits on all rows; measures on 5 folds of the rows (fit on four, predict the fifth). */
 export function fitCalibration(rows: Row[], threshold = 0.9, lambda = 1e-4): FitReport {
   const labels = rows.map((r) => r.label);
+  const weights = rowWeights(rows);
   const heldOut = new Array<number>(rows.length).fill(0);
   for (let k = 0; k < FOLDS; k++) {
-    const train = rows.filter((_, i) => i % FOLDS !== k);
+    const idx = rows.map((_, i) => i).filter((i) => i % FOLDS !== k);
     const model = fitLogistic(
-      train.map((r) => r.features),
-      train.map((r) => r.label),
+      idx.map((i) => (rows[i] as Row).features),
+      idx.map((i) => labels[i] as number),
       lambda,
+      FEATURES,
+      idx.map((i) => weights[i] as number),
     );
     const c = compileCalibration({ features: [...FEATURES], weights: model.weights, bias: model.bias, threshold });
     rows.forEach((r, i) => {
@@ -98,9 +114,14 @@ export function fitCalibration(rows: Row[], threshold = 0.9, lambda = 1e-4): Fit
     rows.map((r) => r.features),
     labels,
     lambda,
+    FEATURES,
+    weights,
   );
-  const brier = heldOut.reduce((s, p, i) => s + (p - (labels[i] as number)) ** 2, 0) / Math.max(1, rows.length);
-  const answered = heldOut.map((p, i) => [p, labels[i] as number] as const).filter(([p]) => p >= threshold);
+  // Measured with the weights the fit used (each kind of evidence counts the same).
+  const wsum = weights.reduce((a, b) => a + b, 0);
+  const brier = heldOut.reduce((s, p, i) => s + (weights[i] as number) * (p - (labels[i] as number)) ** 2, 0) / Math.max(1, wsum);
+  const answered = heldOut.map((p, i) => [p, labels[i] as number, weights[i] as number] as const).filter(([p]) => p >= threshold);
+  const answeredW = answered.reduce((s, [, , w]) => s + w, 0);
   const round = (x: number): number => Math.round(x * 1e4) / 1e4;
   const file: CalibrationFile = {
     about:
@@ -114,10 +135,13 @@ export function fitCalibration(rows: Row[], threshold = 0.9, lambda = 1e-4): Fit
       right: labels.reduce((a, b) => a + b, 0),
       sources: Object.fromEntries([...new Set(rows.map((r) => r.source))].map((s) => [s, rows.filter((r) => r.source === s).length])),
       lambda,
+      contentWeight: Math.round((weights[rows.findIndex((r) => r.source === 'content')] ?? 1) * 1000) / 1000,
       heldOutBrier: round(brier),
       heldOutAnswered: answered.length,
-      heldOutPrecisionAtThreshold: answered.length ? round(answered.filter(([, y]) => y === 1).length / answered.length) : null,
-      heldOutReliability: reliability(heldOut, labels).map((b) => ({ ...b, predicted: round(b.predicted), observed: round(b.observed) })),
+      heldOutPrecisionAtThreshold: answeredW ? round(answered.reduce((s, [, y, w]) => s + y * w, 0) / answeredW) : null,
+      heldOutReliability: reliability(heldOut, labels, weights).map((b) => ({ ...b, predicted: round(b.predicted), observed: round(b.observed) })),
+      // the same, counting every row once (the content's phrasings dominate)
+      heldOutReliabilityUnweighted: reliability(heldOut, labels).map((b) => ({ ...b, predicted: round(b.predicted), observed: round(b.observed) })),
     },
   };
   return { file, heldOut };
