@@ -8,7 +8,10 @@ import { Person } from '../src/domain/person.js';
 import { createSession } from '../src/domain/sessions.js';
 import { createLogger } from '../src/log.js';
 import { testFaq } from '../test/support/app.js';
-import { benchPostgres, figure } from './support.js';
+import { benchPostgres, dbFigures, dbLimits, figure } from './support.js';
+
+/** Connections the bookings share (32 people book at once). */
+const POOL = 16;
 
 /**
  * `booking.per_s` under contention: many people book the same sessions at
@@ -17,7 +20,7 @@ import { benchPostgres, figure } from './support.js';
  */
 export async function benchBooking(opts: { quick: boolean }): Promise<string[]> {
   const pg = await benchPostgres();
-  const database = await openDatabase({ url: pg.url, max: 16 });
+  const database = await openDatabase({ url: pg.url, max: POOL });
   try {
     const clock = new ManualClock(new Date('2026-11-23T03:00:00Z'));
     await createApp({ config: loadConfig({}), database, clock, log: createLogger('silent'), faq: testFaq() });
@@ -39,6 +42,8 @@ export async function benchBooking(opts: { quick: boolean }): Promise<string[]> 
         const person = new Person(tx, identity, null, clock.now(), 'vi');
         return person.bookings.book(sessionIds[i % 2]!, null, null);
       });
+    // The server's durable one-row commits at the pool's depth: a booking is one transaction of a few writes.
+    const limits = await dbLimits(pg.url, POOL, opts.quick ? 0.5 : 2);
     let next = 0;
     let booked = 0;
     const start = performance.now();
@@ -56,6 +61,8 @@ export async function benchBooking(opts: { quick: boolean }): Promise<string[]> 
       figure('booking.per_s', Math.round(people / seconds), 'bookings/s'),
       figure('booking.accepted', booked, 'bookings'),
       figure('booking.over_capacity', Number(over?.n ?? 0), 'sessions'),
+      ...dbFigures('booking', limits),
+      figure('booking.db_ratio', people / seconds / limits.insertCommitPerS, 'ratio'),
     ];
   } finally {
     await database.close();

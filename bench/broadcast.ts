@@ -8,13 +8,14 @@ import { migrate } from '../src/db/migrate.js';
 import { loadWards, syncWards } from '../src/domain/wards.js';
 import { createI18n } from '../src/i18n/index.js';
 import { Dispatcher } from '../src/outbox/dispatcher.js';
+import { startDispatchers } from '../src/outbox/driver.js';
 import { singleProcessLock } from '../src/outbox/leader.js';
 import { defaultBurst } from '../src/outbox/rate-limit.js';
 import { deferQuietHours } from '../src/outbox/quiet-hours.js';
 import { i18nRender } from '../src/outbox/render.js';
 import { createTelegramSender } from '../src/channels/telegram/sender.js';
 import { fakeBotApi, scratchDatabase } from './dispatch.js';
-import { benchPostgres, figure } from './support.js';
+import { benchPostgres, dbFigures, dbLimits, figure } from './support.js';
 
 const LE_CHAN = '11383';
 const NGO_QUYEN = '11329';
@@ -49,6 +50,8 @@ export async function benchBroadcast(opts: { quick: boolean }): Promise<string[]
     // been running would be settled (vacuumed, checkpointed, its WAL segments there
     // to be reused rather than created and zeroed in the middle of the enqueue).
     await db.execute(sql`vacuum analyze`);
+    // One connection, as the enqueue: its durable one-row commit is the unit the enqueue is read in.
+    const limits = await dbLimits(target.url, 1, opts.quick ? 0.5 : 2);
     await db.execute(sql`checkpoint`);
     const t0 = performance.now();
     const b = await db.transaction((tx) =>
@@ -62,6 +65,8 @@ export async function benchBroadcast(opts: { quick: boolean }): Promise<string[]
     if (b.recipients !== big) throw new Error(`enqueued ${b.recipients} of ${big}`);
     out.push(figure('enqueue.1m_s', Number(seconds.toFixed(2)), 's'));
     out.push(figure('enqueue.rows', big, 'rows'));
+    out.push(...dbFigures('enqueue', limits));
+    out.push(figure('enqueue.db_ratio', big / seconds / limits.insertCommitPerS, 'ratio'));
     // Those rows are due tomorrow: out of the way of the send below (the claim never touches future rows).
 
     const n = opts.quick ? 2_000 : 20_000;
@@ -88,7 +93,7 @@ export async function benchBroadcast(opts: { quick: boolean }): Promise<string[]
       quietHours: false, // the bench must not depend on the hour it runs at
       concurrency: 64,
     });
-    const run = dispatcher.run({ idleMs: 10 });
+    const driver = startDispatchers([dispatcher]); // as production drives it
     const deadline = Date.now() + (n / cap) * 3000 + 10_000;
     for (;;) {
       const [left] = await rows<{ n: number }>(db, sql`select count(*)::int as n from outbox
@@ -97,8 +102,7 @@ export async function benchBroadcast(opts: { quick: boolean }): Promise<string[]
       if (Date.now() > deadline) throw new Error(`${left.n} broadcast messages not sent in time`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await dispatcher.close();
-    await run;
+    await driver.stop();
 
     const dump = await bot.dump();
     const got = dump.got.slice(from);

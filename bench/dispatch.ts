@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Api } from 'grammy';
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
@@ -7,23 +8,33 @@ import { offsetClock } from '../src/core/clock.js';
 import { openDatabase, rows, type Database, type Db } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { Dispatcher } from '../src/outbox/dispatcher.js';
+import { startDispatchers } from '../src/outbox/driver.js';
 import { enqueueSelect } from '../src/outbox/enqueue.js';
-import { postgresLeaderLock, senderLockName } from '../src/outbox/leader.js';
+import { postgresLeaderLock, senderLockName, singleProcessLock } from '../src/outbox/leader.js';
 import { defaultBurst } from '../src/outbox/rate-limit.js';
 import { deferQuietHours } from '../src/outbox/quiet-hours.js';
 import { claimBatch } from '../src/outbox/store.js';
 import { createTelegramSender } from '../src/channels/telegram/sender.js';
-import { benchPostgres, figure, percentile } from './support.js';
+import { benchPostgres, dbFigures, dbLimits, figure, percentile } from './support.js';
 
 /**
- * The outbox benchmarks:
- * - dispatch.cap_ratio_30 / _1000: two replicas (two connections, advisory-lock
- *   leader) send through grammY's Api to a fake Bot API on loopback HTTP; the
- *   steady rate (after the bucket's initial burst) ÷ the configured cap.
- *   dispatch.peak_ratio_*: the busiest second ÷ the cap (the token bucket
- *   allows cap + burst, i.e. up to 1.05).
+ * The outbox benchmarks. Every dispatcher here is driven as production drives
+ * it (src/outbox/driver.ts startDispatchers) and sends through grammY's Api to
+ * a fake Bot API on loopback HTTP, in a process of its own.
+ * - dispatch.cap_ratio_30 / _1000: two replicas in this process (two
+ *   connections, advisory-lock leader); the steady rate (after the bucket's
+ *   initial burst) ÷ the configured cap. dispatch.peak_ratio_*: the busiest
+ *   second ÷ the cap (the token bucket allows cap + burst, i.e. up to 1.05;
+ *   arrivals bunched by the loopback can show a little more).
+ * - dispatch.max_per_s: one dispatcher with no cap to speak of: the headroom
+ *   under the caps; dispatch.db_ratio: that ÷ the server's bare round trips.
  * - dispatch.duplicates / dispatch.lost: what the fake Bot API received, per
- *   recipient, over both runs.
+ *   recipient, over those runs.
+ * - rss.dispatch_mb: this process's peak resident memory during those runs
+ *   (each suite runs in a process of its own: bench/run.ts).
+ * - dispatch.two_process_*: two dispatcher processes (bench/dispatch-child.ts)
+ *   against the one database at 1,000/s; half-way the leader is stopped and the
+ *   other takes over. The cap is shared and nothing is sent twice.
  * - claim.p99_ms (and p50): claiming a batch of 100 due rows beside a million
  *   pending rows due later (quick: 50,000, printed as claim.future_rows), each
  *   round as the dispatcher meets it: 100 rows arrive, are claimed, are recorded.
@@ -31,8 +42,7 @@ import { benchPostgres, figure, percentile } from './support.js';
  *   of the pool's connections the server prepares the statement and plans it
  *   five times before it keeps one plan; the first writes after the set-up's
  *   checkpoint copy whole pages to the WAL), and the very first is printed as
- *   claim.first_ms.
- * - rss.dispatch_mb: the process's peak resident memory while dispatching.
+ *   claim.first_ms. claim.db_ratio: the p99 claim in bare round trips.
  */
 export async function benchDispatch(opts: { quick: boolean }): Promise<string[]> {
   const pg = await benchPostgres();
@@ -52,11 +62,27 @@ export async function benchDispatch(opts: { quick: boolean }): Promise<string[]>
       out.push(figure(`dispatch.peak_ratio_${cap}`, r.peak, 'ratio'));
       sent += r.n;
     }
+    const maxN = opts.quick ? 2_000 : 10_000;
+    const maxPerS = await maxRun(database.db, bot, maxN);
+    sent += maxN;
+    clearInterval(sampler);
     const received = (await bot.dump()).got;
     const unique = new Set(received).size;
     out.push(figure('dispatch.duplicates', received.length - unique, 'messages'));
     out.push(figure('dispatch.lost', sent - unique, 'messages'));
     out.push(figure('rss.dispatch_mb', Math.round(peakRss / 2 ** 20), 'MB'));
+
+    const two = await twoProcessRun(database.db, target.url, bot, 1000, opts.quick ? 3_000 : 10_000);
+    out.push(figure('dispatch.two_process_cap_ratio', two.ratio, 'ratio'));
+    out.push(figure('dispatch.two_process_peak_ratio', two.peak, 'ratio'));
+    out.push(figure('dispatch.two_process_duplicates', two.duplicates, 'messages'));
+    out.push(figure('dispatch.two_process_lost', two.lost, 'messages'));
+
+    // The server's own round trip, on one connection as the claim runs.
+    const limits = await dbLimits(target.url, 1, opts.quick ? 0.5 : 2);
+    out.push(figure('dispatch.max_per_s', Math.round(maxPerS), 'messages/s'));
+    out.push(...dbFigures('dispatch', limits));
+    out.push(figure('dispatch.db_ratio', maxPerS / limits.select1PerS, 'ratio'));
 
     const future = opts.quick ? 50_000 : 1_000_000;
     const claim = await claimLatency(database.db, future, opts.quick ? 100 : 500);
@@ -64,6 +90,8 @@ export async function benchDispatch(opts: { quick: boolean }): Promise<string[]>
     out.push(figure('claim.p50_ms', claim.p50, 'ms'));
     out.push(figure('claim.first_ms', claim.first, 'ms'));
     out.push(figure('claim.future_rows', future, 'rows'));
+    // The p99 claim in bare round trips of this server.
+    out.push(figure('claim.db_ratio', (claim.p99 * limits.select1PerS) / 1000, 'ratio'));
     return out;
   } finally {
     clearInterval(sampler);
@@ -94,13 +122,12 @@ export async function scratchDatabase(serverUrl: string) {
 
 /**
  * A Bot API on loopback that answers every sendMessage at once and remembers
- * who got what. It runs in a worker thread, so its own CPU does not slow the
- * dispatcher's event loop (a real Bot API is another machine).
+ * who got what. It runs in a process of its own (plain Node, no TypeScript
+ * loader): a real Bot API is another machine, so neither its CPU nor its memory
+ * (every message it received) is the dispatcher's.
  */
 export async function fakeBotApi() {
-  const worker = new Worker(
-    `const { parentPort } = require('node:worker_threads');
-     const http = require('node:http');
+  const code = `const http = require('node:http');
      const got = [], times = [];
      const server = http.createServer((req, res) => {
        const chunks = [];
@@ -114,40 +141,48 @@ export async function fakeBotApi() {
        });
      });
      server.keepAliveTimeout = 30000;
-     server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-     parentPort.on('message', (m) => {
-       if (m === 'dump') parentPort.postMessage({ got, times });
-       if (m === 'close') server.close(() => parentPort.postMessage({ closed: true }));
-     });`,
-    { eval: true },
-  );
-  const next = <T>() => new Promise<T>((resolve) => worker.once('message', resolve));
+     server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+     process.on('message', (m) => {
+       if (m === 'count') process.send({ count: got.length });
+       if (m === 'dump') process.send({ got, times });
+       if (m === 'close') server.close(() => process.exit(0));
+     });
+     process.on('disconnect', () => process.exit(0));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T>() => new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T)));
   const { port } = await next<{ port: number }>();
   const dump = async () => {
-    worker.postMessage('dump');
-    return next<{ got: string[]; times: number[] }>();
+    const reply = next<{ got: string[]; times: number[] }>();
+    child.send('dump');
+    return reply;
+  };
+  const count = async () => {
+    const reply = next<{ count: number }>();
+    child.send('count');
+    return (await reply).count;
   };
   return {
     apiRoot: `http://127.0.0.1:${port}`,
     dump,
+    count,
     close: async () => {
-      worker.postMessage('close');
-      await next();
-      await worker.terminate();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('close');
+      await exited;
     },
   };
 }
 
 type FakeBot = Awaited<ReturnType<typeof fakeBotApi>>;
 
-/** n recipients, one message each, due now; two replicas send them at `cap`/s. */
-async function capRun(db: Db, url: string, bot: FakeBot, cap: number, n: number) {
-  const prefix = `cap${cap}-`;
-  // Enqueued in quiet hours, the messages are due at 07:00: the dispatchers' clock
-  // starts there (and runs in real time), so the bench works at any hour.
-  const clock = offsetClock(deferQuietHours(new Date()));
+/**
+ * `n` new contacts with one message each, due now (at 07:00 if now is in quiet
+ * hours: the dispatchers' clock starts there, `clockStart`, and runs in real time,
+ * so the benches work at any hour). Keys are `bench:<chat>`, chats `base + i`.
+ */
+async function enqueueRun(db: Db, prefix: string, base: number, n: number) {
   await rows(db, sql`insert into contacts (channel, platform_user_id, chat_id, locale)
-    select 'telegram', ${prefix} || g, (${cap * 10_000_000}::bigint + g)::text, 'vi' from generate_series(1, ${n}::int) g`);
+    select 'telegram', ${prefix} || g, (${base}::bigint + g)::text, 'vi' from generate_series(1, ${n}::int) g`);
   await enqueueSelect(
     db,
     sql`select 'bench:' || c.chat_id as dedupe_key, c.id as contact_id, 'broadcast' as kind,
@@ -155,37 +190,21 @@ async function capRun(db: Db, url: string, bot: FakeBot, cap: number, n: number)
                5 as priority, now() as due_at
         from contacts c where c.platform_user_id like ${`${prefix}%`}`,
   );
-  const from = (await bot.dump()).got.length;
-  const replicas: { database: Database; dispatcher: Dispatcher }[] = [];
-  for (let i = 0; i < 2; i++) {
-    const database = await openDatabase({ url, max: 3 });
-    const api = new Api('1:bench', { apiRoot: bot.apiRoot });
-    const dispatcher = new Dispatcher({
-      db: database.db,
-      channel: 'telegram',
-      clock,
-      leader: postgresLeaderLock({ url, name: senderLockName('telegram') }),
-      limits: { perSecond: cap, perChatPerSecond: 1, burst: defaultBurst(cap) },
-      sender: createTelegramSender(api, (m) => ({ text: `${m.payload.key} ${JSON.stringify(m.payload.params)}` })),
-      quietHours: false, // the bench must not depend on the hour it runs at
-      concurrency: 64,
-    });
-    replicas.push({ database, dispatcher });
-  }
-  const runs = replicas.map((r) => r.dispatcher.run({ idleMs: 10 }));
-  const deadline = Date.now() + (n / cap) * 1000 * 3 + 10_000;
+  return { clockStart: deferQuietHours(new Date()) };
+}
+
+/** Waits until no 'bench:' row is pending or in flight. */
+async function allSent(db: Db, what: string, deadline: number) {
   for (;;) {
     const [left] = await rows<{ n: number }>(db, sql`select count(*)::int as n from outbox where dedupe_key like 'bench:%' and status in ('pending', 'sending')`);
-    if (!left || Number(left.n) === 0) break;
-    if (Date.now() > deadline) throw new Error(`cap ${cap}: ${left.n} messages not sent in time`);
+    if (!left || Number(left.n) === 0) return;
+    if (Date.now() > deadline) throw new Error(`${what}: ${left.n} messages not sent in time`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  for (const r of replicas) await r.dispatcher.close();
-  await Promise.all(runs);
-  for (const r of replicas) await r.database.close();
+}
 
-  // Steady rate: after the bucket's initial burst, arrivals per second of the rest.
-  const t = (await bot.dump()).times.slice(from);
+/** Arrival times → the steady rate after the bucket's initial burst, and the busiest second (NaN for a run under a second). */
+function rates(t: number[], cap: number) {
   const skip = defaultBurst(cap);
   const span = (t[t.length - 1]! - t[skip]!) / 1000;
   const rate = (t.length - 1 - skip) / span;
@@ -194,8 +213,111 @@ async function capRun(db: Db, url: string, bot: FakeBot, cap: number, n: number)
     while (t[hi]! - t[lo]! >= 1000) lo++;
     peak = Math.max(peak, hi - lo + 1);
   }
-  // A run shorter than a second has no full window to judge.
-  return { ratio: rate / cap, peak: t[t.length - 1]! - t[0]! >= 1000 ? peak / cap : Number.NaN, n };
+  return { ratio: rate / cap, peak: t[t.length - 1]! - t[0]! >= 1000 ? peak / cap : Number.NaN };
+}
+
+const telegramSender = (bot: FakeBot) =>
+  createTelegramSender(new Api('1:bench', { apiRoot: bot.apiRoot }), (m) => ({ text: `${m.payload.key} ${JSON.stringify(m.payload.params)}` }));
+
+/** n recipients, one message each, due now; two replicas (in this process) send them at `cap`/s. */
+async function capRun(db: Db, url: string, bot: FakeBot, cap: number, n: number) {
+  const { clockStart } = await enqueueRun(db, `cap${cap}-`, cap * 10_000_000, n);
+  const clock = offsetClock(clockStart);
+  const from = await bot.count();
+  const replicas: { database: Database; dispatcher: Dispatcher }[] = [];
+  for (let i = 0; i < 2; i++) {
+    const database = await openDatabase({ url, max: 3 });
+    const dispatcher = new Dispatcher({
+      db: database.db,
+      channel: 'telegram',
+      clock,
+      leader: postgresLeaderLock({ url, name: senderLockName('telegram') }),
+      limits: { perSecond: cap, perChatPerSecond: 1, burst: defaultBurst(cap) },
+      sender: telegramSender(bot),
+      quietHours: false, // the bench must not depend on the hour it runs at
+      concurrency: 64,
+    });
+    replicas.push({ database, dispatcher });
+  }
+  // Each replica drives its dispatcher as production does (src/outbox/driver.ts).
+  const drivers = replicas.map((r) => startDispatchers([r.dispatcher]));
+  await allSent(db, `cap ${cap}`, Date.now() + (n / cap) * 1000 * 3 + 10_000);
+  for (const d of drivers) await d.stop();
+  for (const r of replicas) await r.database.close();
+  return { ...rates((await bot.dump()).times.slice(from), cap), n };
+}
+
+/**
+ * Two dispatcher processes (bench/dispatch-child.ts, each a replica as
+ * production runs one) against one database send n messages at `cap`/s.
+ * Half-way the leading one is stopped, as a deploy or a scale-in stops a
+ * replica, and the other takes over. The cap is shared (the rate over the whole
+ * send is the cap's, the busiest second within cap + burst, not twice that) and
+ * nothing is sent twice.
+ */
+async function twoProcessRun(db: Db, url: string, bot: FakeBot, cap: number, n: number) {
+  const { clockStart } = await enqueueRun(db, `two${cap}-`, 50_000_000_000, n);
+  const from = await bot.count();
+  const child = fileURLToPath(new URL('./dispatch-child.ts', import.meta.url));
+  const offset = clockStart.getTime() - Date.now();
+  const procs = [0, 1].map(() => {
+    const p = spawn(process.execPath, [...process.execArgv, child, url, bot.apiRoot, String(cap), String(offset)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const said = new Set<string>();
+    const exited = new Promise<number | null>((resolve) => p.once('exit', resolve));
+    p.on('message', (m) => said.add(String(m)));
+    return { p, said, exited };
+  });
+  const deadline = Date.now() + (n / cap) * 1000 * 3 + 30_000;
+  const until = async (what: string, ok: () => boolean | Promise<boolean>) => {
+    while (!(await ok())) {
+      if (Date.now() > deadline) throw new Error(`two processes: no ${what} in time`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    await until('leader', () => procs.some((c) => c.said.has('leading')));
+    await until('half of the messages', async () => (await bot.count()) - from >= n / 2);
+    const first = procs.find((c) => c.said.has('leading'))!;
+    first.p.send('stop');
+    await first.exited;
+    await allSent(db, 'two processes', deadline);
+    const other = procs.find((c) => c !== first)!;
+    const tookOver = other.said.has('leading');
+    other.p.send('stop');
+    await other.exited;
+    if (!tookOver) throw new Error('two processes: the second never led');
+  } finally {
+    for (const c of procs) if (c.p.exitCode === null) c.p.kill('SIGKILL');
+  }
+  const dump = await bot.dump();
+  const got = dump.got.slice(from);
+  if (process.env.BENCH_DEBUG) {
+    const t = dump.times.slice(from);
+    let gap = 0, at = 0;
+    for (let i = 1; i < t.length; i++) if (t[i]! - t[i - 1]! > gap) { gap = t[i]! - t[i - 1]!; at = i; }
+    console.error(`two processes: ${t.length} in ${((t[t.length - 1]! - t[0]!) / 1000).toFixed(2)} s, longest gap ${gap.toFixed(0)} ms after #${at}`);
+  }
+  return { ...rates(dump.times.slice(from), cap), duplicates: got.length - new Set(got).size, lost: n - new Set(got).size };
+}
+
+/** One dispatcher with no cap to speak of: how fast this process can send at all, i.e. the headroom under the caps. */
+async function maxRun(db: Db, bot: FakeBot, n: number) {
+  const { clockStart } = await enqueueRun(db, 'max-', 90_000_000_000, n);
+  const from = await bot.count();
+  const perSecond = 1_000_000;
+  const driver = startDispatchers([
+    new Dispatcher({
+      db, channel: 'telegram', clock: offsetClock(clockStart), leader: singleProcessLock(),
+      limits: { perSecond, perChatPerSecond: 1, burst: defaultBurst(perSecond) },
+      sender: telegramSender(bot), quietHours: false, concurrency: 64,
+    }),
+  ]);
+  await allSent(db, 'max', Date.now() + 120_000);
+  await driver.stop();
+  const t = (await bot.dump()).times.slice(from);
+  return (t.length - 1) / ((t[t.length - 1]! - t[0]!) / 1000);
 }
 
 /** Latency of claiming 100 due rows while `future` pending rows wait for later dates. */

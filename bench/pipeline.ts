@@ -7,7 +7,7 @@ import { systemClock } from '../src/core/clock.js';
 import { openDatabase } from '../src/db/client.js';
 import { loadFaqBundle } from '../src/faq/bundle.js';
 import { createLogger } from '../src/log.js';
-import { benchPostgres, figure, percentile, rng } from './support.js';
+import { benchPostgres, dbFigures, dbLimits, figure, percentile, rng } from './support.js';
 
 const BOT_INFO = { id: 42, is_bot: true, first_name: 'HP Bot', username: 'hp_health_bot' } as UserFromGetMe;
 
@@ -93,6 +93,8 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
     const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 
     await push(all.slice(0, warmup), (u) => bot.handleUpdate(u), concurrency);
+    // The server's bare round trip at the same depth: a question is one read, so this is its ceiling here.
+    const limits = await dbLimits(pg.url, concurrency, opts.quick ? 0.5 : 2);
     queries = 0;
     const ours = await push(updates, (u) => bot.handleUpdate(u), concurrency);
     const sqlPerMessage = queries / updates.length;
@@ -103,6 +105,8 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
       figure('pipeline.p99_ms', percentile(ours.latencies, 99), 'ms'),
       figure('pipeline.sql_per_message', sqlPerMessage, 'statements'),
       figure('baseline.grammy_updates_per_s', Math.round(base.perSecond), 'updates/s'),
+      ...dbFigures('pipeline', limits),
+      figure('pipeline.db_ratio', ours.perSecond / limits.select1PerS, 'ratio'),
     ];
   } finally {
     await database.close();

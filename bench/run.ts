@@ -1,22 +1,26 @@
-import { benchBooking } from './booking.js';
-import { benchBroadcast } from './broadcast.js';
-import { benchDispatch } from './dispatch.js';
-import { benchFaq } from './faq.js';
-import { benchPipeline } from './pipeline.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /**
  * `npm run bench` prints every figure as `name value unit`.
  * `npm run bench -- --quick` is a seconds-long smoke run for CI.
  * `npm run bench -- --only=dispatch,broadcast` runs just those suites.
+ *
+ * Each suite runs in a process of its own (this script again, with
+ * `--in-process`), so no suite pays for another's heap, JIT or sockets: a
+ * figure does not depend on what ran before it, and `rss.dispatch_mb` is the
+ * memory of a process that dispatches, not of every benchmark before it.
  */
 const quick = process.argv.includes('--quick');
+const inProcess = process.argv.includes('--in-process');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').filter(Boolean);
+// Imported when run, so a suite's process loads only what that suite uses.
 const suites: { name: string; run: (o: { quick: boolean }) => Promise<string[]> }[] = [
-  { name: 'faq', run: benchFaq },
-  { name: 'pipeline', run: benchPipeline },
-  { name: 'dispatch', run: benchDispatch },
-  { name: 'booking', run: benchBooking },
-  { name: 'broadcast', run: benchBroadcast },
+  { name: 'faq', run: async (o) => (await import('./faq.js')).benchFaq(o) },
+  { name: 'pipeline', run: async (o) => (await import('./pipeline.js')).benchPipeline(o) },
+  { name: 'dispatch', run: async (o) => (await import('./dispatch.js')).benchDispatch(o) },
+  { name: 'booking', run: async (o) => (await import('./booking.js')).benchBooking(o) },
+  { name: 'broadcast', run: async (o) => (await import('./broadcast.js')).benchBroadcast(o) },
 ];
 
 const unknown = only?.filter((name) => !suites.some((s) => s.name === name)) ?? [];
@@ -25,8 +29,19 @@ if (unknown.length) {
   process.exit(2);
 }
 
+/** One suite in a fresh process (the same Node flags, so the same TypeScript loader); true if it passed. */
+function runApart(name: string): Promise<boolean> {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), `--only=${name}`, '--in-process', ...(quick ? ['--quick'] : [])];
+  const child = spawn(process.execPath, args, { stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code === 0)));
+}
+
 let failed = false;
 for (const suite of suites.filter((s) => !only || only.includes(s.name))) {
+  if (!inProcess) {
+    if (!(await runApart(suite.name))) failed = true;
+    continue;
+  }
   try {
     for (const line of await suite.run({ quick })) console.log(line);
   } catch (err) {

@@ -45,3 +45,58 @@ export function rng(seed = 42): () => number {
     return s / 2 ** 32;
   };
 }
+
+/** What the database server itself does at a given concurrency, measured beside our figures. */
+export interface DbLimits {
+  concurrency: number;
+  /** Bare `select 1` round trips per second (prepared, as our reads are). */
+  select1PerS: number;
+  /** One-row INSERTs, each its own transaction with a durable commit, per second. */
+  insertCommitPerS: number;
+}
+
+/**
+ * The database's own limits on this server, now: `concurrency` connections
+ * each run `select 1`, then a one-row insert + commit, back to back for
+ * `seconds` each. Our figures are printed beside them and as ratios to them
+ * (`*.db_ratio`), so a figure read on a slower or busier machine means the
+ * same: the ratio moves when our code changes, not when the machine does.
+ */
+export async function dbLimits(url: string, concurrency: number, seconds: number): Promise<DbLimits> {
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(url, { max: concurrency, onnotice: () => {} });
+  const table = `bench_db_limit_${process.pid}_${concurrency}`;
+  try {
+    await sql.unsafe(`create table if not exists ${table} (id bigserial primary key, v integer not null, at timestamptz not null default now())`);
+    const rate = async (op: (i: number) => Promise<unknown>) => {
+      // Every connection open and every statement prepared before the clock starts.
+      await Promise.all(Array.from({ length: concurrency }, (_, i) => op(i)));
+      let done = 0;
+      const end = performance.now() + seconds * 1000;
+      const start = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async (_, w) => {
+          for (let i = w; performance.now() < end; i += concurrency) {
+            await op(i);
+            done++;
+          }
+        }),
+      );
+      return done / ((performance.now() - start) / 1000);
+    };
+    const select1PerS = await rate(() => sql`select 1`);
+    const insertCommitPerS = await rate((i) => sql`insert into ${sql(table)} (v) values (${i})`);
+    return { concurrency, select1PerS: Math.round(select1PerS), insertCommitPerS: Math.round(insertCommitPerS) };
+  } finally {
+    await sql.unsafe(`drop table if exists ${table}`).catch(() => {});
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** The database's lines beside a suite's figures: `<suite>.db_select1_per_s_c<n>`, `<suite>.db_insert_commit_per_s_c<n>`. */
+export function dbFigures(suite: string, limits: DbLimits): string[] {
+  return [
+    figure(`${suite}.db_select1_per_s_c${limits.concurrency}`, limits.select1PerS, 'statements/s'),
+    figure(`${suite}.db_insert_commit_per_s_c${limits.concurrency}`, limits.insertCommitPerS, 'commits/s'),
+  ];
+}
