@@ -1,3 +1,4 @@
+import type { Key } from '../src/i18n/index.js';
 import type { TFunction } from 'i18next';
 import type { Appointment } from '../src/domain/bookings.js';
 import type { Denied } from '../src/core/actor.js';
@@ -43,7 +44,7 @@ export function typedPlace(input: FlowInput, max = 200): { placeName: string; pl
 }
 
 /** A question with two buttons whose values are "yes" and "no" (confirmations, consent). */
-export const yesNo = (ctx: FlowContext, textKey: string, yesKey: string, noKey: string, params: Record<string, string | number> = {}): OutboundMessage => ({
+export const yesNo = (ctx: FlowContext, textKey: Key, yesKey: Key, noKey: Key, params: Record<string, string | number> = {}): OutboundMessage => ({
   text: ctx.t(textKey, params),
   choices: [
     { label: ctx.t(yesKey), value: 'yes' },

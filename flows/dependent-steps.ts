@@ -1,3 +1,4 @@
+import type { Key } from '../src/i18n/index.js';
 import { z } from 'zod';
 import { RELATIONSHIPS, parseNameAndYear, type Dependent } from '../src/domain/bookings.js';
 import type { FlowContext, Step, StepOutcome } from '../src/engine/flow.js';
@@ -30,10 +31,10 @@ export interface DependentStepsOptions<D extends DepFields> {
 export const ownWard = (ctx: FlowContext): string[] => (ctx.person.contact?.wardCode ? [ctx.person.contact.wardCode] : []);
 
 /** Yes / no to a privacy notice. */
-export const noticePrompt = (ctx: FlowContext, key: string) => yesNo(ctx, key, 'notice.agree', 'notice.disagree');
+export const noticePrompt = (ctx: FlowContext, key: Key) => yesNo(ctx, key, 'notice.agree', 'notice.disagree');
 
 /** "For whom?": the person, each relative on their list by name, or a new one (values 'self', the id, 'new'). */
-export const forWhomPrompt = (ctx: FlowContext, key: string, deps: readonly { id: number; name: string }[]): OutboundMessage => ({
+export const forWhomPrompt = (ctx: FlowContext, key: Key, deps: readonly { id: number; name: string }[]): OutboundMessage => ({
   text: ctx.t(key),
   choices: [
     { label: ctx.t('booking.forMe'), value: 'self' },

@@ -35,7 +35,7 @@ export const journeysModule: BotModule = {
       mayWrite: isLossMessage,
       async run(turn, text) {
         if (!isLossMessage(text) || !(await hasPregnancyMessages(turn))) return null;
-        if (turn.flow?.startsWith('journey-')) turn.leave();
+        if (turn.currentFlow()?.startsWith('journey-')) turn.leave();
         return lossSay(turn);
       },
     },

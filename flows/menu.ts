@@ -4,10 +4,11 @@ import { choice, decodeAction } from '../src/core/actions.js';
 import { contentDir } from '../src/config/paths.js';
 import { loadContent } from '../src/core/content.js';
 import type { Choice, OutboundMessage } from '../src/core/messages.js';
-import type { Programme } from '../src/core/programmes.js';
+import { SCREENING_PROGRAMMES, type ScreeningProgramme } from '../src/core/programmes.js';
 import type { FlowContext } from '../src/engine/flow.js';
 import type { BotModule } from '../src/engine/module.js';
 import type { FaqBundle } from '../src/faq/types.js';
+import type { Key } from '../src/i18n/index.js';
 import { faqTitle } from './faq.js';
 
 /** A button's value in content: an encoded action that must mean something today. */
@@ -26,25 +27,24 @@ export type MenuContent = z.infer<typeof MenuFile>;
 
 export const loadMenu = (file = join(contentDir, 'menu.json')): MenuContent => loadContent(file, MenuFile);
 
-const MENU_PROGRAMMES = ['premarital', 'prenatal', 'newborn', 'elderly'] as const satisfies readonly Programme[];
 
 /** The main menu, a programme's page, help, and the ways to ask: all read-only. */
 export function menuModule(o: { faq: FaqBundle; menu: MenuContent }): BotModule {
   const { faq, menu } = o;
   const home = (ctx: FlowContext): OutboundMessage => {
-    const choices: Choice[] = MENU_PROGRAMMES.map((p) => choice(ctx.t(`programmes.${p}.label`), { type: 'programme', programme: p }));
+    const choices: Choice[] = SCREENING_PROGRAMMES.map((p) => choice(ctx.t(`programmes.${p}.label`), { type: 'programme', programme: p }));
     choices.push(choice(ctx.t('menu.subscribe'), { type: 'subscribe' }));
-    choices.push(...menu.more.map((m) => ({ label: ctx.t(m.label), value: m.value })));
+    choices.push(...menu.more.map((m) => ({ label: ctx.t(m.label as Key), value: m.value })));
     choices.push(choice(ctx.t('menu.ask'), { type: 'ask' }));
     return { text: ctx.t('menu.title'), choices };
   };
-  const programmePage = (ctx: FlowContext, p: Programme): OutboundMessage => {
+  const programmePage = (ctx: FlowContext, p: ScreeningProgramme): OutboundMessage => {
     const topics = (menu.programmes[p] ?? []).filter((id) => faq.entries.has(id));
     const journey = menu.journeys[p];
     return {
       text: ctx.t(`programmes.${p}.about`),
       choices: [
-        ...(journey ? [{ label: ctx.t(`programmes.${p}.journey`), value: journey }] : []),
+        ...(journey ? [{ label: ctx.t(`programmes.${p}.journey` as Key), value: journey }] : []),
         choice(ctx.t('programmes.subscribe'), { type: 'subscribe', programme: p }),
         ...topics.map((id) => choice(faqTitle(ctx, faq.entries.get(id)!), { type: 'faq', topic: id })),
         choice(ctx.t('menu.button'), { type: 'menu' }),

@@ -13,6 +13,7 @@ import type { ClaimedMessage } from '../src/outbox/types.js';
 import { createZaloSender, zaloLimits } from '../src/channels/zalo/sender.js';
 import { createZnsSender, memoryZnsTokenStore, normalizePhone, postgresZnsTokenStore, seedTokens, ZnsClient } from '../src/channels/zns/sender.js';
 import { loadZnsConfig, type ZnsConfig } from '../src/config/zns.js';
+import { translate } from '../src/i18n/index.js';
 import { testApp, type TestApp } from './support/app.js';
 import { fakeZalo, ZALO_BASE, ZALO_TOKEN, ZNS_API, ZNS_OAUTH } from './support/zalo.js';
 
@@ -29,7 +30,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const t = (key: string, params?: Record<string, unknown>) => app.i18n.getFixedT('vi')(key, params ?? {}) as string;
+const t = (key: string, params?: Record<string, unknown>) => translate(app.i18n, 'vi')(key, params);
 
 function zaloDispatcher() {
   // No retries inside the client: the dispatcher owns 429 handling (a shared pause).

@@ -8,6 +8,7 @@ import type { InboundEvent, OutboundMessage } from '../src/core/messages.js';
 import { zaloWebhook } from '../src/channels/zalo/index.js';
 import type { Listening } from '../src/http/server.js';
 import { createLogger } from '../src/log.js';
+import { translate } from '../src/i18n/index.js';
 import { serveRoutes, testApp, type TestApp } from './support/app.js';
 import { fakeZalo, ZALO_BASE, ZALO_SECRET, ZALO_TOKEN, zaloEvents } from './support/zalo.js';
 
@@ -50,7 +51,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const t = (key: string, params?: Record<string, unknown>) => app.i18n.getFixedT('vi')(key, params ?? {}) as string;
+const t = (key: string, params?: Record<string, unknown>) => translate(app.i18n, 'vi')(key, params);
 
 function post(body: unknown, headers: Record<string, string> = { 'X-Bot-Api-Secret-Token': ZALO_SECRET }, to = port) {
   return fetch(`http://127.0.0.1:${to}/webhooks/zalo`, {
@@ -101,7 +102,7 @@ describe('Zalo webhook', () => {
     expect((zalo.sent()[0]!.body.text as string).split('\n').at(-1)).toBe(t('zalo.replyHint', { list: '1', last: '2' }));
     zalo.reset();
     await deliver(zaloEvents.text(user, '2'));
-    const en = (key: string, params?: Record<string, unknown>) => app.i18n.getFixedT('en')(key, params ?? {}) as string;
+    const en = translate(app.i18n, 'en');
     const replies = zalo.sent().map((s) => s.body.text as string);
     expect(replies[0]).toContain(en('language.changed'));
     zalo.reset();

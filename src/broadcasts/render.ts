@@ -22,7 +22,7 @@ export function broadcastText(t: TFunction | ((key: string) => string), text: st
  */
 export function maxTextLength(t: TFunction, channels: readonly ChannelName[], capsOf: CapsOf): number {
   const limit = Math.min(...(channels.length ? channels : ['']).map((c) => capsOf(c).textLimit));
-  const footer = Math.max(...LOCALES.map((lng) => broadcastText(((k: string) => t(k, { lng })) as never, '').length));
+  const footer = Math.max(...LOCALES.map((lng) => broadcastText(() => t('broadcast.footer', { lng }), '').length));
   return limit - footer;
 }
 

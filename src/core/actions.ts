@@ -1,4 +1,4 @@
-import { isProgramme, type Programme } from './programmes.js';
+import { isProgramme, isScreeningProgramme, type Programme, type ScreeningProgramme } from './programmes.js';
 
 /**
  * The buttons' protocol: every button value the bot sends is an Action encoded
@@ -14,7 +14,7 @@ export type Action =
   | { type: 'menu' }
   | { type: 'ask' }
   | { type: 'counsel' }
-  | { type: 'programme'; programme: Programme }
+  | { type: 'programme'; programme: ScreeningProgramme }
   | { type: 'subscribe'; programme?: Programme }
   | { type: 'faq'; topic: string }
   | { type: 'more'; topic: string }
@@ -132,7 +132,7 @@ const CODECS: Codecs = {
   programme: {
     code: 'prog',
     encode: (a) => [a.programme],
-    decode: ([p, ...rest]) => (isProgramme(p) && !rest.length ? { type: 'programme', programme: p } : null),
+    decode: ([p, ...rest]) => (isScreeningProgramme(p) && !rest.length ? { type: 'programme', programme: p } : null),
   },
   subscribe: {
     code: 'sub',

@@ -2,3 +2,8 @@
 export const PROGRAMMES = ['premarital', 'prenatal', 'newborn', 'elderly', 'campaigns'] as const;
 export type Programme = (typeof PROGRAMMES)[number];
 export const isProgramme = (v: unknown): v is Programme => PROGRAMMES.includes(v as Programme);
+
+/** The screening programmes: each has a menu page, sessions and invitations (campaign news has none of these). */
+export const SCREENING_PROGRAMMES = ['premarital', 'prenatal', 'newborn', 'elderly'] as const satisfies readonly Programme[];
+export type ScreeningProgramme = (typeof SCREENING_PROGRAMMES)[number];
+export const isScreeningProgramme = (v: unknown): v is ScreeningProgramme => SCREENING_PROGRAMMES.includes(v as ScreeningProgramme);

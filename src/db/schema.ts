@@ -305,7 +305,7 @@ export const dependents = pgTable(
       .references(() => contacts.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     birthYear: integer('birth_year').notNull(),
-    relationship: text('relationship').notNull(),
+    relationship: text('relationship').$type<'mother' | 'father' | 'grandmother' | 'grandfather' | 'other'>().notNull(),
     wardCode: text('ward_code').references(() => wards.code),
     createdAt: ts('created_at').notNull(),
   },
@@ -358,7 +358,7 @@ export const journeys = pgTable(
       .references(() => contacts.id, { onDelete: 'cascade' }),
     /** The elderly person the yearly checkup is for, when it is a relative. */
     dependentId: integer('dependent_id').references(() => dependents.id, { onDelete: 'cascade' }),
-    kind: text('kind').notNull(),
+    kind: text('kind').$type<'pregnancy' | 'newborn' | 'premarital' | 'elderly'>().notNull(),
     status: text('status').notNull().default('active'),
     /** Due date (pregnancy), birth time (newborn), wedding month's first day (premarital); null when none. */
     anchorAt: ts('anchor_at'),

@@ -5,7 +5,7 @@ import { cancelByPrefix, enqueue } from '../outbox/enqueue.js';
 import type { ClusterJob } from '../outbox/scheduler.js';
 import type { NewMessage, OutboxPayload } from '../outbox/types.js';
 import { localParts } from '../core/time.js';
-import { journeyEnds, journeyMessages, parseJourneyKey, programmeOf, slotMessage, subjectParams, windowUntil, type Journey } from './journeys.js';
+import { journeyEnds, journeyKind, journeyMessages, parseJourneyKey, programmeOf, slotMessage, subjectParams, windowUntil, type Journey } from './journeys.js';
 
 const DAY = 86_400_000;
 
@@ -16,7 +16,7 @@ function fromRow(r: Record<string, unknown>): Journey {
     id: Number(r.id),
     contactId: Number(r.contact_id),
     dependentId: r.dependent_id === null ? null : Number(r.dependent_id),
-    kind: String(r.kind),
+    kind: journeyKind(r.kind),
     status: String(r.status),
     anchorAt: d(r.anchor_at),
     wardCode: r.ward_code === null ? null : String(r.ward_code),

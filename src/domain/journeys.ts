@@ -25,6 +25,12 @@ import { encodeAction } from '../core/actions.js';
  */
 export const JOURNEY_KINDS = ['pregnancy', 'newborn', 'premarital', 'elderly'] as const;
 export type JourneyKind = (typeof JOURNEY_KINDS)[number];
+
+/** A kind read back from a raw row (the table's check constraint keeps it one of these). */
+export function journeyKind(v: unknown): JourneyKind {
+  if (!JOURNEY_KINDS.includes(v as JourneyKind)) throw new Error(`not a journey kind: ${String(v)}`);
+  return v as JourneyKind;
+}
 export type Journey = typeof journeys.$inferSelect;
 /** A live journey, with the relative's name when it is about one. */
 export type LiveJourney = Journey & { who: string | null };
@@ -35,13 +41,18 @@ const HOUR = 3_600_000;
 const SEND_HOUR = 9;
 
 /** A pregnancy window in days of gestation (day 0 = first day of the last period; due date = day 280). */
+export const PREGNANCY_WINDOW_IDS = ['thal', 'nt', 'tri2', 'morph', 'gdm', 'nbs', 'born'] as const;
+export type PregnancyWindowId = (typeof PREGNANCY_WINDOW_IDS)[number];
+/** The windows a late joiner is told she missed (the quiet ones never are). */
+export type MissableWindow = Exclude<PregnancyWindowId, 'nbs' | 'born'>;
+
 export interface PregnancyWindow {
-  id: string;
+  id: PregnancyWindowId;
   from: number;
   to: number;
   programme: 'prenatal' | 'newborn';
   /** Only while this other window is not done (the second-trimester tests if the first were missed). */
-  unlessDone?: string;
+  unlessDone?: PregnancyWindowId;
   /** One reminder only (no "still time" reminder a week before the end). */
   once?: boolean;
   /** Not reported as missed to a late joiner. */
@@ -116,9 +127,10 @@ export interface PlannedSlot {
 }
 
 /** Windows already over for a late joiner (what she may have missed), by id. */
-export function missedWindows(due: Date, now: Date, done: Record<string, string> = {}): string[] {
+export function missedWindows(due: Date, now: Date, done: Record<string, string> = {}): MissableWindow[] {
   const ga = gestationDays(due, now);
-  return PREGNANCY_WINDOWS.filter((w) => !w.quiet && w.to < ga && !done[w.id] && !(w.unlessDone && done[w.unlessDone])).map((w) => w.id);
+  const missable = (id: PregnancyWindowId): id is MissableWindow => id !== 'nbs' && id !== 'born';
+  return PREGNANCY_WINDOWS.filter((w) => !w.quiet && w.to < ga && !done[w.id] && !(w.unlessDone && done[w.unlessDone])).map((w) => w.id).filter(missable);
 }
 
 /** The pregnancy's reminders still to come: each window's opening and, for long ones, a "still time" a week before it ends. */
@@ -280,7 +292,7 @@ async function replan(q: Queryable, j: Journey, now: Date): Promise<number> {
   return enqueue(q, await journeyMessages(q, j, now));
 }
 
-export type StartResult = { journey: Journey; queued: number; missed: string[]; changed: boolean };
+export type StartResult = { journey: Journey; queued: number; missed: MissableWindow[]; changed: boolean };
 
 /**
  * A person's journeys, for one update (Person.journeys). Every change to a

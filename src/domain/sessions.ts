@@ -3,18 +3,16 @@ import { rows, type Queryable } from '../db/client.js';
 import { bookings, contacts, dependents, sessions } from '../db/schema.js';
 import { enqueueSelect } from '../outbox/enqueue.js';
 import { PRIORITY } from '../outbox/types.js';
-import type { Programme } from '../core/programmes.js';
+import type { ScreeningProgramme } from '../core/programmes.js';
 import { dropReminders, notifyBooked, scheduleReminders, sessionParams, type BookingForReminders } from './reminders.js';
 import { bookForPrefix, encodeAction } from '../core/actions.js';
 
 /** Screening sessions: the SQL. Who may call what is decided in staff.ts, at the edge. */
 
 export type Session = typeof sessions.$inferSelect;
-export const SESSION_PROGRAMMES = ['premarital', 'prenatal', 'newborn', 'elderly'] as const satisfies readonly Programme[];
-export type SessionProgramme = (typeof SESSION_PROGRAMMES)[number];
 
 export interface NewSession {
-  programme: SessionProgramme;
+  programme: ScreeningProgramme;
   wardCode: string;
   placeName: string;
   placeAddress: string;

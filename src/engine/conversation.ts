@@ -68,9 +68,17 @@ export class Conversation {
   }
 
   get flowContext(): FlowContext {
-    // `t` follows the person's locale even if a step changes it mid-way.
-    const t = ((...args: Parameters<TFunction>) => this.t(...args)) as TFunction;
-    return { ...this.context, t, locale: this.person.locale };
+    // `t` and `locale` follow the person's language even if a step changes it mid-way.
+    const self = this;
+    return {
+      ...this.context,
+      get t() {
+        return self.t;
+      },
+      get locale() {
+        return self.person.locale;
+      },
+    };
   }
 
   enterFlow(flow: string, step: string, data: unknown): void {

@@ -167,9 +167,7 @@ export class Engine {
     return Object.assign(c.flowContext, {
       start: (flow: string, arg?: string) => this.startFlow(c, flow, arg),
       leave: () => c.leaveFlow(),
-      get flow() {
-        return c.state.flow;
-      },
+      currentFlow: () => c.state.flow,
       reprompt: () => this.reprompt(c),
       home: () => this.deps.registry.home(c.flowContext),
       stale: () => this.stale(c),

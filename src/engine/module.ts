@@ -14,7 +14,7 @@ export interface Turn extends FlowContext {
   /** Leaves the current flow, if any. */
   leave(): void;
   /** The id of the flow the person is in, or null. */
-  readonly flow: string | null;
+  currentFlow(): string | null;
   /** The current step's question again (nothing outside a flow), so bad input never loses a place. */
   reprompt(): OutboundMessage[];
   /** The main menu (provided by the module with `home`). */

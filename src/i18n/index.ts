@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import i18next, { type TFunction, type i18n } from 'i18next';
+import i18next, { type ParseKeys, type TFunction, type i18n } from 'i18next';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
 
@@ -49,11 +49,21 @@ export function translator(i18n: i18n, locale: string): TFunction {
   return t;
 }
 
+/** A key of content/locales (typed from vi.json: a missing key fails the build). */
+export type Key = ParseKeys;
+
 /** A plain translate function, for code that passes keys and values it builds at run time (a channel's own words). */
 export type Translate = (key: string, params?: Record<string, unknown>) => string;
 
-/** `translator` as a plain Translate. */
+/**
+ * `translator` for keys that are data, not code: an outbox row's key (written
+ * by code, stored in Postgres), a menu label from content/menu.json (checked at
+ * load), a channel's own words. Keys in code use the typed `t`.
+ */
 export function translate(i18n: i18n, locale: string): Translate {
   const t = translator(i18n, locale);
-  return (key, params) => String(t(key, params ?? {}));
+  return (key, params) => String(t(key as ParseKeys, params ?? {}));
 }
+
+/** Whether a key exists in the default language (for keys held in content files). */
+export const hasKey = (i18n: i18n, key: string): boolean => i18n.exists(key, { lng: DEFAULT_LOCALE });

@@ -1,16 +1,16 @@
 import type { i18n } from 'i18next';
-import { translator } from '../i18n/index.js';
+import { translate } from '../i18n/index.js';
 import type { RenderOutbox } from './types.js';
 
 /** Renders an outbox payload with the app's i18next: text and button labels in the recipient's language. */
 export function i18nRender(i18n: i18n): RenderOutbox {
   return (message, locale) => {
-    const t = translator(i18n, locale);
+    const t = translate(i18n, locale);
     const { key, params, choices, photo } = message.payload;
     return {
-      text: t(key, params ?? {}) as string,
+      text: t(key, params ?? {}),
       ...(photo ? { photo } : {}),
-      ...(choices?.length ? { choices: choices.map((c) => ({ label: t(c.key, c.params ?? {}) as string, value: c.value })) } : {}),
+      ...(choices?.length ? { choices: choices.map((c) => ({ label: t(c.key, c.params ?? {}), value: c.value })) } : {}),
     };
   };
 }

@@ -6,7 +6,7 @@ import type { FetchLike } from '../zalo/api.js';
 import type { Clock } from '../../core/clock.js';
 import type { ZnsConfig } from '../../config/zns.js';
 import { rows, type Db } from '../../db/client.js';
-import { translator } from '../../i18n/index.js';
+import { translate } from '../../i18n/index.js';
 import type { Logger } from '../../log.js';
 import { defaultBurst, type RateLimits } from '../../outbox/rate-limit.js';
 import type { ClaimedMessage, SendResult, Sender } from '../../outbox/types.js';
@@ -272,7 +272,7 @@ const plainData = (message: ClaimedMessage) =>
  */
 export function znsTemplateData(i18n: i18n): (message: ClaimedMessage) => Record<string, string> {
   return (message) => {
-    const t = translator(i18n, message.locale) as unknown as (key: string) => string;
+    const t = translate(i18n, message.locale);
     const data = plainData(message);
     delete data.context;
     if (data.programme) data.programme = t(`programmes.${data.programme}.checkup`);
