@@ -262,3 +262,13 @@ describe('answer only when sure (calibrated probability, out-of-scope model, Eng
     expect(en.match('kham tien hon nhan het bn tien').topic).toBe('demo.cost');
   });
 });
+
+describe('an `ask` verdict in the matcher (what the CLI prints)', () => {
+  const m = createProjectFaqMatcher();
+  it('gives the calm answer when the FAQ has a confident one, else the route', () => {
+    const calm = m.match('con em được 3 tuần mà vẫn còn vàng da, có sao không');
+    expect(calm).toMatchObject({ kind: 'answer', topic: 'newborn.jaundice' });
+    expect(m.match('vỡ ối là gì')).toMatchObject({ kind: 'safety', topic: 'safety.emergency', verdict: 'ask' });
+    expect(m.match('bố tôi đột nhiên méo miệng')).toMatchObject({ kind: 'safety', topic: 'safety.emergency', verdict: 'alarm' });
+  });
+});
