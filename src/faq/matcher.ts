@@ -499,50 +499,71 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     qcov: number;
   }
 
-  function confidenceParts(q: Analysed, d: Doc, qf: QueryFacts, trace?: string[]): Parts {
-    let total = 0;
-    let covered = 0;
-    let unknown = 0;
-    let words = 0;
-    let biTotal = 0;
-    let biCovered = 0;
+  /** The question's informative words with their weights, and its bigrams: once per question. */
+  interface QueryWords {
+    words: { f: string; e: string; plain: boolean; w: number; unknown: boolean }[];
+    bigrams: string[];
+    /** Informative weight per folded word (for phrasing coverage). */
+    byFolded: Map<string, number>;
+    total: number;
+    unknown: number;
+  }
+
+  function queryWords(q: Analysed, qf: QueryFacts): QueryWords {
     const n = q.exact.length;
     const ww = qf.ww;
     const seen = new Set<string>();
-    const qw = new Map<string, number>();
+    const words: QueryWords['words'] = [];
+    const bigrams: string[] = [];
+    const byFolded = new Map<string, number>();
+    let total = 0;
+    let unknown = 0;
     for (let i = 0; i < n; i++) {
       const f = q.folded[i] as string;
       const e = q.exact[i] as string;
       const plain = q.plain[i] as boolean;
-      if (ww[i] !== 0 && !seen.has(plain ? f : `=${e}`)) {
-        seen.add(plain ? f : `=${e}`);
-        let w: number;
-        let c: number;
+      const key = plain ? f : `=${e}`;
+      if (ww[i] !== 0 && !seen.has(key)) {
+        seen.add(key);
         let seenDf: number;
-        if (plain) {
-          seenDf = df.get(`f:${f}`) ?? 0;
-          w = rarity(seenDf);
-          c = d.strongFolded.has(f) ? 1 : d.answerFolded.has(f) ? answerCover : 0;
-        } else {
+        if (plain) seenDf = df.get(`f:${f}`) ?? 0;
+        else {
           const de = df.get(`e:${e}`) ?? 0;
           seenDf = de > 0 ? de : (plainDf.get(f) ?? 0);
-          w = rarity(seenDf);
-          c = d.strongExact.has(e) || d.strongPlain.has(f) ? 1 : d.answerExact.has(e) || d.answerPlain.has(f) ? answerCover : 0;
         }
-        w *= ww[i] as number;
+        const w = rarity(seenDf) * (ww[i] as number);
+        words.push({ f, e, plain, w, unknown: seenDf === 0 });
         total += w;
-        covered += w * c;
-        words++;
         if (seenDf === 0) unknown += w;
-        qw.set(f, (qw.get(f) ?? 0) + w);
-        trace?.push(`${plain ? f : e}:${w.toFixed(2)}×${c}`);
+        byFolded.set(f, (byFolded.get(f) ?? 0) + w);
       }
-      if (i + 1 < n && !(ww[i] === 0 && ww[i + 1] === 0)) {
-        biTotal++;
-        if (d.strongFolded.has(`${f} ${q.folded[i + 1]}`)) biCovered++;
-      }
+      if (i + 1 < n && !(ww[i] === 0 && ww[i + 1] === 0)) bigrams.push(`${f} ${q.folded[i + 1]}`);
     }
+    return { words, bigrams, byFolded, total, unknown };
+  }
+
+  function confidenceParts(q: Analysed, d: Doc, qf: QueryFacts, trace?: string[], qwIn?: QueryWords): Parts {
+    const qw = qwIn ?? queryWords(q, qf);
+    let total = qw.total;
     if (total === 0) return { uni: 0, bi: 0, rev: 0, unknown: 0, words: 0, qcov: 0 };
+    let covered = 0;
+    for (const x of qw.words) {
+      const c = x.plain
+        ? d.strongFolded.has(x.f)
+          ? 1
+          : d.answerFolded.has(x.f)
+            ? answerCover
+            : 0
+        : d.strongExact.has(x.e) || d.strongPlain.has(x.f)
+          ? 1
+          : d.answerExact.has(x.e) || d.answerPlain.has(x.f)
+            ? answerCover
+            : 0;
+      covered += x.w * c;
+      trace?.push(`${x.plain ? x.f : x.e}:${x.w.toFixed(2)}×${c}`);
+    }
+    let biCovered = 0;
+    for (const b of qw.bigrams) if (d.strongFolded.has(b)) biCovered++;
     // What is asked counts beside what it is about: each kind of question (where, when,
     // cost, what is it…) weighs like a word, covered when the topic's phrasings ask it.
     const wordTotal = total;
@@ -552,21 +573,24 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
       trace?.push(`?${it}:${intentCover}×${d.intents.has(it) ? 1 : 0}`);
     }
     const uni = covered / total;
-    const bi = biTotal === 0 ? uni : biCovered / biTotal;
+    const bi = qw.bigrams.length === 0 ? uni : biCovered / qw.bigrams.length;
     let rev = 0;
     let qcov = 0;
     for (const p of d.phrasings) {
       let c = 0;
       let cq = 0;
-      p.words.forEach((w, j) => {
-        const x = qw.get(w);
-        if (x !== undefined || qf.folded.has(w)) c += p.weights[j] as number;
-        if (x !== undefined) cq += x;
-      });
+      for (let j = 0; j < p.words.length; j++) {
+        const w = p.words[j] as string;
+        const x = qw.byFolded.get(w);
+        if (x !== undefined) {
+          c += p.weights[j] as number;
+          cq += x;
+        } else if (qf.folded.has(w)) c += p.weights[j] as number;
+      }
       if (c / p.total > rev) rev = c / p.total;
       if (cq / wordTotal > qcov) qcov = cq / wordTotal;
     }
-    return { uni, bi, rev, unknown: unknown / wordTotal, words, qcov };
+    return { uni, bi, rev, unknown: qw.unknown / wordTotal, words: qw.words.length, qcov };
   }
 
   interface Ranking {
@@ -583,6 +607,7 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
   function rankFull(q: Analysed, plainShare: number): Ranking {
     const qf = factsOf(q);
     const scores = scoreAll(q, qf);
+    const qw = queryWords(q, qf);
     // Best document per topic.
     const best = new Map<string, { score: number; doc: number }>();
     scores.forEach((s, i) => {
@@ -596,15 +621,15 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     list.sort((x, y) => y.score - x.score);
     let leaderParts: Parts | null = null;
     const ranked: Ranked[] = list.map((r, i) => {
-      // Confidence for the leaders only (cheap enough for all, but not needed).
-      if (i >= 3 || r.score <= 0) return { topic: r.topic, score: r.score, confidence: 0 };
-      const parts = confidenceParts(q, docs[r.doc] as Doc, qf);
+      // Confidence for the leader and the runner-up only (the facts use no more).
+      if (i >= 2 || r.score <= 0) return { topic: r.topic, score: r.score, confidence: 0 };
+      const parts = confidenceParts(q, docs[r.doc] as Doc, qf, undefined, qw);
       if (i === 0) leaderParts = parts;
       return { topic: r.topic, score: r.score, confidence: blend(parts), parts: { uni: parts.uni, bi: parts.bi, rev: parts.rev } };
     });
     const none =
       noneBest && noneBest.score > 0
-        ? { score: noneBest.score, confidence: blend(confidenceParts(q, docs[noneBest.doc] as Doc, qf)) }
+        ? { score: noneBest.score, confidence: blend(confidenceParts(q, docs[noneBest.doc] as Doc, qf, undefined, qw)) }
         : { score: 0, confidence: 0 };
     const top = ranked[0];
     let features: Features | null = null;

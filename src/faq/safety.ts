@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
 import { loadContent } from '../core/content.js';
 import { analyse, projectAbbreviations, type Abbreviations, type Analysed } from './normalize.js';
-import { findAll, patternSet, type PatternSet } from './phrases.js';
+import { compilePattern, findAll, matchAt, PatternSet, patternSet, type Pattern } from './phrases.js';
 import { SAFETY_TOPICS, type SafetyTopic, type SafetyVerdict } from './types.js';
 
 export type { SafetyTopic } from './types.js';
@@ -73,6 +73,8 @@ export interface Sign {
   timeless: boolean;
   byAge: boolean;
   any: PatternSet;
+  /** The `any` patterns, in order. */
+  anyPatterns: Pattern[];
   with: PatternSet | null;
   unless: PatternSet | null;
 }
@@ -115,6 +117,7 @@ export function compileSigns(file: SignsFile): Signs {
       timeless: s.timeless,
       byAge: s.byAge,
       any: patternSet(s.any),
+      anyPatterns: s.any.map((x) => compilePattern(x)),
       with: s.with ? patternSet(s.with) : null,
       unless: s.unless ? patternSet(s.unless) : null,
     })),
@@ -163,6 +166,25 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
   // few signs that may match (most messages have none).
   const firstWords = new Set<string>();
   for (const s of signs.signs) for (const w of s.any.firstWords()) firstWords.add(w);
+  const allSigns = new PatternSet(signs.signs.flatMap((s, sign) => s.anyPatterns.map((pattern) => ({ pattern, sign }))));
+
+  /** Each sign's occurrences (at each start, its first pattern that matches), in one pass. */
+  function signHits(q: Analysed): Map<number, Span[]> {
+    const out = new Map<number, Span[]>();
+    for (let start = 0; start < q.exact.length; start++) {
+      let done: Set<number> | null = null;
+      for (const { pattern, sign } of allSigns.candidates(q, start)) {
+        if (done?.has(sign)) continue;
+        const end = matchAt(q, pattern, start);
+        if (end < 0) continue;
+        (done ??= new Set()).add(sign);
+        let list = out.get(sign);
+        if (!list) out.set(sign, (list = []));
+        list.push({ start, end });
+      }
+    }
+    return out;
+  }
 
   function ageOf(q: Analysed): 'child' | 'adult' | null {
     // "13 tuổi", "lớp 8", "15t": the youngest age named decides.
@@ -193,9 +215,10 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
       });
     let best: SafetyHit | null = null;
     let age: 'child' | 'adult' | null | undefined;
-    for (const s of signs.signs) {
-      const hits = findAll(q, s.any);
-      if (hits.length === 0) continue;
+    const bySign = signHits(q);
+    for (const [index, s] of signs.signs.entries()) {
+      const hits = bySign.get(index);
+      if (!hits) continue;
       if (s.with && findAll(q, s.with).length === 0) continue;
       if (s.unless && findAll(q, s.unless).length > 0) continue;
       const c = context();
