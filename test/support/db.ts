@@ -3,12 +3,15 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 
-/** A fresh, empty database on the run's server, so test files never see each other's rows. */
-export async function freshDatabase(max = 10): Promise<Database & { url: string }> {
+/**
+ * A fresh database on the run's server, so test files never see each other's
+ * rows: a copy of the migrated template (the wards in it), or an empty one.
+ */
+export async function freshDatabase(max = 10, opts: { empty?: boolean } = {}): Promise<Database & { url: string }> {
   const serverUrl = inject('pgUrl');
   const name = `t_${randomBytes(6).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
+  await admin.unsafe(opts.empty ? `create database ${name}` : `create database ${name} template ${inject('pgTemplate')}`);
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
