@@ -25,7 +25,14 @@ const MenuFile = z.object({
 });
 export type MenuContent = z.infer<typeof MenuFile>;
 
-export const loadMenu = (file = join(contentDir, 'menu.json')): MenuContent => loadContent(file, MenuFile);
+/** Reads content/menu.json; its label keys must be in the locales (checked here, at start). */
+export function loadMenu(hasKey: (key: string) => boolean, file = join(contentDir, 'menu.json')): MenuContent {
+  const menu = loadContent(file, MenuFile);
+  const labels = [...menu.more.map((m) => m.label), ...Object.keys(menu.journeys).map((p) => `programmes.${p}.journey`)];
+  const missing = labels.filter((k) => !hasKey(k));
+  if (missing.length) throw new Error(`${file}: no words in content/locales for ${missing.join(', ')}`);
+  return menu;
+}
 
 
 /** The main menu, a programme's page, help, and the ways to ask: all read-only. */

@@ -30,7 +30,7 @@ import { Registry } from './engine/registry.js';
 import { loadFaqBundle } from './faq/bundle.js';
 import type { FaqBundle } from './faq/types.js';
 import { createHttp, type Listening, listen, type Readiness } from './http/server.js';
-import { createI18n } from './i18n/index.js';
+import { createI18n, hasKey } from './i18n/index.js';
 import { createLogger, type Logger } from './log.js';
 import { Dispatcher } from './outbox/dispatcher.js';
 import { postgresLeaderLock, senderLockName, singleProcessLock } from './outbox/leader.js';
@@ -106,7 +106,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     mediaBaseUrl: config.PUBLIC_URL && platforms.some((c) => c.name === 'telegram') ? config.PUBLIC_URL : null,
     znsOffered: platforms.some((c) => c.name === 'zns'),
   };
-  const registry = new Registry(modules({ faq, gaps, menu: loadMenu(), log }));
+  const registry = new Registry(modules({ faq, gaps, menu: loadMenu((key) => hasKey(i18n, key)), log }));
   const engine = new Engine({
     db,
     clock,

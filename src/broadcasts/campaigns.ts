@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
+import { loadContent } from '../core/content.js';
 import type { Tx } from '../db/client.js';
 import { daysFromToday, fromLocal, localParts } from '../core/time.js';
 import { PROGRAMMES } from '../core/programmes.js';
@@ -31,11 +31,7 @@ export function loadCampaigns(dir = join(contentDir, 'campaigns')): Campaign[] {
   const list = readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((f) => {
-      const parsed = Campaign.safeParse(parse(readFileSync(join(dir, f), 'utf8')));
-      if (!parsed.success) throw new Error(`content/campaigns/${f}: ${parsed.error.message}`);
-      return parsed.data;
-    });
+    .map((f) => loadContent(join(dir, f), Campaign));
   const ids = new Set(list.map((c) => c.id));
   if (ids.size !== list.length) throw new Error('content/campaigns: two templates share an id');
   return list;

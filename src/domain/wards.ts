@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
+import { loadContent } from '../core/content.js';
 import type { Queryable } from '../db/client.js';
 import { wards } from '../db/schema.js';
 import { fold } from '../core/text.js';
@@ -30,7 +30,7 @@ export interface Ward {
 
 /** Reads content/geo/haiphong-communes.json; staff complete or correct it there. */
 export function loadWards(file = join(contentDir, 'geo', 'haiphong-communes.json')): Ward[] {
-  const parsed = WardFile.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const parsed = loadContent(file, WardFile);
   if (parsed.units.length !== parsed.counts.total) {
     throw new Error(`${file}: counts.total is ${parsed.counts.total} but ${parsed.units.length} units are listed`);
   }

@@ -1,8 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import i18next, { type ParseKeys, type TFunction, type i18n } from 'i18next';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
+import { loadContent } from '../core/content.js';
 
 export const LOCALES = ['vi', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -20,9 +21,7 @@ export function createI18n(dir: string = join(contentDir, 'locales')): i18n {
   const resources: Record<string, { translation: Tree }> = {};
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     const lng = file.replace(/\.json$/, '');
-    const parsed = TreeSchema.safeParse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
-    if (!parsed.success) throw new Error(`content/locales/${file}: ${parsed.error.message}`);
-    resources[lng] = { translation: parsed.data };
+    resources[lng] = { translation: loadContent(join(dir, file), TreeSchema) };
   }
   const instance = i18next.createInstance();
   void instance.init({
