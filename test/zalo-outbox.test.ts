@@ -11,7 +11,7 @@ import { i18nRender } from '../src/outbox/render.js';
 import { readPause } from '../src/outbox/store.js';
 import type { ClaimedMessage } from '../src/outbox/types.js';
 import { createZaloSender, zaloLimits } from '../src/channels/zalo/sender.js';
-import { createZnsSender, memoryZnsTokenStore, normalizePhone, postgresZnsTokenStore, seedTokens, ZnsClient } from '../src/channels/zns/sender.js';
+import { createZnsSender, memoryZnsTokenStore, znsPhone, postgresZnsTokenStore, seedTokens, ZnsClient } from '../src/channels/zns/sender.js';
 import { loadZnsConfig, type ZnsConfig } from '../src/config/zns.js';
 import { translate } from '../src/i18n/index.js';
 import { testApp, type TestApp } from './support/app.js';
@@ -219,10 +219,10 @@ describe('ZNS configuration', () => {
   });
 
   it('normalises Vietnamese mobile numbers to 84…', () => {
-    expect(normalizePhone('0912 345 678')).toBe('84912345678');
-    expect(normalizePhone('+84 912.345.678')).toBe('84912345678');
-    expect(normalizePhone('84386123456')).toBe('84386123456');
-    expect(normalizePhone('02253 123 456')).toBeNull(); // a landline cannot get ZNS
-    expect(normalizePhone('')).toBeNull();
+    expect(znsPhone('0912 345 678')).toBe('84912345678');
+    expect(znsPhone('+84 912.345.678')).toBe('84912345678');
+    expect(znsPhone('84386123456')).toBe('84386123456');
+    expect(znsPhone('02253 123 456')).toBeNull(); // a landline cannot get ZNS
+    expect(znsPhone('')).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { i18n } from 'i18next';
-import { normalisePhone } from '../../core/phone.js';
+import { isMobilePhone, normalisePhone } from '../../core/phone.js';
 import type { FetchLike } from '../zalo/api.js';
 import type { Clock } from '../../core/clock.js';
 import type { ZnsConfig } from '../../config/zns.js';
@@ -232,11 +232,15 @@ export class ZnsClient {
 
 // ---------------------------------------------------------------- sender
 
-/** 0912 345 678, +84 912 345 678, 84912345678 → 84912345678 (ZNS's form); null unless a Vietnamese mobile number. */
-export function normalizePhone(raw: string | null | undefined): string | null {
+/**
+ * A number as ZNS's API takes it: 0912 345 678, +84 912 345 678, 84912345678 →
+ * 84912345678 (the +84 form of core's normalisePhone without the +); null
+ * unless a Vietnamese mobile number (ZNS reaches Zalo accounts, which hang on
+ * mobile numbers only).
+ */
+export function znsPhone(raw: string | null | undefined): string | null {
   const phone = raw ? normalisePhone(raw) : null;
-  // ZNS reaches Zalo accounts, which hang on mobile numbers only.
-  return phone && /^\+84[35789]\d{8}$/.test(phone) ? phone.slice(1) : null;
+  return phone && isMobilePhone(phone) ? phone.slice(1) : null;
 }
 
 /**
@@ -300,7 +304,7 @@ export function createZnsSender(opts: {
     async send(message) {
       const templateId = opts.config.templates[message.kind];
       if (!templateId) return { kind: 'error', message: `zns: no template for kind "${message.kind}" (ZNS_TEMPLATES)`, permanent: true };
-      const phone = normalizePhone(await opts.phoneOf(message.contactId));
+      const phone = znsPhone(await opts.phoneOf(message.contactId));
       if (!phone) return { kind: 'error', message: 'zns: no consent to ZNS, or no mobile number, for this contact', permanent: true };
       const data = toData(message);
       try {
