@@ -35,6 +35,7 @@ export const SignsFile = z
         negationEn: ContextWords,
         child: ContextWords,
         childWeak: ContextWords,
+        speakerChild: ContextWords,
         adult: ContextWords,
       })
       .strict(),
@@ -50,6 +51,8 @@ export const SignsFile = z
             timeless: z.boolean().default(false),
             /** Child protection when a child is named, violence when an adult is, else `topic`. */
             byAge: z.boolean().default(false),
+            /** With byAge: "em", "con", "cháu" alone make the victim a child (default true). */
+            childSpeaker: z.boolean().default(true),
             any: Phrases,
             with: Phrases.optional(),
             unless: Phrases.optional(),
@@ -72,6 +75,7 @@ export interface Sign {
   level: 'alarm' | 'ask';
   timeless: boolean;
   byAge: boolean;
+  childSpeaker: boolean;
   any: PatternSet;
   /** The `any` patterns, in order. */
   anyPatterns: Pattern[];
@@ -108,6 +112,7 @@ export function compileSigns(file: SignsFile): Signs {
       negationEn: ctx(c.negationEn),
       child: ctx(c.child),
       childWeak: ctx(c.childWeak),
+      speakerChild: ctx(c.speakerChild),
       adult: ctx(c.adult),
     },
     signs: file.signs.map((s) => ({
@@ -116,6 +121,7 @@ export function compileSigns(file: SignsFile): Signs {
       level: s.level,
       timeless: s.timeless,
       byAge: s.byAge,
+      childSpeaker: s.childSpeaker,
       any: patternSet(s.any),
       anyPatterns: s.any.map((x) => compilePattern(x)),
       with: s.with ? patternSet(s.with) : null,
@@ -186,18 +192,22 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
     return out;
   }
 
-  function ageOf(q: Analysed): 'child' | 'adult' | null {
+  function ageOf(q: Analysed, childSpeaker: boolean): 'child' | 'adult' | null {
     // "13 tuổi", "lớp 8", "15t": the youngest age named decides.
     let minAge = Infinity;
     for (let i = 0; i + 1 < q.folded.length; i++) {
       const n = Number(q.folded[i]);
       if (/^\d+$/.test(q.folded[i] as string) && (q.folded[i + 1] === 'tuoi' || q.folded[i + 1] === 'years')) minAge = Math.min(minAge, n);
+      // English "I am 14", "I'm 14"
+      if (q.en && (q.folded[i] === 'am' || q.folded[i] === 'aged') && /^\d+$/.test(q.folded[i + 1] as string))
+        minAge = Math.min(minAge, Number(q.folded[i + 1]));
     }
     if (minAge < 18) return 'child';
     if (spans(q, cx.child).length > 0) return 'child';
     if (minAge !== Infinity) return 'adult';
     if (spans(q, cx.adult).length > 0) return 'adult';
     if (spans(q, cx.childWeak).length > 0) return 'child';
+    if (childSpeaker && !q.en && spans(q, cx.speakerChild).length > 0) return 'child';
     return null;
   }
 
@@ -214,7 +224,8 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
         negation: spans(q, q.en ? cx.negationEn : cx.negation),
       });
     let best: SafetyHit | null = null;
-    let age: 'child' | 'adult' | null | undefined;
+    let ageWithSpeaker: 'child' | 'adult' | null | undefined;
+    let ageWithout: 'child' | 'adult' | null | undefined;
     const bySign = signHits(q);
     for (const [index, s] of signs.signs.entries()) {
       const hits = bySign.get(index);
@@ -241,7 +252,7 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
         if (!kind) continue;
         let topic = s.topic;
         if (s.byAge) {
-          age ??= ageOf(q);
+          const age = s.childSpeaker ? (ageWithSpeaker ??= ageOf(q, true)) : (ageWithout ??= ageOf(q, false));
           if (age === 'child') topic = 'safety.child-protection';
           else if (age === 'adult') topic = 'safety.violence';
         }

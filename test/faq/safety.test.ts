@@ -55,15 +55,22 @@ const CASES: Record<string, [SafetyTopic, string[]]> = {
   'blood-pressure-crisis': ['safety.emergency', ['huyết áp 200 đau đầu buồn nôn', 'mẹ em huyết áp lên 190/110, nôn mấy lần']],
   suicidal: [
     'safety.self-harm',
-    ['em muốn chết', 'tôi không muốn sống nữa', 'muốn ngủ mãi không dậy', 'dạo này em toàn nghĩ đến cái chết', 'I want to kill myself'],
+    [
+      'em muốn chết',
+      'tôi không muốn sống nữa',
+      'muốn ngủ mãi không dậy',
+      'dạo này em toàn nghĩ đến cái chết',
+      'nhiều lúc thấy sống chẳng còn ý nghĩa gì',
+      'I want to kill myself',
+    ],
   ],
   'suicidal-tu-tu': ['safety.self-harm', ['em muốn tự tử', 'tôi định tự tử']],
-  'self-injury': ['safety.self-harm', ['em hay rạch tay', 'em lấy dao cứa tay', 'I cut myself']],
-  overdose: ['safety.self-harm', ['em vừa uống hết cả vỉ thuốc ngủ', 'nó uống thuốc trừ sâu rồi']],
+  'self-injury': ['safety.self-harm', ['em hay rạch tay', 'em lấy dao cứa tay', 'I cut myself', 'I keep cutting my wrists']],
+  overdose: ['safety.self-harm', ['em vừa uống hết cả vỉ thuốc ngủ', 'nó uống thuốc trừ sâu rồi', 'em nuốt hết vỉ thuốc của bà rồi']],
   'harm-baby-thoughts': ['safety.self-harm', ['từ khi sinh em cứ có ý nghĩ muốn làm hại con', 'I keep thinking I will hurt my baby']],
   'sexual-abuse': [
     'safety.child-protection',
-    ['em bị xâm hại', 'bé bị sờ mó', 'bạn em học lớp 7 bị hiếp dâm', 'bị chú ép quan hệ', 'ông hàng xóm hay sờ vào người em'],
+    ['em bị xâm hại', 'bé bị sờ mó', 'bạn em học lớp 7 bị hiếp dâm', 'em bị chú ép quan hệ', 'ông hàng xóm hay sờ vào người em'],
   ],
   'online-grooming': ['safety.child-protection', ['em 13 tuổi, người lạ trên mạng đòi ảnh nóng', 'có người dọa tung ảnh của con em']],
   'forced-marriage': ['safety.child-protection', ['bố mẹ ép em 15 tuổi lấy chồng', 'nhà bắt con gái 16 tuổi cưới']],
@@ -127,6 +134,9 @@ describe('safety signs', () => {
   it('violence against an adult goes to safety.violence, against a child to child protection', () => {
     for (const t of [
       'vợ bị chồng say rượu đánh',
+      'chồng ngày nào cũng chửi bới, giữ hết tiền',
+      'nhà chồng bắt em đẻ bằng được con trai',
+      'bị cưỡng hiếp thì đi khám ở đâu',
       'tôi bị người yêu đánh',
       'chị dâu tôi bị nhà chồng đày đọa',
       'bà tôi bị con cháu bỏ đói',
