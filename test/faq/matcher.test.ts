@@ -272,3 +272,25 @@ describe('an `ask` verdict in the matcher (what the CLI prints)', () => {
     expect(m.match('bố tôi đột nhiên méo miệng')).toMatchObject({ kind: 'safety', topic: 'safety.emergency', verdict: 'alarm' });
   });
 });
+
+describe('long questions and the safety entries', () => {
+  const m = createProjectFaqMatcher();
+
+  it('a question wrapped in a greeting and a life story still finds its topic', () => {
+    expect(m.match('Chào bác sĩ, em năm nay 24 tuổi, cuối năm em cưới, cho em hỏi khám tiền hôn nhân gồm những gì ạ').topic).toBe('premarital.what');
+    expect(m.match('chao bac si, ba noi em nam nay 75 tuoi, o Kien An, muon hoi nguoi cao tuoi kham dinh ky o dau a').topic).toBe('elderly.where');
+  });
+
+  it('the safety entries are reached by their own phrasings: by a sign, or by retrieval for hotline questions', () => {
+    let n = 0;
+    let ok = 0;
+    for (const e of loadFaqContent().entries) {
+      if (!e.topic.startsWith('safety.')) continue;
+      for (const q of [...e.questions, ...(e.en?.questions ?? [])]) {
+        n++;
+        if (m.match(q).topic === e.topic) ok++;
+      }
+    }
+    expect(ok / n).toBeGreaterThanOrEqual(0.95);
+  });
+});
