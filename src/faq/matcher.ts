@@ -263,6 +263,8 @@ interface Doc {
   phrasings: { words: string[]; weights: number[]; total: number }[];
   /** The kinds of question its phrasings ask (content/nlp/intents.yaml). */
   intents: Set<string>;
+  /** How much each kind is this entry's: share of its phrasings asking it, ×3, at most 1. */
+  intentShare: Map<string, number>;
 }
 
 export interface Ranked {
@@ -424,8 +426,16 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     }
     if (r.topic !== NONE_TOPIC) for (const w of new Set([...strongPlain, ...answerPlain])) plainDf.set(w, (plainDf.get(w) ?? 0) + 1);
     const intents = new Set<string>();
-    for (const a of [...r.analysed.questions, ...r.analysed.title]) for (const it of intentsOf(a, nlp.intents)) intents.add(it);
-    return { topic: r.topic, tf, strongFolded, strongExact, strongPlain, answerFolded, answerExact, answerPlain, phrasings: [], intents };
+    const counts = new Map<string, number>();
+    const phrasingList = [...r.analysed.questions, ...r.analysed.title];
+    for (const a of phrasingList) {
+      for (const it of intentsOf(a, nlp.intents)) {
+        intents.add(it);
+        counts.set(it, (counts.get(it) ?? 0) + 1);
+      }
+    }
+    const intentShare = new Map([...counts].map(([it, c]) => [it, Math.min(1, (3 * c) / Math.max(1, phrasingList.length))]));
+    return { topic: r.topic, tf, strongFolded, strongExact, strongPlain, answerFolded, answerExact, answerPlain, phrasings: [], intents, intentShare };
   });
   const N = Math.max(1, docs.filter((d) => d.topic !== NONE_TOPIC).length);
   const idfOf = (d: number): number => Math.log(1 + (N - d + 0.5) / (d + 0.5));
@@ -569,8 +579,9 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     const wordTotal = total;
     for (const it of qf.intents) {
       total += intentCover;
-      if (d.intents.has(it)) covered += intentCover;
-      trace?.push(`?${it}:${intentCover}×${d.intents.has(it) ? 1 : 0}`);
+      const share = d.intentShare.get(it) ?? 0;
+      covered += intentCover * share;
+      trace?.push(`?${it}:${intentCover}×${share.toFixed(2)}`);
     }
     const uni = covered / total;
     const bi = qw.bigrams.length === 0 ? uni : biCovered / qw.bigrams.length;
