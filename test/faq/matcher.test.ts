@@ -114,6 +114,10 @@ describe('matcher on the project content', () => {
     expect(weak, 'topics where under 80% of folded phrasings come back').toEqual([]);
   });
 
+  it('reaches every topic through its English title, in the same matcher', () => {
+    for (const e of entries) if (e.en) expect(m.rank(e.en.title)[0]?.topic, e.en.title).toBe(e.topic);
+  });
+
   it('reaches every topic through its title (the emergency route only through a danger sign)', () => {
     for (const e of entries) {
       if (e.topic === 'safety.emergency') continue;
