@@ -72,7 +72,8 @@ export async function benchFaq(opts: { quick: boolean }): Promise<string[]> {
   builds.sort((a, b) => a - b);
 
   const qs = variedQuestions(
-    content.entries.flatMap((e) => e.questions),
+    // English questions too: English is a path of its own (stop words, stems)
+    content.entries.flatMap((e) => [...e.questions, ...(e.en?.questions ?? [])]),
     opts.quick ? 600 : 5000,
   );
   for (const q of qs.slice(0, 200)) matcher.match(q); // warm-up
