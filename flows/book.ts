@@ -5,7 +5,7 @@ import { displayPhone, normalisePhone } from '../src/core/phone.js';
 import { sessionParams } from '../src/domain/reminders.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
-import { alternatives, appointmentLine } from './common.js';
+import { alternatives, appointmentLine, consentStep } from './common.js';
 import { DepDraft, dependentSteps, forWhomPrompt, noticePrompt } from './dependent-steps.js';
 
 const Data = z.object({
@@ -101,18 +101,13 @@ export const bookFlow = defineFlow<Data>({
       suggestWards: (_ctx, data) => [data.wardCode],
       added: (ctx, data, dep) => next(ctx, { ...data, who: dep.id, consented: true, deps: [...data.deps, { id: dep.id, name: dep.name }] }),
     }),
-    notice: {
+    notice: consentStep<Data>({
       prompt: (ctx) => noticePrompt(ctx, 'booking.notice'),
-      async handle(ctx, data, input) {
-        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value !== 'yes') {
-          await ctx.person.declineConsent();
-          return { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
-        }
+      async agreed(ctx, data) {
         await ctx.person.consent();
         return next(ctx, { ...data, consented: true });
       },
-    },
+    }),
     phone: {
       prompt: (ctx) => ({ text: ctx.t('booking.askPhone'), requestPhone: { label: ctx.t('booking.sharePhone') } }),
       async handle(ctx, data, input) {

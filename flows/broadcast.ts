@@ -10,7 +10,7 @@ import { isDenied } from '../src/core/actor.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { Choice, OutboundMessage } from '../src/core/messages.js';
 import { deferQuietHours, isQuietHour } from '../src/outbox/quiet-hours.js';
-import { deniedSay } from './common.js';
+import { deniedSay, wardStep } from './common.js';
 import { choice } from '../src/core/actions.js';
 
 const Data = z.object({
@@ -145,19 +145,12 @@ export const broadcastFlow = defineFlow<Data>({
         return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
       },
     },
-    ward: {
-      prompt: (ctx, data) => ({ text: ctx.t('sessionNew.wardType'), choices: data.matches.map((c) => ({ label: ctx.wards.get(c)?.name ?? c, value: c })) }),
-      async handle(ctx, data, input) {
-        if (input.kind === 'choice') {
-          if (!ctx.wards.get(input.value)) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
-          return { type: 'goto', step: 'audience', data: { ...data, wards: [input.value], matches: [] } };
-        }
-        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
-        const found = ctx.wards.search(input.text);
-        if (found.length === 0) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
-        return { type: 'goto', step: 'ward', data: { ...data, matches: found.map((w) => w.code) } };
-      },
-    },
+    ward: wardStep<Data>({
+      step: 'ward',
+      ask: (ctx) => ctx.t('sessionNew.wardType'),
+      pick: (ctx) => ctx.t('sessionNew.wardType'),
+      chosen: (_ctx, data, wardCode) => ({ type: 'goto', step: 'audience', data: { ...data, wards: [wardCode] } }),
+    }),
     wards: {
       prompt: (ctx, data) => ({
         text: ctx.t('broadcast.wards'),

@@ -4,7 +4,7 @@ import type { Appointment } from '../src/domain/bookings.js';
 import type { Denied } from '../src/core/actor.js';
 import type { Session } from '../src/domain/sessions.js';
 import { sessionParams } from '../src/domain/reminders.js';
-import type { FlowContext, FlowInput } from '../src/engine/flow.js';
+import type { FlowContext, FlowInput, Step, StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
 import { encodeAction } from '../src/core/actions.js';
 
@@ -51,3 +51,62 @@ export const yesNo = (ctx: FlowContext, textKey: Key, yesKey: Key, noKey: Key, p
     { label: ctx.t(noKey), value: 'no' },
   ],
 });
+
+/** A step asking for explicit consent to a notice: "yes" records it (`agreed`), anything but a button asks again, "no" records the refusal. */
+export function consentStep<D>(o: {
+  prompt(ctx: FlowContext, data: D): OutboundMessage;
+  /** The person agreed: record what they agreed to, and go on. */
+  agreed(ctx: FlowContext, data: D): Promise<StepOutcome<D>>;
+  /** After the refusal is recorded (default: say so, and end the flow). */
+  declined?(ctx: FlowContext, data: D): Promise<StepOutcome<D>>;
+}): Step<D> {
+  return {
+    prompt: o.prompt,
+    async handle(ctx, data, input) {
+      // Silence or typing is never consent: the notice is asked again.
+      if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
+      if (input.value !== 'yes') {
+        await ctx.person.declineConsent();
+        return o.declined ? o.declined(ctx, data) : { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
+      }
+      return o.agreed(ctx, data);
+    },
+  };
+}
+
+/**
+ * The commune, ward or special zone, typed as people type it ("le chan",
+ * "P. Lê Chân"): the matches are offered as buttons, a pick moves on. With
+ * `allowed` (a collaborator's own wards) only those are offered and typing
+ * is not needed.
+ */
+export function wardStep<D extends { matches: string[] }>(o: {
+  /** This step's id (typing a name comes back here with the matches). */
+  step: string;
+  /** The question when no matches are shown. */
+  ask(ctx: FlowContext, data: D): string;
+  /** The question above the matches. */
+  pick(ctx: FlowContext, data: D): string;
+  /** The only wards that may be chosen; null or absent: any. */
+  allowed?(data: D): readonly string[] | null;
+  chosen(ctx: FlowContext, data: D, wardCode: string): StepOutcome<D> | Promise<StepOutcome<D>>;
+}): Step<D> {
+  return {
+    prompt: (ctx, data) => {
+      const matches = data.matches.map((code) => ctx.wards.get(code)).filter((w) => w !== undefined);
+      if (!matches.length) return { text: o.ask(ctx, data) };
+      return { text: o.pick(ctx, data), choices: matches.map((w) => ({ label: w.name, value: w.code })) };
+    },
+    async handle(ctx, data, input) {
+      const allowed = o.allowed?.(data) ?? null;
+      if (input.kind === 'choice') {
+        if (!ctx.wards.get(input.value) || (allowed && !allowed.includes(input.value))) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
+        return o.chosen(ctx, { ...data, matches: [] }, input.value);
+      }
+      if (input.kind !== 'text' || allowed) return { type: 'retry', say: [{ text: ctx.t(allowed ? 'common.chooseOne' : 'ward.typeName') }] };
+      const found = ctx.wards.search(input.text);
+      if (found.length === 0) return { type: 'goto', step: o.step, data: { ...data, matches: [] }, say: [{ text: ctx.t('ward.notFound') }] };
+      return { type: 'goto', step: o.step, data: { ...data, matches: found.map((w) => w.code) } };
+    },
+  };
+}

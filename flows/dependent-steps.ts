@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RELATIONSHIPS, parseNameAndYear, type Dependent } from '../src/domain/bookings.js';
 import type { FlowContext, Step, StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
-import { yesNo } from './common.js';
+import { consentStep, wardStep, yesNo } from './common.js';
 
 /** A relative being added: filled in step by step. */
 export const DepDraft = z.object({
@@ -71,37 +71,22 @@ export function dependentSteps<D extends DepFields>(o: DependentStepsOptions<D>)
         return { type: 'goto', step: 'depWard', data: { ...data, dep: { ...data.dep, relationship: rel }, matches } };
       },
     },
-    depWard: {
-      prompt: (ctx, data) => {
-        const matches = data.matches.map((code) => ctx.wards.get(code)).filter((w) => w !== undefined);
-        const name = data.dep?.name ?? '';
-        if (matches.length) return { text: ctx.t('dependent.pickWard', { name }), choices: matches.map((w) => ({ label: w.name, value: w.code })) };
-        return { text: ctx.t('dependent.askWard', { name }) };
-      },
-      async handle(ctx, data, input) {
-        if (input.kind === 'choice') {
-          if (!ctx.wards.get(input.value) || !data.dep) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
-          return { type: 'goto', step: 'depNotice', data: { ...data, dep: { ...data.dep, wardCode: input.value }, matches: [] } };
-        }
-        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('ward.typeName') }] };
-        const found = ctx.wards.search(input.text);
-        if (found.length === 0) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
-        return { type: 'goto', step: 'depWard', data: { ...data, matches: found.map((w) => w.code) } };
-      },
-    },
-    depNotice: {
+    depWard: wardStep<D>({
+      step: 'depWard',
+      ask: (ctx, data) => ctx.t('dependent.askWard', { name: data.dep?.name ?? '' }),
+      pick: (ctx, data) => ctx.t('dependent.pickWard', { name: data.dep?.name ?? '' }),
+      chosen: (ctx, data, wardCode) =>
+        data.dep ? { type: 'goto', step: 'depNotice', data: { ...data, dep: { ...data.dep, wardCode } } } : { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] },
+    }),
+    depNotice: consentStep<D>({
       prompt: (ctx) => noticePrompt(ctx, 'dependent.notice'),
-      async handle(ctx, data, input) {
-        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value !== 'yes' || !data.dep?.relationship) {
-          await ctx.person.declineConsent();
-          return { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
-        }
+      async agreed(ctx, data) {
+        if (!data.dep?.relationship) return { type: 'goto', step: 'depName', data };
         // One explicit "yes" to a notice naming both: the relative's own account and the dependent's data.
         if (!(await ctx.person.hasConsented())) await ctx.person.consent();
         const dep = await ctx.person.bookings.addDependent({ ...data.dep, relationship: data.dep.relationship });
         return o.added(ctx, { ...data, dep: null }, dep);
       },
-    },
+    }),
   };
 }

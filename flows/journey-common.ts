@@ -1,4 +1,5 @@
 import { choice } from '../src/core/actions.js';
+import { wardStep } from './common.js';
 import type { TFunction } from 'i18next';
 import { fullDate, localParts } from '../src/core/time.js';
 import { parseWhen, resolveDate } from '../src/core/when.js';
@@ -58,32 +59,18 @@ export const journeyNotice = (ctx: FlowContext, kind: 'pregnancy' | 'newborn' | 
   ],
 });
 
-/** A ward step shared by the journeys: type part of its name, then pick. */
+/** A journey's ward: its sessions are offered with each reminder (the journeys' step is always named 'ward'). */
 export interface WardData {
   wardCode: string | null;
   matches: string[];
 }
-export function wardPrompt(ctx: FlowContext, data: WardData): OutboundMessage {
-  const matches = data.matches.map((code) => ctx.wards.get(code)).filter((w) => w !== undefined);
-  if (matches.length) return { text: ctx.t('ward.pick'), choices: matches.map((w) => ({ label: w.name, value: w.code })) };
-  return { text: ctx.t('journeys.askWard') };
-}
-export async function wardHandle<D extends WardData>(
-  ctx: FlowContext,
-  data: D,
-  input: { kind: string; text?: string; value?: string },
-  step: string,
-  next: (data: D) => Promise<StepOutcome<D>>,
-): Promise<StepOutcome<D>> {
-  if (input.kind === 'choice' && input.value) {
-    if (!ctx.wards.get(input.value)) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
-    return next({ ...data, wardCode: input.value, matches: [] });
-  }
-  if (input.kind !== 'text' || !input.text) return { type: 'retry', say: [{ text: ctx.t('ward.typeName') }] };
-  const found = ctx.wards.search(input.text);
-  if (found.length === 0) return { type: 'goto', step, data: { ...data, matches: [] }, say: [{ text: ctx.t('ward.notFound') }] };
-  return { type: 'goto', step, data: { ...data, matches: found.map((w) => w.code) } };
-}
+export const journeyWardStep = <D extends WardData>(next: (ctx: FlowContext, data: D) => StepOutcome<D> | Promise<StepOutcome<D>>) =>
+  wardStep<D>({
+    step: 'ward',
+    ask: (ctx) => ctx.t('journeys.askWard'),
+    pick: (ctx) => ctx.t('ward.pick'),
+    chosen: (ctx, data, wardCode) => next(ctx, { ...data, wardCode }),
+  });
 
 /** A typed calendar date ("20/5/2027", "20-5", "20.5.27"); no time. */
 export function typedDate(text: string): { d: number; m: number; y?: number } | null {

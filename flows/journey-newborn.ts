@@ -1,10 +1,11 @@
+import { consentStep } from './common.js';
 import { z } from 'zod';
 import { formatTime, fromLocal, localParts } from '../src/core/time.js';
 import { parseWhen } from '../src/core/when.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import { fold } from '../src/core/text.js';
 import { fullDate } from '../src/core/time.js';
-import { journeyNotice, pastDate, wardHandle, wardPrompt } from './journey-common.js';
+import { journeyNotice, pastDate, journeyWardStep } from './journey-common.js';
 
 const HOUR = 3_600_000;
 
@@ -104,21 +105,13 @@ export const journeyNewbornFlow = defineFlow<Data>({
         return withBirth(ctx, data, data.date, typed.time);
       },
     },
-    ward: {
-      prompt: (ctx, data) => wardPrompt(ctx, data),
-      handle: (ctx, data, input) => wardHandle(ctx, data, input, 'ward', (d) => next(ctx, d)),
-    },
-    notice: {
+    ward: journeyWardStep<Data>((ctx, data) => next(ctx, data)),
+    notice: consentStep<Data>({
       prompt: (ctx) => journeyNotice(ctx, 'newborn'),
-      async handle(ctx, data, input) {
-        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value !== 'yes') {
-          await ctx.person.declineConsent();
-          return { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
-        }
+      async agreed(ctx, data) {
         await ctx.person.optIn(['newborn'], data.wardCode);
         return finish(ctx, data);
       },
-    },
+    }),
   },
 });

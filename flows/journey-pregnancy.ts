@@ -1,8 +1,9 @@
+import { consentStep } from './common.js';
 import { z } from 'zod';
 import { MAX_GA, MIN_GA, dueFromLmp, dueFromWeek, gestationDays, localDay, weekOf } from '../src/domain/journeys.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
-import { futureDate, journeyNotice, nextReminder, pastDate, typedDate, typedWeek, wardHandle, wardPrompt } from './journey-common.js';
+import { futureDate, journeyNotice, nextReminder, pastDate, typedDate, typedWeek, journeyWardStep } from './journey-common.js';
 import { fullDate } from '../src/core/time.js';
 
 const Data = z.object({
@@ -110,22 +111,14 @@ export const journeyPregnancyFlow = defineFlow<Data>({
         return { type: 'goto', step: 'notice', data };
       },
     },
-    ward: {
-      prompt: (ctx, data) => wardPrompt(ctx, data),
-      handle: (ctx, data, input) => wardHandle(ctx, data, input, 'ward', async (d) => ({ type: 'goto', step: 'notice', data: d })),
-    },
-    notice: {
+    ward: journeyWardStep<Data>((_ctx, data) => ({ type: 'goto', step: 'notice', data })),
+    notice: consentStep<Data>({
       prompt: (ctx) => journeyNotice(ctx, 'pregnancy'),
-      async handle(ctx, data, input) {
-        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value !== 'yes') {
-          await ctx.person.declineConsent();
-          return { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
-        }
+      async agreed(ctx, data) {
         await ctx.person.optIn(['prenatal'], data.wardCode);
         return finish(ctx, data);
       },
-    },
+    }),
   },
 });
 

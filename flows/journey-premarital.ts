@@ -1,8 +1,9 @@
+import { consentStep } from './common.js';
 import { z } from 'zod';
 import { localDay } from '../src/domain/journeys.js';
 import { fromLocal } from '../src/core/time.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import { journeyNotice, monthYear, nextReminder, typedMonth, wardHandle, wardPrompt } from './journey-common.js';
+import { journeyNotice, monthYear, nextReminder, typedMonth, journeyWardStep } from './journey-common.js';
 
 const Data = z.object({
   month: z.string().nullable(),
@@ -68,21 +69,13 @@ export const journeyPremaritalFlow = defineFlow<Data>({
         return out.type === 'done' ? { ...out, say: [plan, ...out.say] } : out.type === 'goto' ? { ...out, say: [plan, ...(out.say ?? [])] } : out;
       },
     },
-    ward: {
-      prompt: (ctx, data) => wardPrompt(ctx, data),
-      handle: (ctx, data, input) => wardHandle(ctx, data, input, 'ward', (d) => afterWard(ctx, d)),
-    },
-    notice: {
+    ward: journeyWardStep<Data>((ctx, data) => afterWard(ctx, data)),
+    notice: consentStep<Data>({
       prompt: (ctx) => journeyNotice(ctx, 'premarital'),
-      async handle(ctx, data, input) {
-        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value !== 'yes') {
-          await ctx.person.declineConsent();
-          return { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
-        }
+      async agreed(ctx, data) {
         await ctx.person.optIn(['premarital'], data.wardCode);
         return finish(ctx, data);
       },
-    },
+    }),
   },
 });

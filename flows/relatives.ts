@@ -5,7 +5,7 @@ import type { Relative } from '../src/domain/relatives.js';
 import { sessionParams } from '../src/domain/reminders.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
-import { appointmentLine, yesNo } from './common.js';
+import { appointmentLine, consentStep, yesNo } from './common.js';
 import { DepDraft, dependentSteps, noticePrompt, ownWard } from './dependent-steps.js';
 import { encodeAction } from '../src/core/actions.js';
 
@@ -136,19 +136,16 @@ export const relativesFlow = defineFlow<Data>({
       },
     },
     /** Reminders for a relative while the person's own consent is not current (after "dừng"): the notice again. */
-    relNotice: {
+    relNotice: consentStep<Data>({
       prompt: (ctx) => noticePrompt(ctx, 'dependent.notice'),
-      async handle(ctx, data, input) {
-        if (input.kind !== 'choice' || data.depId === null) return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value !== 'yes') {
-          await ctx.person.declineConsent();
-          return relativePage(ctx, data.depId, [{ text: ctx.t('notice.declined') }]);
-        }
+      async agreed(ctx, data) {
+        if (data.depId === null) return listPage(ctx);
         await ctx.person.consent();
         await ctx.person.relatives.consentOnBehalf(data.depId);
         return subscribeRelative(ctx, data);
       },
-    },
+      declined: async (ctx, data) => (data.depId === null ? listPage(ctx) : relativePage(ctx, data.depId, [{ text: ctx.t('notice.declined') }])),
+    }),
     cancel: {
       prompt: (ctx, data) => yesNo(ctx, 'booking.cancelConfirm', 'booking.cancelYes', 'booking.cancelNo', { line: data.text }),
       async handle(ctx, data, input) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { BotModule } from '../src/engine/module.js';
-import { yesNo } from './common.js';
+import { consentStep, yesNo } from './common.js';
 import { defineFlow } from '../src/engine/flow.js';
 
 const Data = z.object({});
@@ -14,15 +14,14 @@ export const resumeFlow = defineFlow<z.infer<typeof Data>>({
     return { type: 'goto', step: 'notice', data: {} };
   },
   steps: {
-    notice: {
+    notice: consentStep<z.infer<typeof Data>>({
       prompt: (ctx) => yesNo(ctx, 'notice.text', 'notice.agree', 'notice.disagree'),
-      async handle(ctx, _data, input) {
-        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value === 'no') return { type: 'done', say: [{ text: ctx.t('resume.stillStopped') }] };
+      async agreed(ctx) {
         const resumed = await ctx.person.resume();
         return { type: 'done', say: [{ text: ctx.t('resume.done', { count: resumed }) }] };
       },
-    },
+      declined: async (ctx) => ({ type: 'done', say: [{ text: ctx.t('resume.stillStopped') }] }),
+    }),
   },
 });
 

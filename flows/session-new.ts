@@ -6,7 +6,7 @@ import type { Session } from '../src/domain/sessions.js';
 import { SCREENING_PROGRAMMES as SESSION_PROGRAMMES } from '../src/core/programmes.js';
 import { isDenied } from '../src/core/actor.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import { deniedSay, typedInt, typedPlace, yesNo } from './common.js';
+import { deniedSay, typedInt, typedPlace, wardStep, yesNo } from './common.js';
 import { choice } from '../src/core/actions.js';
 
 const Day = z.object({ y: z.number().int(), m: z.number().int(), d: z.number().int() });
@@ -100,24 +100,13 @@ export const sessionNewFlow = defineFlow<Data>({
         return { type: 'goto', step: data.wardCode ? 'place' : 'ward', data: { ...data, programme: p, matches } };
       },
     },
-    ward: {
-      prompt: (ctx, data) => ({
-        text: ctx.t(data.allowed ? 'sessionNew.wardPick' : 'sessionNew.wardType'),
-        choices: data.matches.map((c) => ({ label: ctx.wards.get(c)?.name ?? c, value: c })),
-      }),
-      async handle(ctx, data, input) {
-        if (input.kind === 'choice') {
-          if (!ctx.wards.get(input.value) || (data.allowed && !data.allowed.includes(input.value))) {
-            return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
-          }
-          return { type: 'goto', step: 'place', data: { ...data, wardCode: input.value, matches: [] } };
-        }
-        if (input.kind !== 'text' || data.allowed) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
-        const found = ctx.wards.search(input.text);
-        if (found.length === 0) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
-        return { type: 'goto', step: 'ward', data: { ...data, matches: found.map((w) => w.code) } };
-      },
-    },
+    ward: wardStep<Data>({
+      step: 'ward',
+      ask: (ctx) => ctx.t('sessionNew.wardType'),
+      pick: (ctx, data) => ctx.t(data.allowed ? 'sessionNew.wardPick' : 'sessionNew.wardType'),
+      allowed: (data) => data.allowed,
+      chosen: (_ctx, data, wardCode) => ({ type: 'goto', step: 'place', data: { ...data, wardCode } }),
+    }),
     place: {
       prompt: (ctx) => ({ text: ctx.t('sessionNew.place') }),
       async handle(ctx, data, input) {

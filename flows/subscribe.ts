@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { BotModule } from '../src/engine/module.js';
-import { yesNo } from './common.js';
+import { consentStep, wardStep, yesNo } from './common.js';
 import { DepDraft, dependentSteps, forWhomPrompt, noticePrompt, ownWard } from './dependent-steps.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import { PROGRAMMES, isProgramme, type Programme } from '../src/core/programmes.js';
@@ -94,48 +94,24 @@ export const subscribeFlow = defineFlow<Data>({
       added: (ctx, data, dep) => forRelative(ctx, data, dep.id),
     }),
     /** A relative already on the list, while the person's consent is not current (e.g. after "dừng"). */
-    relNotice: {
+    relNotice: consentStep<Data>({
       prompt: (ctx) => noticePrompt(ctx, 'dependent.notice'),
-      async handle(ctx, data, input) {
-        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value !== 'yes' || data.depId === null) {
-          await ctx.person.declineConsent();
-          return { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
-        }
+      async agreed(ctx, data) {
+        if (data.depId === null) return { type: 'done', say: [{ text: ctx.t('common.chooseOne') }] };
         await ctx.person.consent();
         await ctx.person.relatives.consentOnBehalf(data.depId);
         return forRelative(ctx, data, data.depId);
       },
-    },
-    ward: {
-      prompt: (ctx, data) => {
-        const matches = data.matches.map((code) => ctx.wards.get(code)).filter((w) => w !== undefined);
-        if (matches.length) {
-          return { text: ctx.t('ward.pick'), choices: matches.map((w) => ({ label: w.name, value: w.code })) };
-        }
-        return { text: ctx.t('ward.ask', { programmes: programmeList(ctx, data.programmes) }) };
-      },
-      async handle(ctx, data, input) {
-        if (input.kind === 'choice') {
-          if (!ctx.wards.get(input.value)) return { type: 'retry', say: [{ text: ctx.t('ward.notFound') }] };
-          return { type: 'goto', step: 'notice', data: { ...data, wardCode: input.value, matches: [] } };
-        }
-        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('ward.typeName') }] };
-        const found = ctx.wards.search(input.text);
-        if (found.length === 0) {
-          return { type: 'goto', step: 'ward', data: { ...data, matches: [] }, say: [{ text: ctx.t('ward.notFound') }] };
-        }
-        return { type: 'goto', step: 'ward', data: { ...data, matches: found.map((w) => w.code) } };
-      },
-    },
-    notice: {
+    }),
+    ward: wardStep<Data>({
+      step: 'ward',
+      ask: (ctx, data) => ctx.t('ward.ask', { programmes: programmeList(ctx, data.programmes) }),
+      pick: (ctx) => ctx.t('ward.pick'),
+      chosen: (_ctx, data, wardCode) => ({ type: 'goto', step: 'notice', data: { ...data, wardCode } }),
+    }),
+    notice: consentStep<Data>({
       prompt: (ctx) => yesNo(ctx, 'notice.text', 'notice.agree', 'notice.disagree'),
-      async handle(ctx, data, input) {
-        if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('notice.explicit') }] };
-        if (input.value === 'no') {
-          await ctx.person.declineConsent();
-          return { type: 'done', say: [{ text: ctx.t('notice.declined') }] };
-        }
+      async agreed(ctx, data) {
         await ctx.person.optIn([...data.programmes, 'campaigns'], data.wardCode);
         const ward = data.wardCode ? ctx.wards.get(data.wardCode)?.name ?? '' : '';
         return {
@@ -143,7 +119,7 @@ export const subscribeFlow = defineFlow<Data>({
           say: [{ text: ctx.t('subscribe.confirmed', { programmes: programmeList(ctx, data.programmes), ward }) }],
         };
       },
-    },
+    }),
   },
 });
 
