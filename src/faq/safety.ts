@@ -30,6 +30,8 @@ export const SignsFile = z
         present: ContextWords,
         notNow: ContextWords,
         general: ContextWords,
+        definition: ContextWords,
+        person: ContextWords,
         prevention: ContextWords,
         negation: ContextWords,
         negationEn: ContextWords,
@@ -107,6 +109,8 @@ export function compileSigns(file: SignsFile): Signs {
       present: ctx(c.present),
       notNow: ctx(c.notNow),
       general: ctx(c.general),
+      definition: ctx(c.definition),
+      person: ctx(c.person),
       prevention: ctx(c.prevention),
       negation: ctx(c.negation),
       negationEn: ctx(c.negationEn),
@@ -214,12 +218,14 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
   const detectAnalysed = (q: Analysed): SafetyHit | null => {
     if (q.exact.length === 0 || !q.folded.some((w) => firstWords.has(w))) return null;
     // Context spans, computed once per message (most messages match no sign at all).
-    let ctx: Record<'present' | 'notNow' | 'general' | 'prevention' | 'negation', Span[]> | null = null;
+    let ctx: Record<'present' | 'notNow' | 'general' | 'prevention' | 'negation' | 'definition' | 'person', Span[]> | null = null;
     const context = () =>
       (ctx ??= {
         present: spans(q, cx.present),
         notNow: spans(q, cx.notNow),
         general: spans(q, cx.general),
+        definition: spans(q, cx.definition),
+        person: spans(q, cx.person),
         prevention: spans(q, cx.prevention),
         negation: spans(q, q.en ? cx.negationEn : cx.negation),
       });
@@ -247,6 +253,7 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
         if (presentNear) [kind, why] = ['alarm', 'present'];
         else if (notNow) [kind, why] = c.present.length > 0 ? ['ask', 'present+notNow'] : [null, 'notNow'];
         else if (c.present.length > 0) [kind, why] = ['alarm', 'present'];
+        else if (c.definition.length > 0 && !s.timeless && !c.person.some((p) => p.end <= h.start || p.start >= h.end)) [kind, why] = [null, 'definition'];
         else if (c.general.length > 0) [kind, why] = ['ask', 'general'];
         else [kind, why] = [s.level, 'level'];
         if (!kind) continue;

@@ -56,7 +56,14 @@ describe('English messages', () => {
 
 describe('npm run faq -- --jsonl', () => {
   it('prints one line per question in order: a probability, null for everyday messages, the route for a danger sign', () => {
-    const input = ['khám tiền hôn nhân ở đâu', 'hi ad', 'cảm ơn bác sĩ', 'bố tôi đột nhiên méo miệng', 'thời tiết mai thế nào', 'vỡ ối là gì']
+    const input = [
+      'khám tiền hôn nhân ở đâu',
+      'hi ad',
+      'cảm ơn bác sĩ',
+      'bố tôi đột nhiên méo miệng',
+      'thời tiết mai thế nào',
+      'bầu 7 tháng ra máu có sao không',
+    ]
       .map((q) => JSON.stringify({ q }))
       .join('\n');
     const run = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'cli', 'faq.ts'), '--jsonl'], {

@@ -273,7 +273,7 @@ describe('an `ask` verdict in the matcher (what the CLI prints)', () => {
   it('gives the calm answer when the FAQ has a confident one, else the route', () => {
     const calm = m.match('con em được 3 tuần mà vẫn còn vàng da, có sao không');
     expect(calm).toMatchObject({ kind: 'answer', topic: 'newborn.jaundice' });
-    expect(m.match('vỡ ối là gì')).toMatchObject({ kind: 'safety', topic: 'safety.emergency', verdict: 'ask' });
+    expect(m.match('bầu 7 tháng ra máu có sao không')).toMatchObject({ kind: 'safety', topic: 'safety.emergency', verdict: 'ask' });
     expect(m.match('bố tôi đột nhiên méo miệng')).toMatchObject({ kind: 'safety', topic: 'safety.emergency', verdict: 'alarm' });
   });
 });

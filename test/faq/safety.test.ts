@@ -182,6 +182,14 @@ describe('safety signs', () => {
     }
   });
 
+  it('"what is it" about a sign, with no one it happens to, is calm ("vỡ ối là gì", "what is a stroke")', () => {
+    for (const text of ['vỡ ối là gì', 'co giật là bệnh gì', 'sốt cao co giật ở trẻ là gì', 'băng huyết nghĩa là gì', 'what is a stroke']) {
+      expect(verdict(text), text).toBe('null');
+    }
+    // thoughts of suicide are never calmed this way
+    expect(verdict('tự tử là gì')).toBe('ask safety.self-harm');
+  });
+
   it('a negated sign is no sign', () => {
     for (const text of ['bé ho nhưng không khó thở', 'có thai 10 tuần, chưa thấy ra máu', 'no bleeding, just cramps at 8 weeks pregnant']) {
       expect(verdict(text), text).toBe('null');
@@ -208,10 +216,10 @@ describe('safety signs', () => {
     }
   });
 
-  it('a question about a sign asks rather than alarms ("vỡ ối là gì", "… có sao không")', () => {
-    expect(verdict('vỡ ối là gì')).toBe('ask safety.emergency');
+  it('a question about a sign happening to someone asks rather than alarms ("… có sao không")', () => {
+    expect(verdict('vợ em bị vỡ ối là sao')).toBe('ask safety.emergency');
     expect(verdict('ra máu khi mang thai có sao không')).toBe('ask safety.emergency');
-    expect(verdict('sốt cao co giật ở trẻ là gì')).toBe('ask safety.emergency');
+    expect(verdict('khó thở khi mang thai có sao không')).toBe('ask safety.emergency');
     // ... unless a word says it is happening now
     expect(verdict('bầu 30 tuần, sáng nay ra máu, có sao không')).toBe('alarm safety.emergency');
   });
