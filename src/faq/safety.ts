@@ -249,7 +249,8 @@ export function createSafetyDetector(signs: Signs = loadSigns(), abbr: Abbreviat
         if (c.prevention.length > 0 && !presentNear) continue;
         let kind: 'alarm' | 'ask' | null;
         let why: string;
-        const notNow = !s.timeless && c.notNow.some((n) => n.end <= h.start || n.start >= h.end);
+        // a habit or past word outside the sign's own words ("từng bị" before "bị tai biến" counts)
+        const notNow = !s.timeless && c.notNow.some((n) => n.start < h.start || n.end > h.end);
         if (presentNear) [kind, why] = ['alarm', 'present'];
         else if (notNow) [kind, why] = c.present.length > 0 ? ['ask', 'present+notNow'] : [null, 'notNow'];
         else if (c.present.length > 0) [kind, why] = ['alarm', 'present'];

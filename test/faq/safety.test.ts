@@ -177,6 +177,8 @@ describe('safety signs', () => {
       'ngày quốc tế xóa bỏ bạo lực với phụ nữ',
       'phòng chống bạo lực gia đình ở phường',
       'how to prevent a stroke',
+      'ông bà nên ăn uống thế nào để phòng tai biến',
+      'em đang tìm hiểu về bạo lực gia đình để làm đề tài',
     ]) {
       expect(verdict(text), text).toBe('null');
     }
@@ -188,6 +190,12 @@ describe('safety signs', () => {
     }
     // thoughts of suicide are never calmed this way
     expect(verdict('tự tử là gì')).toBe('ask safety.self-harm');
+  });
+
+  it('a side effect or a hypothetical is calm; a past event before the sign's words counts', () => {
+    for (const text of ['uống thuốc tránh thai có gây khó thở không', 'nếu bị vỡ ối thì nên đến viện nào', 'người từng bị tai biến có được khám miễn phí không']) {
+      expect(verdict(text), text).toBe('null');
+    }
   });
 
   it('a negated sign is no sign', () => {
