@@ -192,8 +192,12 @@ describe('safety signs', () => {
     expect(verdict('tự tử là gì')).toBe('ask safety.self-harm');
   });
 
-  it('a side effect or a hypothetical is calm; a past event before the sign's words counts', () => {
-    for (const text of ['uống thuốc tránh thai có gây khó thở không', 'nếu bị vỡ ối thì nên đến viện nào', 'người từng bị tai biến có được khám miễn phí không']) {
+  it("a side effect or a hypothetical is calm; a past event before the sign's words counts", () => {
+    for (const text of [
+      'uống thuốc tránh thai có gây khó thở không',
+      'nếu bị vỡ ối thì nên đến viện nào',
+      'người từng bị tai biến có được khám miễn phí không',
+    ]) {
       expect(verdict(text), text).toBe('null');
     }
   });
