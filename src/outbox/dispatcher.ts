@@ -245,6 +245,7 @@ export class Dispatcher {
     if (claimed.length === 0) return { state: 'idle', ...none };
 
     const outcomes = await this.sendBatch(claimed, now);
+    outcomes.batch = claimed.batch;
     // Record this batch, then make sure the previous one was recorded: never
     // more than two batches unrecorded, and a failed record does not keep the
     // next batch from being recorded.

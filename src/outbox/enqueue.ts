@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { Queryable } from '../db/client.js';
+import { PgTransaction } from 'drizzle-orm/pg-core';
+import { rows, type Queryable } from '../db/client.js';
 import { deferQuietHours, deferQuietHoursSql } from './quiet-hours.js';
 import type { NewMessage, OutboxPayload } from './types.js';
 
@@ -13,7 +14,7 @@ const reviveCancelled = sql`
     on conflict (dedupe_key) do update set
       contact_id = excluded.contact_id, channel = excluded.channel, chat_id = excluded.chat_id,
       kind = excluded.kind, payload = excluded.payload, priority = excluded.priority, due_at = excluded.due_at,
-      status = 'pending', attempts = 0, last_error = null, claimed_at = null, sent_at = null
+      status = 'pending', queued = true, attempts = 0, last_error = null, claimed_at = null, sent_at = null
     where outbox.status = 'cancelled'`;
 
 /**
@@ -103,21 +104,47 @@ export interface ToContacts {
 }
 
 /**
+ * The outbox's erasure lock (migration 0012_outbox_hot_claim): a bulk enqueue
+ * holds it shared, the trigger that deletes an erased person's rows holds it
+ * exclusively.
+ */
+const ERASURE_LOCK = 72_021_002;
+
+/**
  * `enqueueSelect` for the case where every row is the same message: one
  * INSERT … SELECT straight from contacts. The key is made from contacts.id, so
  * each is unique without sorting a million keys to make sure (DISTINCT ON), and
  * the quiet-hours deferral is worked out once, not per row.
+ *
+ * Rows go in in key order (byte order, as outbox_dedupe_key_uq sorts them), so
+ * the key index grows at its right edge instead of taking a million inserts all
+ * over its pages. And instead of locking each contact FOR KEY SHARE (a WAL record
+ * and a dirtied page for every one of a million people), the statement runs
+ * after taking the outbox's erasure lock shared: an erasure (the trigger on
+ * contacts) takes it exclusively, so it waits for this enqueue to commit and
+ * then deletes its rows too, or, if it came first, this INSERT's snapshot,
+ * taken after the lock, no longer sees the person. That holds in READ COMMITTED
+ * (each statement its own snapshot); in a stricter transaction the enqueue locks
+ * the contacts as the other enqueues do. Outside a transaction it opens one.
  */
 export async function enqueueToContacts(q: Queryable, m: ToContacts): Promise<number> {
+  if (!(q instanceof PgTransaction)) return q.transaction((tx) => enqueueToContacts(tx, m));
+  const [held] = await rows<{ iso: string }>(
+    q,
+    sql`select current_setting('transaction_isolation') as iso from (select pg_advisory_xact_lock_shared(${ERASURE_LOCK}::bigint)) as erasure_lock`,
+  );
+  const lockContacts = held?.iso !== 'read committed';
   const dueAt = m.priority === 0 ? m.dueAt : deferQuietHours(m.dueAt);
+  const key = sql`${m.keyPrefix} || c.id::text`;
   return written(
     q,
     sql`insert into outbox (dedupe_key, contact_id, channel, chat_id, kind, payload, priority, due_at)
-        select ${m.keyPrefix} || c.id::text, c.id, c.channel, c.chat_id, ${m.kind}::text, ${JSON.stringify(m.payload)}::jsonb,
+        select ${key}, c.id, c.channel, c.chat_id, ${m.kind}::text, ${JSON.stringify(m.payload)}::jsonb,
                ${m.priority}::smallint, ${dueAt.toISOString()}::timestamptz
         from contacts c
         where c.id in (${m.contacts}) and c.blocked_at is null and c.opted_out_at is null
-        for key share of c
+        order by ${key} collate "C"
+        ${lockContacts ? sql`for key share of c` : sql``}
         ${m.fresh ? sql`` : reviveCancelled}`,
   );
 }
@@ -134,7 +161,7 @@ export async function cancelByPrefix(q: Queryable, prefix: string): Promise<numb
   if (!prefix) throw new Error('cancelByPrefix needs a prefix: an empty one would cancel everything');
   return written(
     q,
-    sql`update outbox set status = 'cancelled'
+    sql`update outbox set status = 'cancelled', queued = false
         where status = 'pending' and dedupe_key like ${startsWith(prefix)}`,
   );
 }

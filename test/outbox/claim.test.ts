@@ -34,6 +34,22 @@ describe('claimBatch', () => {
     expect(Number(claim!.generic_plans)).toBeGreaterThanOrEqual(5);
   });
 
+  it('rewrites no index entry: pending → sending is a HOT update, and the batch is written down for recovery', async () => {
+    const people = await someContacts(database.db, 20, 'hot-');
+    await enqueue(database.db, people.map((p, i) => message(`hot:${i}`, p.id, now)));
+    const hot = async () => {
+      await rows(one.db, sql`select pg_stat_force_next_flush()`);
+      const [r] = await rows<{ n: string | number }>(one.db, sql`select n_tup_hot_upd as n from pg_stat_user_tables where relname = 'outbox'`);
+      return Number(r!.n);
+    };
+    const before = await hot();
+    const claimed = await claimBatch(one.db, { channel: 'telegram', now, limit: 100, maxPriority: 9 });
+    expect(claimed).toHaveLength(20);
+    expect(await hot()).toBe(before + 20);
+    const [batch] = await rows<{ n: number }>(one.db, sql`select cardinality(ids) as n from outbox_claims where id = ${claimed.batch}`);
+    expect(Number(batch!.n)).toBe(20);
+  });
+
   it('takes only whole numbers for what it writes into the statement', async () => {
     await expect(claimBatch(one.db, { channel: 'telegram', now, limit: 1.5, maxPriority: 9 })).rejects.toThrow(/limit/);
     await expect(claimBatch(one.db, { channel: 'telegram', now, limit: 10, maxPriority: -1 })).rejects.toThrow(/maxPriority/);

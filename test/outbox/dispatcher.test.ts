@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { ManualClock } from '../../src/core/clock.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
-import { channelPause, contacts, outbox } from '../../src/db/schema.js';
+import { channelPause, contacts, outbox, outboxClaims } from '../../src/db/schema.js';
 import { eraseContact, updateContact, type Contact } from '../../src/domain/contacts.js';
 import { Dispatcher, type DispatcherOptions } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
@@ -63,8 +63,10 @@ describe('dispatcher on a travelling clock', () => {
     await d.drain();
     expect(sender.keys()).toEqual(['appt:1:d-1', 'appt:2:d-1']);
     const sent = await row('appt:2:d-1');
-    expect(sent).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
+    expect(sent).toMatchObject({ status: 'sent', queued: false, attempts: 1, lastError: null });
     expect(sent.sentAt!.getTime()).toBeGreaterThanOrEqual(START.getTime() + 120 * MIN);
+    // Each batch's claim row went with its record: nothing is left for crash recovery.
+    expect(await database.db.select().from(outboxClaims)).toEqual([]);
   });
 
   it('hands the sender each row with the recipient’s language as it is now', async () => {

@@ -5,6 +5,7 @@ import type { Contact } from '../../src/domain/contacts.js';
 import { eraseContact, updateContact } from '../../src/domain/contacts.js';
 import { outbox } from '../../src/db/schema.js';
 import { cancelByPrefix, enqueue, enqueueSelect, enqueueToContacts, type ToContacts } from '../../src/outbox/enqueue.js';
+import { claimBatch } from '../../src/outbox/store.js';
 import { PRIORITY } from '../../src/outbox/types.js';
 import { message, outboxDatabase, someContacts, statusCounts } from './support.js';
 
@@ -172,7 +173,7 @@ describe('the outbox of an erased person', () => {
         // The person erases their data while the broadcast's transaction is still open.
         erasing = eraseContact(other.db, gone!.id).then(() => void (erased = true));
         await new Promise((r) => setTimeout(r, 300));
-        expect(erased).toBe(false); // held by the enqueue's FOR KEY SHARE
+        expect(erased).toBe(false); // held by the erasure lock the bulk enqueue holds shared (and the other enqueue's FOR KEY SHARE)
       });
       await erasing;
       expect(await rows(database.db, sql`select 1 from outbox where contact_id = ${gone!.id}`)).toHaveLength(0);
@@ -181,6 +182,78 @@ describe('the outbox of an erased person', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('a bulk enqueue and the contacts it reads', () => {
+  /** Can another session lock this contact FOR UPDATE right now? (FOR KEY SHARE would be in its way.) */
+  const lockable = async (url: string, contactId: number) => {
+    const other = await openDatabase({ url, max: 1 });
+    try {
+      await other.db.transaction(async (tx) => {
+        await rows(tx, sql`select id from contacts where id = ${contactId} for update nowait`);
+      });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await other.close();
+    }
+  };
+
+  it('locks no contact row in READ COMMITTED: a million people are not each locked and logged', async () => {
+    const [p] = await someContacts(database.db, 1, 'bulk-rc-');
+    await database.db.transaction(async (tx) => {
+      expect(await enqueueToContacts(tx, { ...toOne(p!.id), keyPrefix: 'rc:1:' })).toBe(1);
+      expect(await lockable(database.url, p!.id)).toBe(true);
+    });
+    expect(await byKey(`rc:1:${p!.id}`)).toBeDefined();
+  });
+
+  it('in a stricter transaction, where its snapshot predates the lock, it locks them FOR KEY SHARE as before', async () => {
+    const [p] = await someContacts(database.db, 1, 'bulk-rr-');
+    await database.db.transaction(
+      async (tx) => {
+        expect(await enqueueToContacts(tx, { ...toOne(p!.id), keyPrefix: 'rr:1:' })).toBe(1);
+        expect(await lockable(database.url, p!.id)).toBe(false);
+      },
+      { isolationLevel: 'repeatable read' },
+    );
+  });
+
+  it('an erasure that came first: the enqueue waits for it, then leaves the person out', async () => {
+    const [gone] = await someContacts(database.db, 1, 'first-');
+    const other = await openDatabase({ url: database.url, max: 1 });
+    try {
+      let enqueued: Promise<number> | undefined;
+      await other.db.transaction(async (tx) => {
+        await eraseContact(tx, gone!.id); // the trigger holds the erasure lock until this commits
+        enqueued = enqueueToContacts(database.db, toOne(gone!.id));
+        await new Promise((r) => setTimeout(r, 200));
+      });
+      expect(await enqueued).toBe(0);
+      expect(await rows(database.db, sql`select 1 from outbox where contact_id = ${gone!.id}`)).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('queued, the claim index\'s column', () => {
+  it('follows status whoever writes it: a cancel leaves the queue, a resume comes back and is claimed', async () => {
+    const p = people[0]!;
+    await enqueue(database.db, [message('q:1', p.id, noon)]);
+    expect((await byKey('q:1'))!.queued).toBe(true);
+    // As other modules write it (a broadcast's pause and resume): status only.
+    await rows(database.db, sql`update outbox set status = 'cancelled' where dedupe_key = 'q:1'`);
+    expect((await byKey('q:1'))!.queued).toBe(false);
+    await rows(database.db, sql`update outbox set status = 'pending' where dedupe_key = 'q:1'`);
+    expect((await byKey('q:1'))!.queued).toBe(true);
+    const claimed = await claimBatch(database.db, { channel: 'telegram', now: noon, limit: 10, maxPriority: 9 });
+    expect(claimed.map((m) => m.dedupeKey)).toEqual(['q:1']);
+    // A row cannot be written out of step: whatever is said, queued is what status says.
+    await rows(database.db, sql`update outbox set queued = true, status = 'sent' where dedupe_key = 'q:1'`);
+    expect((await byKey('q:1'))!.queued).toBe(false);
   });
 });
 
