@@ -4,7 +4,9 @@ import type { GapRecorder } from '../src/domain/gap-recorder.js';
 import type { FlowContext } from '../src/engine/flow.js';
 import type { BotModule } from '../src/engine/module.js';
 import type { FaqEntry } from '../src/faq/schema.js';
-import type { FaqBundle } from '../src/faq/types.js';
+import { type FaqBundle, isSafetyTopic, SAFETY_TOPICS } from '../src/faq/types.js';
+import { z } from 'zod';
+import { defineFlow } from '../src/engine/flow.js';
 import type { Logger } from '../src/log.js';
 
 /** An entry's title in the person's language (button text). */
@@ -37,6 +39,41 @@ export function faqAnswer(ctx: FlowContext, faq: FaqBundle, topic: string, withF
   return { text, choices: afterAnswer(ctx, faq, entry, withFeedback) };
 }
 
+/** "Is it happening right now?": the route's answer, or the calm answer to the question asked. */
+const SafetyAskData = z.object({ topic: z.enum(SAFETY_TOPICS), question: z.string() });
+type SafetyAskData = z.infer<typeof SafetyAskData>;
+
+/** The answer to a question, as the FAQ gives it (or an honest "I don't know" with a way to a person). */
+type Answer = (ctx: FlowContext, question: string) => OutboundMessage[];
+
+function safetyAskFlow(answer: Answer, faq: FaqBundle) {
+  return defineFlow<SafetyAskData>({
+    id: 'safety-ask',
+    data: SafetyAskData,
+    async start(_ctx, arg) {
+      const parsed = SafetyAskData.safeParse(JSON.parse(arg ?? 'null'));
+      if (!parsed.success) return { type: 'done', say: [] };
+      return { type: 'goto', step: 'now', data: parsed.data };
+    },
+    steps: {
+      now: {
+        prompt: (ctx) => ({
+          text: ctx.t('safety.askNow'),
+          choices: [
+            { label: ctx.t('safety.askYes'), value: 'yes' },
+            { label: ctx.t('safety.askNo'), value: 'no' },
+          ],
+        }),
+        async handle(ctx, data, input) {
+          if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+          if (input.value === 'yes') return { type: 'done', say: [faqAnswer(ctx, faq, data.topic, false)] };
+          return { type: 'done', say: answer(ctx, data.question) };
+        },
+      },
+    },
+  });
+}
+
 /**
  * Questions answered from content/faq: the answer with its source, "Ý bạn
  * là …?" between two close topics, or an honest "I don't know" with a way to a
@@ -45,11 +82,9 @@ export function faqAnswer(ctx: FlowContext, faq: FaqBundle, topic: string, withF
  */
 export function faqModule(o: { faq: FaqBundle; gaps: GapRecorder; log: Logger }): BotModule {
   const { faq, gaps, log } = o;
-  return {
-    id: 'faq',
-    question: {
-      readOnly: true,
-      async run(turn, question) {
+  const everyday = (text: string) => faq.everyday?.(text) ?? null;
+
+  const answer: Answer = (turn, question) => {
         const result = faq.matcher.match(question);
         log.info({ event: 'faq', kind: result.kind, topic: result.topic, score: Number(result.score.toFixed(3)) }, 'faq');
         switch (result.kind) {
@@ -71,9 +106,50 @@ export function faqModule(o: { faq: FaqBundle; gaps: GapRecorder; log: Logger })
             gaps.unanswered(question);
             return [{ text: turn.t('faq.unknown'), choices: [choice(turn.t('faq.counsellor'), { type: 'counsel' }), choice(turn.t('menu.button'), { type: 'menu' })] }];
         }
+  };
+
+  return {
+    id: 'faq',
+    flows: [safetyAskFlow(answer, faq)],
+    // "thôi, dừng lại đi", "đừng nhắn nữa": the stop command (with its confirmation), in any flow.
+    recognise: (text) => (everyday(text)?.intent === 'stop' ? 'stop' : null),
+    question: {
+      // Everything here only reads, but for a relative to subscribe, which starts a flow.
+      readOnly: (text) => everyday(text)?.intent !== 'subscribe-relative',
+      async run(turn, question) {
+        const intent = everyday(question);
+        switch (intent?.intent) {
+          case 'greeting':
+            return [{ text: turn.t('everyday.hello') }, turn.home()];
+          case 'thanks':
+            return [{ text: turn.t('everyday.thanks') }, turn.home()];
+          case 'pregnant': {
+            const weeks = intent.weeks ?? (intent.months ? intent.months * 4 : undefined);
+            const schedule = faq.entries.get('prenatal.schedule');
+            return [
+              {
+                text: [turn.t('everyday.pregnant'), ...(weeks ? [turn.t('everyday.pregnantWeeks', { weeks })] : []), turn.t('everyday.pregnantOffer')].join(' '),
+                choices: [
+                  choice(turn.t('programmes.prenatal.journey'), { type: 'journeyPregnancy' }),
+                  ...(schedule ? [choice(faqTitle(turn, schedule), { type: 'faq', topic: schedule.topic })] : []),
+                  choice(turn.t('menu.button'), { type: 'menu' }),
+                ],
+              },
+            ];
+          }
+          case 'subscribe-relative':
+            return turn.start('subscribe', 'relative');
+          default:
+            return answer(turn, question);
+        }
       },
     },
-    safety: (turn, verdict) => [faqAnswer(turn, faq, verdict.topic, false), ...(verdict.kind === 'ask' ? [] : [])],
+    async safety(turn, verdict, text) {
+      if (verdict.kind === 'alarm') return [faqAnswer(turn, faq, verdict.topic, false)];
+      // A sign that may or may not be happening now: ask, rather than alarm or calm by guess.
+      if (turn.currentFlow() === null) return turn.start('safety-ask', JSON.stringify({ topic: verdict.topic, question: text }));
+      return [{ text: turn.t('safety.askNow'), choices: [choice(turn.t('safety.askYes'), { type: 'safetyNow', topic: verdict.topic }), choice(turn.t('safety.askNo'), { type: 'safetyNotNow' })] }];
+    },
     actions: {
       faq: {
         readOnly: true,
@@ -88,6 +164,11 @@ export function faqModule(o: { faq: FaqBundle; gaps: GapRecorder; log: Logger })
           return [{ text: more, choices: afterAnswer(turn, faq, entry, false) }];
         },
       },
+      safetyNow: {
+        readOnly: true,
+        run: async (turn, a) => (isSafetyTopic(a.topic) ? [faqAnswer(turn, faq, a.topic, false), ...turn.reprompt()] : turn.stale()),
+      },
+      safetyNotNow: { readOnly: true, run: async (turn) => [{ text: turn.t('safety.notNow') }, ...turn.reprompt()] },
       feedback: {
         readOnly: true,
         async run(turn, a) {

@@ -50,6 +50,12 @@ export const subscribeFlow = defineFlow<Data>({
   id: 'subscribe',
   data: Data,
   async start(ctx, arg) {
+    // "đăng ký nhắc khám cho mẹ": the elderly checkups, for a relative (on the list, or added now).
+    if (arg === 'relative') {
+      const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name }));
+      const data = Data.parse({ programmes: ['elderly'], deps });
+      return deps.length ? { type: 'goto', step: 'who', data } : { type: 'goto', step: 'depName', data };
+    }
     const programmes = isProgramme(arg) ? [arg] : [];
     const data = Data.parse({ programmes });
     return programmes.length ? afterProgrammes(ctx, data) : { type: 'goto', step: 'programmes', data };

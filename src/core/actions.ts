@@ -19,6 +19,9 @@ export type Action =
   | { type: 'faq'; topic: string }
   | { type: 'more'; topic: string }
   | { type: 'feedback'; useful: boolean; topic: string }
+  /** The answer to "is it happening right now?" after a sign that may or may not be acute. */
+  | { type: 'safetyNow'; topic: string }
+  | { type: 'safetyNotNow' }
   /** Book a session; `for`: 0 the person, else a relative's id (an invitation naming who it is for). */
   | { type: 'book'; session: number; for?: number }
   | { type: 'cancelBooking'; booking: number }
@@ -157,6 +160,12 @@ const CODECS: Codecs = {
     encode: (a) => [a.useful ? 'up' : 'down', a.topic],
     decode: ([u, t, ...rest]) => ((u === 'up' || u === 'down') && token(t) && !rest.length ? { type: 'feedback', useful: u === 'up', topic: t! } : null),
   },
+  safetyNow: {
+    code: 'sfy',
+    encode: (a) => [a.topic],
+    decode: ([t, ...rest]) => (token(t) && !rest.length ? { type: 'safetyNow', topic: t! } : null),
+  },
+  safetyNotNow: bare('safetyNotNow', 'sfn'),
   book: {
     code: 'book',
     encode: (a) => [a.for === undefined ? `${a.session}` : `${a.session}-${a.for}`],

@@ -115,7 +115,7 @@ export class Engine {
     if (event.kind === 'choice') return { kind: 'choice', action: decodeAction(event.value) };
     if (event.kind !== 'text') return { kind: 'other' };
     const text = event.text.normalize('NFC').trim();
-    const recognised = text ? this.deps.commands.recognise(text) : null;
+    const recognised = text ? (this.deps.commands.recognise(text) ?? this.everydayCommand(text)) : null;
     const command = recognised && 'command' in recognised ? { name: recognised.command, arg: commandArg(text) } : null;
     const unknownCommand = recognised && 'unknownCommand' in recognised ? recognised.unknownCommand : null;
     const plain = text && !recognised;
@@ -127,6 +127,16 @@ export class Engine {
       verdict: plain ? this.deps.safety(text) : null,
       hookWrites: Boolean(plain && this.deps.registry.textHooks.some((h) => h.mayWrite(text))),
     };
+  }
+
+  /** A command said in everyday words (a module's recogniser), when it is one the modules answer. */
+  private everydayCommand(text: string): { command: string } | null {
+    if (text.startsWith('/')) return null;
+    for (const recognise of this.deps.registry.recognisers) {
+      const command = recognise(text);
+      if (command && this.deps.registry.commands.has(command)) return { command };
+    }
+    return null;
   }
 
   /** Whether the handler this update reaches is declared read-only (given no flow in progress). */
@@ -208,13 +218,15 @@ export class Engine {
     if (m.unknownCommand !== null) return [{ text: c.t('errors.unknownCommand', { command: m.unknownCommand }) }, ...this.reprompt(c)];
 
     const turn = this.turn(c);
-    const danger = m.verdict ? this.deps.registry.safety(turn, m.verdict) : [];
+    const before = c.state.flow;
+    const danger = m.verdict ? await this.deps.registry.safety(turn, m.verdict, text) : [];
     if (m.verdict) this.deps.log.warn({ event: 'safety', topic: m.verdict.topic, verdict: m.verdict.kind, channel: c.channel }, 'safety route');
     for (const hook of this.deps.registry.textHooks) {
       const said = await hook.run(turn, text);
       if (said) return [...danger, ...said];
     }
-    if (m.verdict) return [...danger, ...this.reprompt(c)];
+    // The person's place again after the safety answer (unless it started a question of its own).
+    if (m.verdict) return [...danger, ...(c.state.flow === before ? this.reprompt(c) : [])];
 
     if (c.state.flow) {
       const prompt = this.currentPrompt(c);

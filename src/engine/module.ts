@@ -77,8 +77,14 @@ export interface BotModule {
   actions?: ActionHandlers;
   textHooks?: readonly TextHook[];
   question?: QuestionHandler;
-  /** The answer to a danger sign (the FAQ's safety entries). */
-  safety?: (turn: Turn, verdict: SafetyVerdict) => OutboundMessage[];
+  /** The answer to a danger sign (the FAQ's safety entries), or the question whether it is happening now. */
+  safety?: (turn: Turn, verdict: SafetyVerdict, text: string) => Promise<OutboundMessage[]>;
+  /**
+   * Everyday words for a command beyond its word forms in content/commands.json
+   * ("thôi, dừng lại đi" is stop): the command, or null. Tried on every message
+   * the command table does not know, inside flows too.
+   */
+  recognise?: (text: string) => string | null;
   /** The main menu. */
   home?: (turn: FlowContext) => OutboundMessage;
 }

@@ -12,6 +12,7 @@ export class Registry {
   readonly commands = new Map<string, CommandHandler>();
   readonly actions = new Map<ActionType, ActionHandler<ActionType>>();
   readonly textHooks: TextHook[] = [];
+  readonly recognisers: ((text: string) => string | null)[] = [];
   readonly question: QuestionHandler;
   readonly safety: NonNullable<BotModule['safety']>;
   readonly home: NonNullable<BotModule['home']>;
@@ -29,6 +30,7 @@ export class Registry {
       for (const [name, h] of Object.entries(m.commands ?? {})) claim(this.commands, name, h, 'command', m.id);
       for (const [type, h] of Object.entries(m.actions ?? {})) claim(this.actions, type as ActionType, h as ActionHandler<ActionType>, 'action', m.id);
       this.textHooks.push(...(m.textHooks ?? []));
+      if (m.recognise) this.recognisers.push(m.recognise);
       if (m.question) question = single(question, m.question, 'question handler', m.id);
       if (m.safety) safety = single(safety, m.safety, 'safety answer', m.id);
       if (m.home) home = single(home, m.home, 'main menu', m.id);
