@@ -9,6 +9,7 @@ import {
   countSince,
   createBroadcast,
   getBroadcast,
+  listBroadcasts,
   progressOf,
   resumePending,
   setStatus,
@@ -124,6 +125,17 @@ export class BroadcastDesk {
     await this.p.ensure();
     await this.p.audit('staff.denied', `broadcast:${id}`, { action, reason: b ? 'no-role' : 'not-found' });
     return new Denied(b ? 'no-role' : 'not-found');
+  }
+
+  /** The broadcasts this person may control, newest first, with their progress: their own, or all of them for an administrator. */
+  async list(limit = 20): Promise<{ broadcast: Broadcast; progress: Progress }[] | Denied> {
+    const denied = await this.authority.check('broadcast.send', undefined, 'broadcasts');
+    if (denied) return denied;
+    const grant = await this.authority.grant();
+    const mine = grant?.role === 'admin' ? null : (this.p.contact()?.id ?? -1);
+    const out: { broadcast: Broadcast; progress: Progress }[] = [];
+    for (const b of await listBroadcasts(this.p.read, mine, limit)) out.push({ broadcast: b, progress: await progressOf(this.p.read, b) });
+    return out;
   }
 
   async progress(id: number): Promise<{ broadcast: Broadcast; progress: Progress } | Denied> {

@@ -140,6 +140,16 @@ export async function enqueueBroadcast(
   return { enqueued, from, to: enqueued ? await maxId() : from };
 }
 
+/** Broadcasts newest first: one author's, or everyone's (null). */
+export async function listBroadcasts(q: Queryable, author: number | null, limit: number): Promise<Broadcast[]> {
+  return q
+    .select()
+    .from(broadcasts)
+    .where(author === null ? sql`true` : eq(broadcasts.authorContactId, author))
+    .orderBy(sql`${broadcasts.id} desc`)
+    .limit(limit);
+}
+
 export async function getBroadcast(q: Queryable, id: number): Promise<Broadcast | null> {
   const [row] = await q.select().from(broadcasts).where(eq(broadcasts.id, id)).limit(1);
   return row ?? null;

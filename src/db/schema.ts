@@ -511,3 +511,104 @@ export const broadcastMedia = pgTable('broadcast_media', {
   createdAt: ts('created_at').notNull(),
   fetchedAt: ts('fetched_at'),
 });
+
+// ---- the staff console (src/console) and its figures (src/domain/tallies.ts, reports.ts) ----
+
+/**
+ * Anonymous counts per local day, ward, programme and metric ('attended',
+ * 'bookings', 'subscribers.started', 'milestone.nt'…): upserted in the same
+ * transaction as the event they count and never joined to a person, so
+ * erasing someone (/xoa) leaves the station's figures whole. `ward_code` ''
+ * when the ward is not known. Metrics recomputed from the outbox
+ * ('reminders.*', 'broadcast.reach') only ever grow (greatest), so rows
+ * cleaned up or erased later never lower them.
+ */
+export const tallies = pgTable(
+  'tallies',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    wardCode: text('ward_code').notNull().default(''),
+    programme: text('programme').notNull(),
+    metric: text('metric').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.wardCode, t.programme, t.metric] })],
+);
+
+/**
+ * A ward's yearly denominators, entered by its station (or an administrator):
+ * couples registering marriage, births, residents aged 60 and over. Coverage
+ * against the city's targets (content/targets) is shown where one exists.
+ */
+export const wardDenominators = pgTable(
+  'ward_denominators',
+  {
+    wardCode: text('ward_code')
+      .notNull()
+      .references(() => wards.code),
+    year: integer('year').notNull(),
+    /** 'marriages' | 'births' | 'elderly' */
+    kind: text('kind').notNull(),
+    value: integer('value').notNull(),
+    updatedBy: integer('updated_by').references(() => contacts.id, { onDelete: 'set null' }),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.wardCode, t.year, t.kind] }),
+    check('ward_denominators_kind_ck', sql`kind in ('marriages', 'births', 'elderly')`),
+    check('ward_denominators_value_ck', sql`value >= 0`),
+  ],
+);
+
+/** Someone examined at a session without a booking (added on the day by staff): a name, maybe a birth year, no contact. */
+export const walkIns = pgTable(
+  'walk_ins',
+  {
+    id: serial('id').primaryKey(),
+    sessionId: integer('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    birthYear: integer('birth_year'),
+    createdBy: integer('created_by').references(() => contacts.id, { onDelete: 'set null' }),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('walk_ins_session_idx').on(t.sessionId)],
+);
+
+/** Single-use sign-in links to the console (`/web` in chat): only the token's sha256 is kept; valid 10 minutes. */
+export const consoleTokens = pgTable(
+  'console_tokens',
+  {
+    hash: text('hash').primaryKey(),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [index('console_tokens_contact_idx').on(t.contactId)],
+);
+
+/**
+ * A signed-in console session (the cookie's sha256): 12 hours at most, and
+ * only while the staff role it was opened under is live (revoking or changing
+ * the role ends it).
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    hash: text('hash').primaryKey(),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    grantId: integer('grant_id')
+      .notNull()
+      .references(() => staffRoles.id, { onDelete: 'cascade' }),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [index('console_sessions_contact_idx').on(t.contactId)],
+);

@@ -8,7 +8,11 @@ export type StaffAction =
   | 'session.attendance'
   | 'roles.manage'
   | 'broadcast.send'
-  | 'broadcast.citywide';
+  | 'broadcast.citywide'
+  | 'console.signin'
+  | 'reports.read'
+  | 'denominators.edit'
+  | 'audit.read';
 
 /**
  * Who may do what. Health-station staff run their wards' sessions; population
@@ -25,6 +29,12 @@ export const PERMISSIONS: Record<StaffAction, readonly Role[]> = {
   // Campaign broadcasts to their wards' subscribers; city-wide ones are an administrator's.
   'broadcast.send': ['admin', 'staff', 'collaborator'],
   'broadcast.citywide': ['admin'],
+  // The web console (src/console): a sign-in link for every role; the figures for everyone
+  // (other wards' small counts hidden); a ward's yearly denominators by its station; the audit log, administrators.
+  'console.signin': ['admin', 'staff', 'collaborator'],
+  'reports.read': ['admin', 'staff', 'collaborator'],
+  'denominators.edit': ['admin', 'staff'],
+  'audit.read': ['admin'],
 };
 
 /** The authorisation rule itself: pure, so the whole matrix is testable. */

@@ -5,6 +5,7 @@ import { recordConsent } from './consent.js';
 import type { PersonPort } from './port.js';
 import { dropReminders, scheduleReminders } from './reminders.js';
 import { getSession, nextSessions, type Session } from './sessions.js';
+import { sessionTallies, tally, type Tally } from './tallies.js';
 
 export type Dependent = typeof dependents.$inferSelect;
 export const RELATIONSHIPS = ['mother', 'father', 'grandmother', 'grandfather', 'other'] as const;
@@ -107,6 +108,7 @@ export class BookingDesk {
     const bookingId = Number(inserted.id);
     const who = dependentId === null ? null : ((await this.dependents()).find((d) => d.id === dependentId)?.name ?? null);
     const reminders = await scheduleReminders(w, [{ id: bookingId, contactId: c.id, who }], taken, this.p.now);
+    await tally(w, sessionTallies(taken, { bookings: 1 }));
     await this.p.audit('booking.create', `booking:${bookingId}`, { sessionId, dependentId });
     await this.p.rememberName();
     return { kind: 'booked', bookingId, session: taken, reminders };
@@ -125,6 +127,7 @@ export class BookingDesk {
     if (!b) return null;
     const [s] = await w.update(sessions).set({ booked: sql`greatest(${sessions.booked} - 1, 0)` }).where(eq(sessions.id, b.sessionId)).returning();
     await dropReminders(w, [bookingId]);
+    if (s) await tally(w, sessionTallies(s, { 'bookings.cancelled': 1 }));
     await this.p.audit('booking.cancel', `booking:${bookingId}`, { sessionId: b.sessionId });
     return s ?? null;
   }
@@ -136,14 +139,19 @@ export class BookingDesk {
   async releaseAll(): Promise<number> {
     const c = this.p.contact();
     if (!c) return 0;
-    const released = await rows<{ id: number }>(
+    const released = await rows<{ id: number; ward_code: string; programme: string; starts_at: Date | string; held: number }>(
       this.p.write(),
       sql`update sessions s set booked = greatest(s.booked - n.held, 0)
           from (select session_id, count(*)::int as held from bookings
                 where contact_id = ${c.id} and status = 'booked' group by session_id) n
           where s.id = n.session_id
-          returning s.id`,
+          returning s.id, s.ward_code, s.programme, s.starts_at, n.held`,
     );
+    // Places in sessions still to come go back, and count as cancelled (past ones stay counted as booked).
+    const counts: Tally[] = released.filter((r) => new Date(r.starts_at) > this.p.now).flatMap((r) =>
+      sessionTallies({ startsAt: new Date(r.starts_at), wardCode: r.ward_code, programme: r.programme }, { 'bookings.cancelled': Number(r.held) }),
+    );
+    await tally(this.p.write(), counts);
     return released.length;
   }
 

@@ -4,9 +4,10 @@ import { bookings, dependents, journeys, sessions } from '../db/schema.js';
 import { cancelByPrefix, enqueue } from '../outbox/enqueue.js';
 import { PRIORITY, type NewMessage, type OutboxPayload } from '../outbox/types.js';
 import type { BookingDesk } from './bookings.js';
-import { daysFromToday, formatDate, formatTime, fromLocal, localParts } from '../core/time.js';
+import { daysFromToday, formatDate, formatTime, fromLocal, localDate, localParts } from '../core/time.js';
 import type { PersonPort } from './port.js';
 import { encodeAction } from '../core/actions.js';
+import { milestoneOf, subscriptionTallies, tally } from './tallies.js';
 
 /**
  * Journeys that follow a life event. One answer (a due date, a birth time, a
@@ -377,6 +378,8 @@ export class JourneyDesk {
     const w = this.p.write();
     const marks = { ...j.marks, [win]: this.p.now.toISOString() };
     const [row] = await w.update(journeys).set({ marks, updatedAt: this.p.now }).where(eq(journeys.id, id)).returning();
+    const milestone = milestoneOf(j.kind, win, j.marks);
+    if (milestone) await tally(w, [{ day: localDate(this.p.now), wardCode: j.wardCode, programme: programmeOf(j.kind, win), metric: milestone, delta: 1 }]);
     await cancelByPrefix(w, windowPrefix(id, win));
     for (const pw of PREGNANCY_WINDOWS) if (pw.unlessDone === win) await cancelByPrefix(w, windowPrefix(id, pw.id));
     if (j.kind === 'newborn' && win === 'check') await cancelByPrefix(w, windowPrefix(id, 'heel'));
@@ -483,10 +486,13 @@ export class JourneyDesk {
     const live = (await this.live()).filter((j) => j.kind === 'pregnancy' || j.kind === 'newborn');
     for (const j of live) await this.end(j, 'loss');
     const PROGRAMMES = ['prenatal', 'newborn'];
-    await w.execute(
+    const ended = await rows<{ programme: string; ward_code: string | null }>(
+      w,
       sql`update subscriptions set ended_at = ${this.p.now.toISOString()}::timestamptz
-          where contact_id = ${c.id} and ended_at is null and programme in ('prenatal', 'newborn')`,
+          where contact_id = ${c.id} and ended_at is null and programme in ('prenatal', 'newborn')
+          returning programme, ward_code`,
     );
+    await tally(w, subscriptionTallies(ended.map((e) => ({ programme: e.programme, wardCode: e.ward_code })), 'subscribers.stopped', this.p.now));
     const held = await w
       .select({ id: bookings.id })
       .from(bookings)

@@ -165,7 +165,7 @@ export class Person {
     await updateContact(this.w, c.id, { optedOutAt: null });
     this.current = { ...c, optedOutAt: null };
     if (!stoppedAt) return 0;
-    const resumed = await resumeEndedSince(this.w, c.id, stoppedAt);
+    const resumed = await resumeEndedSince(this.w, c.id, stoppedAt, this.now);
     await this.journeys.resumeEndedSince(stoppedAt);
     return resumed;
   }
@@ -179,6 +179,8 @@ export class Person {
   async erase(): Promise<void> {
     if (this.current) {
       await this.bookings.releaseAll();
+      // Ended first, so the figures count them as stopped (src/domain/tallies.ts); then the rows go.
+      await endAll(this.w, this.current.id, this.now);
       await eraseContact(this.w, this.current.id);
     }
     await countAnonymously(this.w, 'contacts.erased', this.now);

@@ -6,7 +6,7 @@ import type { BookingDesk, Dependent } from './bookings.js';
 import { recordConsent } from './consent.js';
 import { journeyPrefix, type JourneyDesk } from './journeys.js';
 import type { PersonPort } from './port.js';
-import type { Programme } from '../core/programmes.js';
+import { PROGRAMMES, type Programme } from '../core/programmes.js';
 import { activeSubscriptions, endFor, subscribe } from './subscriptions.js';
 
 /** A relative the person looks after, with the programmes they get reminders of for them. */
@@ -98,6 +98,8 @@ export class RelativesDesk {
           returning id`,
     );
     await recordConsent(w, c.id, false, this.p.now, 'dependent', `dependent:${d.id}`);
+    // Ended before the row goes, so the figures count them as stopped (src/domain/tallies.ts).
+    await endFor(w, c.id, d.id, PROGRAMMES, this.p.now);
     await this.p.audit('dependent.remove', `dependent:${d.id}`, { cancelledBookings: upcoming.length });
     await w.delete(dependents).where(and(eq(dependents.id, d.id), eq(dependents.contactId, c.id)));
     return upcoming.length;

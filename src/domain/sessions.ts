@@ -6,6 +6,8 @@ import { PRIORITY } from '../outbox/types.js';
 import type { ScreeningProgramme } from '../core/programmes.js';
 import { dropReminders, notifyBooked, scheduleReminders, sessionParams, type BookingForReminders } from './reminders.js';
 import { bookForPrefix, encodeAction } from '../core/actions.js';
+import { localDate } from '../core/time.js';
+import { moveSessionTallies, sessionTallies, statusChange, tally } from './tallies.js';
 
 /** Screening sessions: the SQL. Who may call what is decided in staff.ts, at the edge. */
 
@@ -61,6 +63,7 @@ export async function createSession(q: Queryable, input: NewSession, by: number,
         left join dependents d on d.id = s.dependent_id
         where s.programme = ${session.programme} and s.ward_code = ${session.wardCode} and s.ended_at is null`,
   );
+  await tally(q, [{ day: localDate(now), wardCode: session.wardCode, programme: session.programme, metric: 'invitations', delta: invited }]);
   return { session, invited };
 }
 
@@ -112,6 +115,7 @@ export async function changeSession(
   await dropReminders(q, live.map((b) => b.id));
   await scheduleReminders(q, live, session!, now);
   const told = await notifyBooked(q, live, session!, 'changed', now, before.startsAt);
+  await moveSessionTallies(q, before, session!);
   return { session: session!, told };
 }
 
@@ -136,6 +140,7 @@ export async function cancelSession(q: Queryable, id: number, now: Date): Promis
   await q.update(bookings).set({ status: 'cancelled', updatedAt: now }).where(and(eq(bookings.sessionId, id), eq(bookings.status, 'booked')));
   await dropReminders(q, live.map((b) => b.id));
   const told = await notifyBooked(q, live, session!, 'cancelled', now);
+  await tally(q, sessionTallies(before, { 'bookings.cancelled': live.length }));
   return { session: session!, told };
 }
 
@@ -163,12 +168,19 @@ export async function sessionBookings(q: Queryable, sessionId: number): Promise<
 
 /** Marks one booking attended or not; what remains of its reminders is dropped. */
 export async function markAttendance(q: Queryable, sessionId: number, bookingId: number, attended: boolean, now: Date): Promise<boolean> {
+  const [before] = await q
+    .select({ status: bookings.status, session: sessions })
+    .from(bookings)
+    .innerJoin(sessions, eq(sessions.id, bookings.sessionId))
+    .where(and(eq(bookings.id, bookingId), eq(bookings.sessionId, sessionId), ne(bookings.status, 'cancelled')))
+    .for('update', { of: bookings });
   const updated = await q
     .update(bookings)
     .set({ status: attended ? 'attended' : 'no_show', updatedAt: now })
     .where(and(eq(bookings.id, bookingId), eq(bookings.sessionId, sessionId), ne(bookings.status, 'cancelled')))
     .returning({ id: bookings.id });
   if (updated.length) await dropReminders(q, [bookingId]);
+  if (updated.length && before) await tally(q, statusChange(before.session, before.status, attended ? 'attended' : 'no_show'));
   return updated.length > 0;
 }
 
@@ -180,5 +192,7 @@ export async function markRestNoShow(q: Queryable, sessionId: number, now: Date)
         where session_id = ${sessionId} and status = 'booked' returning id`,
   );
   await dropReminders(q, updated.map((u) => Number(u.id)));
+  const session = updated.length ? await getSession(q, sessionId) : null;
+  if (session) await tally(q, statusChange(session, 'booked', 'no_show', updated.length));
   return updated.length;
 }

@@ -7,6 +7,9 @@ import { audit } from './audit.js';
 import type { Authority, StaffAction } from './authority.js';
 import type { PersonPort } from './port.js';
 import * as S from './sessions.js';
+import { issueSignInToken } from './signin.js';
+import * as R from './reports.js';
+import * as W from './walkins.js';
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -65,6 +68,25 @@ export async function bootstrapAdmins(db: Db, telegramIds: readonly string[], no
     for (const s of stale) {
       await audit(tx, { actorContactId: null, action: 'role.unbootstrap', target: `contact:${s.contactId}`, details: { role: 'admin' }, at: now });
     }
+  });
+}
+
+/**
+ * `npm start` in a terminal is a local demo: the terminal's one person is made
+ * an administrator (source 'terminal', audited) so that /web opens the staff
+ * console. The app never calls this with NODE_ENV=production.
+ */
+export async function bootstrapLocalAdmin(db: Db, who: { channel: string; userId: string }, now: Date): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [c] = await tx
+      .insert(contacts)
+      .values({ channel: who.channel, platformUserId: who.userId, chatId: who.userId })
+      .onConflictDoUpdate({ target: [contacts.channel, contacts.platformUserId], set: { platformUserId: who.userId } })
+      .returning({ id: contacts.id });
+    if ((await liveGrant(tx, c!.id))?.role === 'admin') return false;
+    await setRole(tx, c!.id, 'admin', [], null, 'terminal', now);
+    await audit(tx, { actorContactId: null, action: 'role.bootstrap', target: `contact:${c!.id}`, details: { role: 'admin', source: 'terminal' }, at: now });
+    return true;
   });
 }
 
@@ -253,5 +275,107 @@ export class StaffDesk {
     const n = await S.markRestNoShow(this.p.write(), id, this.p.now);
     await this.p.audit('session.noshow', `session:${id}`, { count: n });
     return n;
+  }
+
+  // ---- the web console (src/console): the same rules, checked and audited here ----
+
+  /** A single-use sign-in link's token for the web console (any staff role; valid 10 minutes, stored hashed). */
+  async consoleToken(): Promise<{ token: string; expiresAt: Date } | Denied> {
+    const denied = await this.check('console.signin', undefined, 'console');
+    if (denied) return denied;
+    const me = await this.p.ensure();
+    const issued = await issueSignInToken(this.p.write(), me.id, this.p.now);
+    await this.p.audit('console.link', `contact:${me.id}`, { expiresAt: issued.expiresAt.toISOString() });
+    return issued;
+  }
+
+  /** Sessions of this person's wards, upcoming or past, a page at a time (cancelled ones too). */
+  async sessionList(when: 'upcoming' | 'past', offset = 0, limit = R.PAGE_SIZE): Promise<{ list: S.Session[]; total: number } | Denied> {
+    const denied = await this.check('session.bookings', undefined, 'sessions');
+    if (denied) return denied;
+    return R.sessionList(this.p.read, await this.wards(), { when, now: this.p.now, offset, limit });
+  }
+
+  /** One page of a session's bookings, searched by name or phone, with its walk-ins and live counts. */
+  async bookingPage(id: number, o: { search?: string; offset?: number; limit?: number } = {}) {
+    const s = await this.session(id, 'session.bookings');
+    if (isDenied(s)) return s;
+    const page = await R.bookingPage(this.p.read, id, o);
+    await this.p.audit('session.bookings', `session:${id}`, { ...(o.search ? { search: true } : {}), offset: o.offset ?? 0, shown: page.list.length });
+    return { session: s, ...page, walkIns: await W.walkInsOf(this.p.read, id) };
+  }
+
+  /** The live counts of a session (after a tap on the attendance page). */
+  async attendanceCounts(id: number): Promise<R.AttendanceCounts | Denied> {
+    const s = await this.session(id, 'session.attendance');
+    if (isDenied(s)) return s;
+    return R.attendanceCounts(this.p.read, id);
+  }
+
+  /** Someone examined without a booking, added on the day (counted as a walk-in). */
+  async addWalkIn(id: number, input: { name: string; birthYear: number | null }): Promise<W.WalkIn | Denied> {
+    const s = await this.session(id, 'session.attendance');
+    if (isDenied(s)) return s;
+    const name = input.name.normalize('NFC').replace(/\s+/g, ' ').trim();
+    const year = this.p.now.getUTCFullYear();
+    if (s.status !== 'scheduled' || name.length < 2 || name.length > W.WALK_IN_NAME_MAX) return new Denied('not-found');
+    if (input.birthYear !== null && (input.birthYear < year - 120 || input.birthYear > year)) return new Denied('not-found');
+    const me = await this.p.ensure();
+    const row = await W.addWalkIn(this.p.write(), s, { name, birthYear: input.birthYear }, me.id, this.p.now);
+    await this.p.audit('session.walkin', `walkin:${row.id}`, { sessionId: id });
+    return row;
+  }
+
+  async removeWalkIn(id: number, walkInId: number): Promise<true | Denied> {
+    const s = await this.session(id, 'session.attendance');
+    if (isDenied(s)) return s;
+    if (!(await W.removeWalkIn(this.p.write(), s, walkInId))) return new Denied('not-found');
+    await this.p.audit('session.walkin.remove', `walkin:${walkInId}`, { sessionId: id });
+    return true;
+  }
+
+  /**
+   * The indicators of a year as this person may see them: every ward's and
+   * the city's, with counts from 1 to 4 hidden ("<5") outside their own wards.
+   */
+  async indicators(o: { year: number; grains: readonly R.Grain[]; targets: R.Targets | null; wardCodes: readonly string[] }) {
+    const denied = await this.check('reports.read', undefined, 'indicators');
+    if (denied) return denied;
+    const scope = await this.wards();
+    const { months, opening } = await R.loadYear(this.p.read, o.year);
+    const denominators = await R.denominatorsOf(this.p.read, o.year);
+    const lastMonth = R.monthsBegun(o.year, this.p.now);
+    const rows = o.grains.flatMap((grain) => R.buildIndicators({ year: o.year, grain, lastMonth, months, opening, wardCodes: o.wardCodes, denominators, targets: o.targets }));
+    return {
+      scope,
+      rows: rows.map((r) => {
+        const shown = R.shownRow(r, scope);
+        return { period: r.period, wardCode: r.wardCode, programme: r.programme, denominator: r.denominator, target: r.target, own: R.isOwn(r.wardCode, scope), wardsWithDenominator: r.wardsWithDenominator ?? null, values: shown.values, coverage: shown.coverage };
+      }),
+    };
+  }
+
+  /** The denominators of a year this person may see: their wards' (an administrator: every ward's). */
+  async denominators(year: number): Promise<R.Denominators | Denied> {
+    const denied = await this.check('reports.read', undefined, 'denominators');
+    if (denied) return denied;
+    return R.denominatorsOf(this.p.read, year, await this.wards());
+  }
+
+  /** A ward's yearly denominators, set by its station or an administrator. */
+  async setDenominators(wardCode: string, year: number, values: Partial<Record<R.DenominatorKind, number | null>>): Promise<true | Denied> {
+    const denied = await this.check('denominators.edit', wardCode, `ward:${wardCode}`);
+    if (denied) return denied;
+    const me = await this.p.ensure();
+    await R.setDenominators(this.p.write(), wardCode, year, values, me.id, this.p.now);
+    await this.p.audit('denominators.set', `ward:${wardCode}`, { year, values });
+    return true;
+  }
+
+  /** The audit log, filtered, newest first (administrators). */
+  async auditLog(filter: R.AuditFilter, offset = 0, limit = R.PAGE_SIZE): Promise<{ list: R.AuditRow[]; total: number } | Denied> {
+    const denied = await this.check('audit.read', undefined, 'audit');
+    if (denied) return denied;
+    return R.auditPage(this.p.read, filter, { offset, limit });
   }
 }

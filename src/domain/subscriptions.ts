@@ -2,6 +2,7 @@ import { and, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { subscriptions } from '../db/schema.js';
 import type { Programme } from '../core/programmes.js';
+import { subscribeTallies, subscriptionTallies, tally } from './tallies.js';
 
 export type Subscription = typeof subscriptions.$inferSelect;
 
@@ -18,6 +19,17 @@ export async function subscribe(
   dependentId: number | null = null,
 ): Promise<void> {
   if (programmes.length === 0) return;
+  // What was there before, for the counts (started, or moved from another ward).
+  const before = await q
+    .select({ programme: subscriptions.programme, wardCode: subscriptions.wardCode, endedAt: subscriptions.endedAt })
+    .from(subscriptions)
+    .where(
+      and(
+        eq(subscriptions.contactId, contactId),
+        inArray(subscriptions.programme, [...programmes]),
+        dependentId === null ? isNull(subscriptions.dependentId) : eq(subscriptions.dependentId, dependentId),
+      ),
+    );
   const values = sql.join(
     programmes.map((p) => sql`(${contactId}, ${dependentId}::integer, ${p}, ${wardCode}, ${at.toISOString()}::timestamptz)`),
     sql`, `,
@@ -27,6 +39,7 @@ export async function subscribe(
         on conflict (contact_id, programme, coalesce(dependent_id, 0))
         do update set ward_code = excluded.ward_code, ended_at = null, created_at = excluded.created_at`,
   );
+  await tally(q, subscribeTallies(before, programmes, wardCode, at));
 }
 
 /** Every live subscription of the contact: their own and their relatives'. */
@@ -51,7 +64,8 @@ export async function endFor(q: Queryable, contactId: number, dependentId: numbe
         isNull(subscriptions.endedAt),
       ),
     )
-    .returning({ id: subscriptions.id });
+    .returning({ id: subscriptions.id, programme: subscriptions.programme, wardCode: subscriptions.wardCode });
+  await tally(q, subscriptionTallies(ended, 'subscribers.stopped', at));
   return ended.length;
 }
 
@@ -61,16 +75,18 @@ export async function endAll(q: Queryable, contactId: number, at: Date): Promise
     .update(subscriptions)
     .set({ endedAt: at })
     .where(and(eq(subscriptions.contactId, contactId), isNull(subscriptions.endedAt)))
-    .returning({ id: subscriptions.id });
+    .returning({ id: subscriptions.id, programme: subscriptions.programme, wardCode: subscriptions.wardCode });
+  await tally(q, subscriptionTallies(ended, 'subscribers.stopped', at));
   return ended.length;
 }
 
-/** Resumes what the stop at `stoppedAt` ended, the relatives' too (resume after fresh consent). */
-export async function resumeEndedSince(q: Queryable, contactId: number, stoppedAt: Date): Promise<number> {
+/** Resumes what the stop at `stoppedAt` ended, the relatives' too (resume after fresh consent, at `at`). */
+export async function resumeEndedSince(q: Queryable, contactId: number, stoppedAt: Date, at: Date): Promise<number> {
   const resumed = await q
     .update(subscriptions)
     .set({ endedAt: null })
     .where(and(eq(subscriptions.contactId, contactId), gte(subscriptions.endedAt, stoppedAt)))
-    .returning({ id: subscriptions.id });
+    .returning({ id: subscriptions.id, programme: subscriptions.programme, wardCode: subscriptions.wardCode });
+  await tally(q, subscriptionTallies(resumed, 'subscribers.started', at));
   return resumed.length;
 }

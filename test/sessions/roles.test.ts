@@ -168,12 +168,18 @@ describe('authorisation matrix: each staff action by each role, inside and outsi
     'roles.manage': (p) => p.staff.createInvite('collaborator', [LE_CHAN]),
     'broadcast.send': (p, _f, ward) => p.broadcasts.create({ audience: { programmes: ['elderly'], wardCodes: [ward], relatives: false }, text: 'Tin thử', campaign: null, at: null }),
     'broadcast.citywide': (p) => p.broadcasts.create({ audience: { programmes: ['elderly'], wardCodes: null, relatives: false }, text: 'Tin thử', campaign: null, at: null }),
+    'console.signin': (p) => p.staff.consoleToken(),
+    'reports.read': (p) => p.staff.indicators({ year: 2026, grains: ['month'], targets: null, wardCodes: [LE_CHAN, NGO_QUYEN] }),
+    'denominators.edit': (p, _f, ward) => p.staff.setDenominators(ward, 2026, { births: 100 }),
+    'audit.read': (p) => p.staff.auditLog({}),
   };
+  /** Actions about no ward in particular: a role that has them has them everywhere. */
+  const wardless: readonly StaffAction[] = ['roles.manage', 'console.signin', 'reports.read', 'audit.read'];
 
   for (const role of ['none', 'collaborator', 'staff', 'admin'] as const) {
     for (const action of Object.keys(run) as StaffAction[]) {
       for (const [where, ward] of [['inside', LE_CHAN], ['outside', NGO_QUYEN]] as const) {
-        const permitted = role !== 'none' && PERMISSIONS[action].includes(role) && (role === 'admin' || where === 'inside' || action === 'roles.manage');
+        const permitted = role !== 'none' && PERMISSIONS[action].includes(role) && (role === 'admin' || where === 'inside' || wardless.includes(action));
         it(`${role} · ${action} · ${where} → ${permitted ? 'done' : 'refused'}`, async () => {
           const f = await fixture(ward);
           const before = (await audits('staff.denied')).length;
