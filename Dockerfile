@@ -17,6 +17,8 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY content ./content
 COPY migrations ./migrations
+# The staff console's CSS and script, served by the bot (src/console/index.ts).
+COPY src/console/assets ./src/console/assets
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000

@@ -15,12 +15,15 @@ import { resumeModule } from './resume.js';
 import { staffModule } from './staff.js';
 import { stopModule } from './stop.js';
 import { subscribeModule } from './subscribe.js';
+import { webModule } from './web.js';
 
 export interface ModuleDeps {
   faq: FaqBundle;
   gaps: GapRecorder;
   menu: MenuContent;
   log: Logger;
+  /** Where the staff console is reached (PUBLIC_URL, or http://localhost:PORT): /web sends a link there. */
+  consoleUrl?: () => string;
 }
 
 /**
@@ -43,5 +46,6 @@ export function modules(deps: ModuleDeps): BotModule[] {
     relativesModule,
     staffModule,
     broadcastModule,
+    webModule({ baseUrl: deps.consoleUrl ?? (() => 'http://localhost:3000') }),
   ];
 }

@@ -22,7 +22,10 @@ import { doctorJob } from './domain/doctor.js';
 import { GapRecorder } from './domain/gap-recorder.js';
 import { journeysJob } from './domain/journeys-jobs.js';
 import type { Settings } from './domain/port.js';
-import { bootstrapAdmins } from './domain/staff.js';
+import { bootstrapAdmins, bootstrapLocalAdmin } from './domain/staff.js';
+import { consoleRoutes } from './console/index.js';
+import { loadTargets } from './domain/reports.js';
+import { talliesJobs } from './domain/tallies-jobs.js';
 import { loadWards, syncWards, WardDirectory } from './domain/wards.js';
 import { CommandTable } from './engine/commands.js';
 import { Engine } from './engine/engine.js';
@@ -95,6 +98,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await syncWards(db, wardList);
   const wards = new WardDirectory(wardList);
   await bootstrapAdmins(db, config.ADMIN_TELEGRAM_IDS, clock.now());
+  // In the terminal (a local demo) its person administers, so /web opens the console; never in production.
+  if (deps.terminal && config.NODE_ENV !== 'production') await bootstrapLocalAdmin(db, { channel: 'terminal', userId: 'local' }, clock.now());
 
   const i18n = createI18n();
   const faq = deps.faq ?? loadFaqBundle();
@@ -106,7 +111,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     mediaBaseUrl: config.PUBLIC_URL && platforms.some((c) => c.name === 'telegram') ? config.PUBLIC_URL : null,
     znsOffered: platforms.some((c) => c.name === 'zns'),
   };
-  const registry = new Registry(modules({ faq, gaps, menu: loadMenu((key) => hasKey(i18n, key)), log }));
+  // The staff console's address for /web links: PUBLIC_URL, else this machine on the port it listens on.
+  let consolePort = config.PORT;
+  const consoleUrl = () => config.PUBLIC_URL ?? `http://localhost:${consolePort}`;
+  const registry = new Registry(modules({ faq, gaps, menu: loadMenu((key) => hasKey(i18n, key)), log, consoleUrl }));
   const engine = new Engine({
     db,
     clock,
@@ -133,7 +141,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // Telegram authors' broadcast photos, hosted for channels that take only a URL (with PUBLIC_URL).
   const files = channels.find((c) => c.files)?.files;
   if (files && settings.mediaBaseUrl) mediaRoutes(http, { db, fetchFile: files, log });
-  const serves = channels.some((c) => c.routes) || Boolean(files && settings.mediaBaseUrl);
+  // The staff console is always served, on the same port (/staff).
+  consoleRoutes(http, { db, i18n, clock, log, wards, settings, publicUrl: config.PUBLIC_URL ?? null, targets: loadTargets() });
 
   // One sender per channel across replicas (an advisory-lock leader); ZNS takes what no chat channel can reach.
   const fallback = channels.find((c) => c.fallback)?.fallback;
@@ -178,9 +187,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
     async start() {
       gaps.start();
       stops.unshift(() => gaps.stop());
-      // Listen first: a port already in use stops the start before any platform is told our address.
-      if (serves) {
-        const server: Listening = await listen(http, config.PORT);
+      // Listen first: a port already in use stops the start before any platform is told our address
+      // (in the terminal, a local demo, the chat goes on without the console instead).
+      const server: Listening | null = await listen(http, config.PORT).catch((err: NodeJS.ErrnoException) => {
+        if (!deps.terminal || err.code !== 'EADDRINUSE') throw err;
+        log.warn({ port: config.PORT }, 'port in use: the staff console is not served (set PORT)');
+        return null;
+      });
+      if (server) {
+        consolePort = server.port;
         log.info({ port: server.port }, 'http server listening');
         stops.unshift(() => server.close());
       }
@@ -189,7 +204,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         stops.unshift(() => c.stop());
       }
       if (dispatchers.length) {
-        const scheduler: Scheduler = startScheduler({ db, clock, log, dispatchers, jobs: [doctorJob, campaignJob, journeysJob] });
+        const scheduler: Scheduler = startScheduler({ db, clock, log, dispatchers, jobs: [doctorJob, campaignJob, journeysJob, ...talliesJobs] });
         stops.unshift(() => scheduler.stop());
         // Broadcasts: the live status message in the author's chat, and the report at the end.
         const progress = new BroadcastProgress({ db, i18n, sinks: editors, log }).start(clock);
