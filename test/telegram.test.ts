@@ -70,6 +70,27 @@ describe('Telegram channel', () => {
     expect((await contactOf(user))!.wardCode).toBe(pick[0]!.callback_data.split(':').at(-1));
   });
 
+  it('a toggle edits the message it belongs to; an answered question loses its buttons', async () => {
+    const user = 5010;
+    await bot.handleUpdate(updates.press(user, 'a:sub'));
+    api.reset();
+    // Ticking a programme shows the same question again: the pressed message is edited, nothing new is posted.
+    await bot.handleUpdate(updates.press(user, 'f:subscribe:programmes:prenatal'));
+    expect(api.calls.map((c) => c.method)).toEqual(['answerCallbackQuery', 'editMessageText']);
+    expect(api.calls[1]!.body.message_id).toBe(1); // the pressed message (updates.press puts the buttons on message 1)
+    expect(api.calls[1]!.body.reply_markup.inline_keyboard.flat()[1].text).toMatch(/^✅ /);
+    api.reset();
+    // "Xong" answers it: its buttons go, and the next question is a new message.
+    await bot.handleUpdate(updates.press(user, 'f:subscribe:programmes:done'));
+    expect(api.calls.map((c) => c.method)).toEqual(['answerCallbackQuery', 'editMessageReplyMarkup', 'sendMessage']);
+    expect(api.calls[1]!.body).toMatchObject({ chat_id: String(user), message_id: 1 });
+    expect(api.calls[1]!.body.reply_markup).toBeUndefined();
+    // A stale menu button (not a step's) keeps the old message as it was.
+    api.reset();
+    await bot.handleUpdate(updates.press(user, 'a:prog:elderly'));
+    expect(api.calls.map((c) => c.method)).toEqual(['answerCallbackQuery', 'sendMessage']);
+  });
+
   it('replies kindly to a sticker', async () => {
     await bot.handleUpdate(updates.sticker(5004));
     expect(api.sent()[0]!.body.text).toContain('chỉ đọc được tin nhắn chữ');

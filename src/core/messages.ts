@@ -36,6 +36,13 @@ export interface OutboundMessage {
   requestPhone?: { label: string };
   /** The language the text is in (set by the engine), for a channel's own words around it (Zalo's "Trả lời 1, 2 hoặc 3"). */
   locale?: string;
+  /**
+   * Shown in place of the message whose button was pressed (a toggle, a page of
+   * a list), where the channel can edit (ChannelCaps.editable); elsewhere sent as new.
+   */
+  replacesPressed?: boolean;
+  /** The pressed message's question is answered: its buttons go, where the channel can edit, so they cannot be pressed again. */
+  retiresPressed?: boolean;
 }
 
 export interface InboundBase {

@@ -248,7 +248,7 @@ export class Engine {
   private async choice(c: Conversation, action: Action | Stale): Promise<OutboundMessage[]> {
     if (action.type === 'stale') return this.stale(c);
     if (action.type === 'flow') {
-      if (action.flow === c.state.flow && action.step === c.state.step) return this.flowInput(c, { kind: 'choice', value: action.value });
+      if (action.flow === c.state.flow && action.step === c.state.step) return this.flowInput(c, { kind: 'choice', value: action.value }, true);
       return this.stale(c);
     }
     const handler = this.deps.registry.actions.get(action.type);
@@ -268,11 +268,19 @@ export class Engine {
     return this.apply(c, flow, await flow.start(c.flowContext, arg));
   }
 
-  private async flowInput(c: Conversation, input: FlowInput): Promise<OutboundMessage[]> {
+  /** `pressed`: the input is a button of the step's own message, which the replies may replace or retire. */
+  private async flowInput(c: Conversation, input: FlowInput, pressed = false): Promise<OutboundMessage[]> {
     const active = this.activeFlow(c);
     if (!active) return this.stale(c);
     const { flow, data, step } = active;
-    return this.apply(c, flow, await step.handle(c.flowContext, data, input));
+    const stepId = c.state.step;
+    const outcome = await step.handle(c.flowContext, data, input);
+    const replies = this.apply(c, flow, outcome);
+    if (!pressed || outcome.type === 'retry' || !replies.length) return replies;
+    // The same question again with nothing said before it (a toggle, a page): in place of the pressed message.
+    if (outcome.type === 'goto' && outcome.step === stepId && !outcome.say?.length) return [{ ...replies[0]!, replacesPressed: true }, ...replies.slice(1)];
+    // The question was answered: its buttons go.
+    return [{ ...replies[0]!, retiresPressed: true }, ...replies.slice(1)];
   }
 
   private apply(c: Conversation, flow: Flow<unknown>, outcome: StepOutcome<unknown>): OutboundMessage[] {

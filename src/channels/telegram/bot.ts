@@ -3,9 +3,9 @@ import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
 import { cleanText } from '../../core/text.js';
-import type { InboundEvent, InboundHandler } from '../../core/messages.js';
+import type { InboundEvent, InboundHandler, OutboundMessage } from '../../core/messages.js';
 import type { Logger } from '../../log.js';
-import { sendTelegram } from './render.js';
+import { inlineKeyboard, sendTelegram } from './render.js';
 
 /** The updates the bot asks Telegram for. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
@@ -23,6 +23,20 @@ function recentIds(limit = 5000) {
     return false;
   };
 }
+
+/** The same message edited: the new text and buttons (false when Telegram refused, e.g. a message too old to edit). */
+async function replaced(ctx: Context, chatId: string, messageId: number, reply: OutboundMessage): Promise<boolean> {
+  if (reply.requestPhone) return false;
+  try {
+    await ctx.api.editMessageText(chatId, messageId, reply.text, reply.choices?.length ? { reply_markup: inlineKeyboard(reply.choices) } : {});
+    return true;
+  } catch (err) {
+    // Pressed twice, or the same page again: it already shows this.
+    return err instanceof GrammyError && /not modified/i.test(err.description);
+  }
+}
+
+const errorClass = (err: unknown) => (err instanceof Error ? err.name : typeof err);
 
 /**
  * The Telegram channel: parses updates into engine events and renders replies
@@ -57,10 +71,15 @@ export function createTelegramBot(opts: {
     languageCode: ctx.from!.language_code,
   });
 
-  const deliver = async (ctx: Context, event: InboundEvent) => {
+  /** `pressed`: the message whose button this event is, which a reply may replace or retire. */
+  const deliver = async (ctx: Context, event: InboundEvent, pressed?: number) => {
     const replies = await handle(event);
+    if (pressed !== undefined && replies.some((r) => r.retiresPressed) && !replies.some((r) => r.replacesPressed)) {
+      await ctx.api.editMessageReplyMarkup(event.chatId, pressed).catch((err: unknown) => log.debug({ err: errorClass(err) }, 'telegram: old buttons not removed'));
+    }
     for (const reply of replies) {
       try {
+        if (pressed !== undefined && reply.replacesPressed && !reply.photo && (await replaced(ctx, event.chatId, pressed, reply))) continue;
         await sendTelegram(ctx.api, event.chatId, reply);
       } catch (err) {
         if (isBlockedError(err)) {
@@ -84,7 +103,7 @@ export function createTelegramBot(opts: {
 
   priv.on('callback_query:data', async (ctx) => {
     await ctx.answerCallbackQuery().catch((err) => log.warn({ err }, 'answerCallbackQuery failed'));
-    await deliver(ctx, { ...identity(ctx), kind: 'choice', value: ctx.callbackQuery.data });
+    await deliver(ctx, { ...identity(ctx), kind: 'choice', value: ctx.callbackQuery.data }, ctx.callbackQuery.message?.message_id);
   });
   priv.on('message:text', (ctx) => deliver(ctx, { ...identity(ctx), kind: 'text', text: cleanText(ctx.message.text) }));
   priv.on('message:contact', (ctx) => {
