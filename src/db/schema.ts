@@ -134,7 +134,9 @@ export const anonymousCounts = pgTable(
 
 /**
  * Questions the bot could not answer, or whose answer was marked "Chưa đúng",
- * kept for content work with no trace of who asked (digits masked), counted per week.
+ * kept for content work (digits masked), counted per week. For 30 days a row
+ * keeps a keyed hash of who asked (`asker`), so /xoa erases what they typed;
+ * then a daily job folds it into the anonymous count (asker '').
  */
 export const faqGaps = pgTable(
   'faq_gaps',
@@ -145,9 +147,43 @@ export const faqGaps = pgTable(
     /** The topic that was answered (for "Chưa đúng"); '' when none. */
     topic: text('topic').notNull().default(''),
     question: text('question').notNull(),
+    /** HMAC of the asker's channel and platform id (src/domain/gap-recorder.ts); '' once anonymised. */
+    asker: text('asker').notNull().default(''),
     count: integer('count').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.week, t.kind, t.topic, t.question] })],
+  (t) => [primaryKey({ columns: [t.week, t.kind, t.topic, t.question, t.asker] })],
+);
+
+/** Keys this installation made for itself (e.g. the gaps' asker hash): random, made once, kept in the one database replicas share. */
+export const appSecrets = pgTable('app_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/**
+ * Every webhook event, written before it is acknowledged (src/inbox): the
+ * platform's redeliveries meet the key and are not handled twice, on any
+ * replica; an event whose handler died is handled from here by another
+ * replica or at the next start. The body goes once handled; the key stays a
+ * few days, for redeliveries.
+ */
+export const inbox = pgTable(
+  'inbox',
+  {
+    /** `telegram:<update_id>`, `zalo:<event_name>:<message_id>`. */
+    key: text('key').primaryKey(),
+    channel: text('channel').notNull(),
+    /** Events of one chat are handled in the order received. */
+    chat: text('chat').notNull(),
+    body: jsonb('body'),
+    receivedAt: ts('received_at').notNull(),
+    claimedAt: ts('claimed_at'),
+    handledAt: ts('handled_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [index('inbox_unhandled_idx').on(t.channel, t.receivedAt).where(sql`handled_at is null`), index('inbox_received_idx').on(t.receivedAt)],
 );
 
 /** What an outbox row says, as i18n keys: rendered in the recipient's language when it is sent. */
