@@ -179,11 +179,15 @@ export const inbox = pgTable(
     body: jsonb('body'),
     receivedAt: ts('received_at').notNull(),
     claimedAt: ts('claimed_at'),
+    /** The engine handled it: its replies are kept here, in the same transaction, until sent. */
     handledAt: ts('handled_at'),
+    replies: jsonb('replies'),
+    /** The replies went out (or there were none): done. */
+    sentAt: ts('sent_at'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
   },
-  (t) => [index('inbox_unhandled_idx').on(t.channel, t.receivedAt).where(sql`handled_at is null`), index('inbox_received_idx').on(t.receivedAt)],
+  (t) => [index('inbox_unsent_idx').on(t.channel, t.receivedAt).where(sql`sent_at is null`), index('inbox_received_idx').on(t.receivedAt)],
 );
 
 /** What an outbox row says, as i18n keys: rendered in the recipient's language when it is sent. */
