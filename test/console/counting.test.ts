@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../src/config/paths.js';
 import { isDenied } from '../../src/core/actor.js';
 import { findContact } from '../../src/domain/contacts.js';
 import { Person } from '../../src/domain/person.js';
@@ -353,6 +356,47 @@ describe('another ward’s staff', () => {
       expect(/data-period="2026-12">[\s\S]*?data-col="walkIns">([^<]+)</.exec(mine)?.[1]).toBe('1');
     } finally {
       app.clock.set(new Date('2026-11-23T03:00:00Z'));
+    }
+  });
+});
+
+describe('the migration’s back-fill', () => {
+  it('counts what happened before the tallies existed as the events would have', async () => {
+    const fresh = await staffApp();
+    try {
+      await grantRole(fresh, '9101', 'staff', [LE_CHAN]);
+      const as = <T>(userId: string, fn: (p: Person) => Promise<T>) =>
+        fresh.database.db.transaction(async (tx) => fn(new Person(tx, { channel: 'telegram', userId, chatId: userId, displayName: userId }, await findContact(tx, 'telegram', userId), fresh.clock.now(), 'vi')));
+      await as('9201', (p) => p.optIn(['elderly'], LE_CHAN));
+      await as('9202', (p) => p.optIn(['elderly', 'campaigns'], LE_CHAN));
+      await as('9203', (p) => p.optIn(['elderly'], NGO_QUYEN));
+      await fresh.say('/huy', who('9203'));
+      await fresh.press('f:stop:confirm:yes', who('9203'));
+      const id = await createSessionInChat(fresh, '9101', { when: '10/12 7h30' });
+      for (const u of ['9201', '9202', '9204']) await bookInChat(fresh, u, id);
+      const [b1, b2, b3] = (await sql$<{ id: number }>(fresh, sql`select id from bookings where session_id = ${id} order by id`)).map((r) => r.id);
+      await as('9101', (p) => p.staff.markAttendance(id, b1!, true));
+      await as('9101', (p) => p.staff.markAttendance(id, b2!, false));
+      await fresh.press(`a:bkc:${b3}`, who('9204'));
+      await fresh.press('f:cancel-booking:confirm:yes', who('9204'));
+      await as('9205', async (p) => {
+        await p.optIn(['newborn'], LE_CHAN);
+        await p.journeys.start('newborn', new Date('2026-11-22T01:00:00Z'), LE_CHAN);
+      });
+      const [j] = await sql$<{ id: number }>(fresh, sql`select j.id from journeys j join contacts c on c.id = j.contact_id where c.platform_user_id = '9205'`);
+      await fresh.press(`a:jd:${j!.id}:heel`, who('9205'));
+
+      const all = () => sql$<{ day: string; ward_code: string; programme: string; metric: string; count: number }>(fresh, sql`select to_char(day, 'YYYY-MM-DD') as day, ward_code, programme, metric, count::int as count from tallies order by 1, 2, 3, 4`);
+      const live = await all();
+      expect(live.length).toBeGreaterThan(8);
+      const migration = readFileSync(join(projectRoot, 'migrations', '0013_staff_console.sql'), 'utf8');
+      const backfill = migration.split('--> statement-breakpoint').at(-1)!;
+      expect(backfill).toContain('INSERT INTO "tallies"');
+      await fresh.database.db.execute(sql`delete from tallies`);
+      await fresh.database.db.execute(sql.raw(backfill));
+      expect(await all()).toEqual(live);
+    } finally {
+      await fresh.close();
     }
   });
 });
