@@ -309,7 +309,7 @@ export const staffRoles = pgTable(
   },
   (t) => [
     uniqueIndex('staff_roles_live_uq').on(t.contactId).where(sql`${t.revokedAt} is null`),
-    check('staff_roles_role_ck', sql`role in ('admin', 'staff', 'collaborator')`),
+    check('staff_roles_role_ck', sql`role in ('admin', 'staff', 'collaborator', 'counsellor')`),
   ],
 );
 
@@ -421,9 +421,9 @@ export const journeys = pgTable(
       .references(() => contacts.id, { onDelete: 'cascade' }),
     /** The elderly person the yearly checkup is for, when it is a relative. */
     dependentId: integer('dependent_id').references(() => dependents.id, { onDelete: 'cascade' }),
-    kind: text('kind').$type<'pregnancy' | 'newborn' | 'premarital' | 'elderly'>().notNull(),
+    kind: text('kind').$type<'pregnancy' | 'newborn' | 'premarital' | 'elderly' | 'contraception'>().notNull(),
     status: text('status').notNull().default('active'),
-    /** Due date (pregnancy), birth time (newborn), wedding month's first day (premarital); null when none. */
+    /** Due date (pregnancy), birth time (newborn), wedding month's first day (premarital), the last injection, pack start or insertion (contraception); null when none. */
     anchorAt: ts('anchor_at'),
     wardCode: text('ward_code').references(() => wards.code),
     /**
@@ -432,6 +432,12 @@ export const journeys = pgTable(
      * never makes one go out twice.
      */
     marks: jsonb('marks').$type<Record<string, string>>().notNull().default({}),
+    /**
+     * A journey's own settings: for contraception the method, a pill pack's
+     * days, a device's years and whether its reminders are discreet
+     * (src/domain/contraception.ts). Empty for the other kinds.
+     */
+    plan: jsonb('plan').$type<Record<string, string | number | boolean>>().notNull().default({}),
     version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -445,7 +451,7 @@ export const journeys = pgTable(
       .where(sql`status in ('active', 'paused')`),
     index('journeys_contact_idx').on(t.contactId),
     index('journeys_dependent_idx').on(t.dependentId).where(sql`${t.dependentId} is not null`),
-    check('journeys_kind_ck', sql`kind in ('pregnancy', 'newborn', 'premarital', 'elderly')`),
+    check('journeys_kind_ck', sql`kind in ('pregnancy', 'newborn', 'premarital', 'elderly', 'contraception')`),
     check('journeys_status_ck', sql`status in ('active', 'paused', 'ended')`),
   ],
 );
@@ -651,4 +657,75 @@ export const consoleSessions = pgTable(
     revokedAt: ts('revoked_at'),
   },
   (t) => [index('console_sessions_contact_idx').on(t.contactId)],
+);
+
+// ---- conversations with a counsellor (src/domain/tickets.ts, flows/counsel.ts) ----
+
+/**
+ * A person's conversation with a counsellor ("Hỏi cán bộ tư vấn"). Counsellors
+ * know it only by its pseudonym (#T4821), its ward and its programme; the
+ * contact is what replies are relayed to. /xoa erases its messages and sets
+ * contact_id to null: the row stays, anonymous, for the figures (opened,
+ * answered, first response). One open ticket per contact.
+ */
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: serial('id').primaryKey(),
+    contactId: integer('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    /** Four digits, shown as #T4821; unique among open tickets. */
+    pseudonym: text('pseudonym').notNull(),
+    /** The person's ward when known (the figures' ward). */
+    wardCode: text('ward_code').references(() => wards.code),
+    /** Who answers: a ward's counsellors (its code), or 'city', the city-wide pool. */
+    pool: text('pool').notNull(),
+    /** What the person was reading when they asked: a programme id and an FAQ topic or 'loss'. */
+    programme: text('programme'),
+    topic: text('topic'),
+    status: text('status').notNull().default('open'),
+    /** The counsellor who claimed it (or was handed it). */
+    ownerContactId: integer('owner_contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    openedAt: ts('opened_at').notNull(),
+    firstMessageAt: ts('first_message_at'),
+    claimedAt: ts('claimed_at'),
+    firstResponseAt: ts('first_response_at'),
+    lastMessageAt: ts('last_message_at'),
+    /** A danger sign in one of the person's messages. */
+    flaggedAt: ts('flagged_at'),
+    /** Administrators were told it waits unclaimed. */
+    alertedAt: ts('alerted_at'),
+    closedAt: ts('closed_at'),
+    /** 'person' | 'counsellor' | 'stop' | 'erase' | 'empty' */
+    closedBy: text('closed_by'),
+    /** The person's 👍 (1) or 👎 (-1) after it closed. */
+    rating: smallint('rating'),
+  },
+  (t) => [
+    uniqueIndex('tickets_open_contact_uq').on(t.contactId).where(sql`status = 'open'`),
+    uniqueIndex('tickets_open_pseudonym_uq').on(t.pseudonym).where(sql`status = 'open'`),
+    index('tickets_open_owner_idx').on(t.ownerContactId).where(sql`status = 'open'`),
+    index('tickets_opened_idx').on(t.openedAt),
+    check('tickets_status_ck', sql`status in ('open', 'closed')`),
+    check('tickets_rating_ck', sql`rating in (-1, 1)`),
+  ],
+);
+
+/** What was said in a ticket, either way; erased with the person (/xoa). */
+export const ticketMessages = pgTable(
+  'ticket_messages',
+  {
+    id: serial('id').primaryKey(),
+    ticketId: integer('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    /** 'person' | 'counsellor' */
+    sender: text('sender').notNull(),
+    /** The counsellor who wrote it (null for the person's own). */
+    authorContactId: integer('author_contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    text: text('text').notNull(),
+    /** The safety check found a danger sign in it. */
+    flagged: boolean('flagged').notNull().default(false),
+    at: ts('at').notNull(),
+  },
+  (t) => [index('ticket_messages_ticket_idx').on(t.ticketId, t.id), check('ticket_messages_sender_ck', sql`sender in ('person', 'counsellor')`)],
 );

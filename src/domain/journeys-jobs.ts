@@ -21,6 +21,7 @@ function fromRow(r: Record<string, unknown>): Journey {
     anchorAt: d(r.anchor_at),
     wardCode: r.ward_code === null ? null : String(r.ward_code),
     marks: (typeof r.marks === 'string' ? JSON.parse(r.marks) : r.marks) as Record<string, string>,
+    plan: ((typeof r.plan === 'string' ? JSON.parse(r.plan) : r.plan) ?? {}) as Record<string, string | number | boolean>,
     version: Number(r.version),
     createdAt: d(r.created_at)!,
     updatedAt: d(r.updated_at)!,
