@@ -118,24 +118,28 @@ describe('stop, resume, delete', () => {
   });
 
   it('/huy and "hủy", "huỷ", "stop" all stop; "đúng" does not', async () => {
+    await subscribe('st2');
     for (const word of ['/huy', 'hủy', 'huỷ', 'stop', 'Dừng!', 'dung']) {
-      const replies = await app.say(word, person('st1'));
+      const replies = await app.say(word, person('st2'));
       expect(replies[0]!.text, word).toContain('dừng nhận mọi tin nhắn');
     }
-    const replies = await app.say('đúng', person('st1'));
+    const replies = await app.say('đúng', person('st2'));
     expect(replies[0]!.text).not.toContain('dừng nhận mọi tin nhắn');
   });
 
   it('a person who stopped and writes again is not re-subscribed silently; /batlai needs fresh consent', async () => {
-    const who = person('st1');
+    await subscribe('st3');
+    const who = person('st3');
+    await app.say('dừng', who);
+    await app.press('f:stop:confirm:yes', who);
     await app.say('/menu', who);
     await app.say('kham tien hon nhan co bat buoc ko', who);
-    expect((await subsOf('st1')).every((s) => s.ended)).toBe(true);
+    expect((await subsOf('st3')).every((s) => s.ended)).toBe(true);
     const notice = await app.say('/batlai', who);
     expect(notice.at(-1)!.text).toContain('Trước khi lưu');
     const resumed = await app.say('đồng ý', who);
     expect(resumed[0]!.text).toContain('Đã bật lại');
-    expect((await subsOf('st1')).every((s) => !s.ended)).toBe(true);
+    expect((await subsOf('st3')).every((s) => !s.ended)).toBe(true);
   });
 
   it('delete leaves no personal row, only an anonymous count', async () => {
