@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { runDoctor, formatReport } from '../../src/domain/doctor.js';
 import type { TestApp } from '../support/app.js';
@@ -15,6 +15,8 @@ beforeAll(async () => {
   await grantRole(app, COLLAB, 'collaborator');
 });
 afterAll(() => app.close());
+// Tests that move the clock put it back at their end; a failing one must not move the next one's.
+beforeEach(() => app.clock.set(local('2026-11-23T10:00')));
 
 const bookingId = async (userId: string, sessionId: number) =>
   (await sql$<{ id: number }>(app, sql`select b.id from bookings b join contacts c on c.id = b.contact_id where c.platform_user_id = ${userId} and b.session_id = ${sessionId}`))[0]!.id;
@@ -195,6 +197,7 @@ describe('doctor', () => {
 
   it('replaces a reminder whose due time no longer matches its session', async () => {
     const { a } = await booked('21/12 8h');
+    await runDoctor(app.database.db, app.clock.now()); // whatever earlier tests left
     await app.database.db.execute(sql`update outbox set due_at = due_at + interval '3 hours' where dedupe_key = ${`appt:${a}:v1:d-1`}`);
     const report = await runDoctor(app.database.db, app.clock.now());
     expect(report.stale).toEqual([`appt:${a}:v1:d-1`]);
