@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ZaloApi } from '../src/channels/zalo/api.js';
 import { rows } from '../src/db/client.js';
 import { contacts, outbox } from '../src/db/schema.js';
@@ -47,6 +47,13 @@ function zaloDispatcher() {
 }
 
 describe('reminders on Zalo through the outbox dispatcher', () => {
+  // Each test starts with the Zalo channel as a fresh start finds it: a 429 pauses it for
+  // every replica (in Postgres) and leaves the refused row waiting for the next batch.
+  beforeEach(async () => {
+    await rows(app.database.db, sql`delete from channel_pause where channel = 'zalo'`);
+    await rows(app.database.db, sql`delete from outbox where channel = 'zalo'`);
+  });
+
   it('delivers a reminder as numbered plain text to a person who chatted with the bot', async () => {
     const c = await createContact(app.database.db, { channel: 'zalo', platformUserId: 'z1', chatId: 'z1', locale: 'vi' });
     await enqueue(app.database.db, [
