@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Bot, type Transformer } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import { createApp } from '../src/app.js';
@@ -96,7 +97,14 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
     // The server's bare round trip at the same depth: a question is one read, so this is its ceiling here.
     const limits = await dbLimits(pg.url, concurrency, opts.quick ? 0.5 : 2);
     queries = 0;
+    // Where the time goes: this process's CPU per update (one event loop: at a depth of 8 the median
+    // is mostly 8 updates' CPU queued one behind another) and how late its timers ran.
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const cpu0 = process.cpuUsage();
     const ours = await push(updates, (u) => bot.handleUpdate(u), concurrency);
+    const cpu = process.cpuUsage(cpu0);
+    delay.disable();
     const sqlPerMessage = queries / updates.length;
     const base = await push(updates, (u) => baseline.handleUpdate(u), concurrency);
     return [
@@ -104,6 +112,8 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
       figure('pipeline.p50_ms', percentile(ours.latencies, 50), 'ms'),
       figure('pipeline.p99_ms', percentile(ours.latencies, 99), 'ms'),
       figure('pipeline.sql_per_message', sqlPerMessage, 'statements'),
+      figure('pipeline.cpu_ms_per_update', (cpu.user + cpu.system) / 1000 / updates.length, 'ms'),
+      figure('pipeline.loop_delay_p99_ms', delay.percentile(99) / 1e6, 'ms'),
       figure('baseline.grammy_updates_per_s', Math.round(base.perSecond), 'updates/s'),
       ...dbFigures('pipeline', limits),
       figure('pipeline.db_ratio', ours.perSecond / limits.select1PerS, 'ratio'),

@@ -11,6 +11,7 @@ import {
   readPause,
   recordOutcomes,
   recoverInFlight,
+  type ClaimedBatch,
   type Outcomes,
   type RetryPolicy,
 } from './store.js';
@@ -58,6 +59,16 @@ export interface BatchReport {
   until?: Date;
 }
 
+/** A batch claimed and ready to send. */
+interface Claimed {
+  state: 'claimed';
+  claimed: ClaimedBatch;
+  /** When it was claimed (its lease runs from here). */
+  now: Date;
+}
+/** What prepare() found: a batch to send, or why there is none. */
+type Prepared = Claimed | { state: Exclude<BatchState, 'sent'>; report: BatchReport };
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -69,8 +80,9 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * token bucket and per-chat spacing → record every outcome in one transaction.
  *
  * The crash bound: a row is marked sent only when its batch is recorded, and
- * a batch is recorded while the next one is sent, so at any moment at most two
- * batches are claimed but unrecorded. A dispatcher that dies re-sends at most
+ * a batch is recorded while the next one is sent (the one after that is claimed
+ * only once it is recorded), so at any moment at most two batches are claimed
+ * but unrecorded. A dispatcher that dies re-sends at most
  * those: `inFlightBound` = 2 × batchSize messages per channel (by default one
  * second of sending), after the lease. Nothing is lost: rows left 'sending' go
  * back to pending once their claim is older than the lease. A live dispatcher
@@ -119,21 +131,46 @@ export class Dispatcher {
 
   /**
    * Sends batches until nothing is due, leadership is elsewhere, the channel is
-   * paused or stop() is called. Batch n is recorded while batch n+1 is claimed
-   * and sent, so a commit's disk flush does not stall the sending; everything
-   * is recorded before drain returns.
+   * paused or stop() is called. While batch n goes out, batch n-1 is recorded
+   * and, as soon as it is, batch n+1 is claimed: the claim's round trips happen
+   * while the bucket is still sending, so they never stall it (on a busy
+   * machine a claim can take longer than the bucket's burst covers), and still
+   * never more than two batches are claimed but unrecorded (n and n+1: the crash
+   * bound). Everything is recorded before drain returns; a batch claimed ahead
+   * and not needed (a stop, an error) goes straight back to pending.
    */
-  async drain(): Promise<{ batches: number; sent: number; last: BatchReport }> {
+  drain(): Promise<{ batches: number; sent: number; last: BatchReport }> {
+    return this.track(this.drainLoop());
+  }
+
+  private async drainLoop(): Promise<{ batches: number; sent: number; last: BatchReport }> {
     let batches = 0;
     let sent = 0;
+    let next: Promise<Prepared> | null = null;
     try {
       for (;;) {
-        const report = await this.track(this.batch(true));
-        if (report.state !== 'sent') return { batches, sent, last: report };
+        const ahead = next !== null;
+        let prepared: Prepared = await (next ?? this.prepare());
+        next = null;
+        if (ahead && prepared.state === 'claimed' && this.o.leader.held?.() === false) {
+          // Claimed ahead, then the lead was lost (its connection closed): another replica sends these.
+          await this.giveBack(Promise.resolve(prepared));
+          this.leading = false;
+          return { batches, sent, last: { state: 'not-leader', claimed: 0, sent: 0, skipped: 0 } };
+        }
+        // Claimed ahead and found nothing: rows may have come due while the last batch went out.
+        if (prepared.state === 'idle' && batches > 0) prepared = await this.prepare();
+        if (prepared.state !== 'claimed') return { batches, sent, last: prepared.report };
+        // The next claim waits for the batch before this one to be recorded (the crash bound).
+        const before = this.recording;
+        next = (before ?? Promise.resolve()).then(() => this.prepare());
+        next.catch(() => {}); // surfaces when awaited
+        const report = await this.sendAndRecord(prepared, true);
         batches++;
         sent += report.sent;
       }
     } finally {
+      if (next) await this.giveBack(next);
       await this.flush();
     }
   }
@@ -192,7 +229,7 @@ export class Dispatcher {
   /** One batch (see the class comment), recorded before it returns. */
   async runBatch(): Promise<BatchReport> {
     try {
-      return await this.track(this.batch(false));
+      return await this.track(this.batch());
     } finally {
       await this.flush();
     }
@@ -210,13 +247,22 @@ export class Dispatcher {
     await recording;
   }
 
-  private async batch(pipelined: boolean): Promise<BatchReport> {
+  /** One batch: claim, send, record (before it returns). */
+  private async batch(): Promise<BatchReport> {
+    const prepared = await this.prepare();
+    if (prepared.state !== 'claimed') return prepared.report;
+    return this.sendAndRecord(prepared, false);
+  }
+
+  /** Everything before the sending: leadership, the shared pause, crash recovery now and then, the claim. */
+  private async prepare(): Promise<Prepared> {
     const none = { claimed: 0, sent: 0, skipped: 0 };
-    if (this.stopping) return { state: 'stopped', ...none };
+    const stop = (state: Exclude<BatchState, 'sent'>, until?: Date): Prepared => ({ state, report: { state, ...none, ...(until ? { until } : {}) } });
+    if (this.stopping) return stop('stopped');
     const { db, clock, channel } = this.o;
     if (!(await this.o.leader.ensure())) {
       this.leading = false;
-      return { state: 'not-leader', ...none };
+      return stop('not-leader');
     }
     if (!this.leading) {
       // New leader: whatever the last one left in flight is due for recovery now (if its lease ran out).
@@ -227,7 +273,7 @@ export class Dispatcher {
     const now = clock.now();
     const shared = await readPause(db, channel);
     this.pausedUntil = Math.max(this.pausedUntil, shared?.getTime() ?? 0);
-    if (this.pausedUntil > now.getTime()) return { state: 'paused', until: new Date(this.pausedUntil), ...none };
+    if (this.pausedUntil > now.getTime()) return stop('paused', new Date(this.pausedUntil));
 
     if (now.getTime() - this.lastRecovery >= this.leaseMs / 4) {
       const recovered = await recoverInFlight(db, { channel, now, leaseMs: this.leaseMs, maxAttempts: this.policy.maxAttempts });
@@ -242,13 +288,19 @@ export class Dispatcher {
       limit: this.batchSize,
       maxPriority: quiet ? PRIORITY.urgent : MAX_PRIORITY,
     });
-    if (claimed.length === 0) return { state: 'idle', ...none };
+    if (claimed.length === 0) return stop('idle');
+    return { state: 'claimed', claimed, now };
+  }
 
+  /**
+   * Sends a claimed batch and records it. Pipelined (drain): this batch's record
+   * runs on while the next batch goes out, and the previous batch's record is
+   * awaited here, so a failed record does not keep the next from being recorded.
+   */
+  private async sendAndRecord(prepared: Claimed, pipelined: boolean): Promise<BatchReport> {
+    const { claimed, now } = prepared;
     const outcomes = await this.sendBatch(claimed, now);
     outcomes.batch = claimed.batch;
-    // Record this batch, then make sure the previous one was recorded: never
-    // more than two batches unrecorded, and a failed record does not keep the
-    // next batch from being recorded.
     const previous = this.recording;
     this.recording = null;
     const recording = this.record(outcomes, now);
@@ -260,6 +312,16 @@ export class Dispatcher {
     if (!pipelined) await recording;
     const skipped = claimed.length - claimed.filter((m) => m.status === 'sending').length;
     return { state: 'sent', claimed: claimed.length, sent: outcomes.sent.length, skipped };
+  }
+
+  /** A batch claimed ahead that will not be sent: its rows back to pending, the attempt not counted. */
+  private async giveBack(next: Promise<Prepared>): Promise<void> {
+    const prepared = await next.catch(() => null);
+    if (prepared?.state !== 'claimed') return;
+    const outcomes = emptyOutcomes();
+    outcomes.batch = prepared.claimed.batch;
+    for (const m of prepared.claimed) if (m.status === 'sending') outcomes.requeue.push({ id: m.id });
+    await this.record(outcomes, prepared.now);
   }
 
   /** Sends one claimed batch; returns what became of each row. */

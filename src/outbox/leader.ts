@@ -10,11 +10,17 @@ export interface LeaderLock {
   ensure(): Promise<boolean>;
   /** Gives leadership up and closes what it holds. */
   close(): Promise<void>;
+  /**
+   * Without a round trip: false once this process knows it no longer leads
+   * (the lock's connection closed); true means only "not known to be lost".
+   * The dispatcher asks it before sending a batch it claimed ahead.
+   */
+  held?(): boolean;
 }
 
 /** PGlite is one process with one connection: whoever asks leads. */
 export function singleProcessLock(): LeaderLock {
-  return { ensure: async () => true, close: async () => {} };
+  return { ensure: async () => true, close: async () => {}, held: () => true };
 }
 
 /**
@@ -50,7 +56,15 @@ export function postgresLeaderLock(opts: { url: string; name: string; log?: Logg
       try {
         if (!client) {
           const { default: postgres } = await import('postgres');
-          client = postgres(opts.url, { max: 1, onnotice: () => {}, idle_timeout: 0, connect_timeout: 5 });
+          // Never recycled (max_lifetime), never idled out: the lock lives as long as this session.
+          // When the session ends anyway (the server restarts, an admin terminates it), onclose
+          // tells held() at once, before the next ensure() would.
+          client = postgres(opts.url, {
+            max: 1, onnotice: () => {}, idle_timeout: 0, max_lifetime: null, connect_timeout: 5,
+            onclose: () => {
+              held = false;
+            },
+          });
         }
         if (held) {
           // This session takes no other advisory lock, so any granted one is ours.
@@ -71,6 +85,7 @@ export function postgresLeaderLock(opts: { url: string; name: string; log?: Logg
         return false;
       }
     },
+    held: () => held && !closed,
     async close() {
       closed = true;
       // Ending the session releases the lock; no unlock call needed.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/core/clock.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { openDatabase, rows, type Database } from '../../src/db/client.js';
 import { channelPause, contacts, outbox, outboxClaims } from '../../src/db/schema.js';
 import { eraseContact, updateContact, type Contact } from '../../src/domain/contacts.js';
 import { Dispatcher, type DispatcherOptions } from '../../src/outbox/dispatcher.js';
@@ -228,5 +228,57 @@ describe('dispatcher on a travelling clock', () => {
     };
     await dispatcher().drain();
     expect(await row('throws')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'socket hang up' });
+  });
+});
+
+describe('the next batch, claimed while this one goes out', () => {
+  const claimRows = async () => Number((await rows<{ n: number }>(database.db, sql`select count(*)::int as n from outbox_claims`))[0]!.n);
+
+  it('is claimed once the batch before is recorded: the claim never stalls the bucket, and never more than two batches are out', async () => {
+    await enqueue(database.db, people.slice(0, 20).map((p, i) => message(`ahead:${i}`, p.id, START)));
+    const sendingAt: number[] = [];
+    sender.script = async () => {
+      sendingAt.push((await statusCounts(database.db)).sending ?? 0);
+      return { kind: 'ok' };
+    };
+    const d = dispatcher({ batchSize: 5, concurrency: 1 });
+    const report = await d.drain();
+    expect(report.sent).toBe(20);
+    // As the first batch's last message went out, the second batch was already claimed…
+    expect(sendingAt[4]).toBe(10);
+    // …and the crash bound held throughout: never more than two batches in flight.
+    expect(Math.max(...sendingAt)).toBeLessThanOrEqual(d.inFlightBound);
+    expect(await statusCounts(database.db)).toEqual({ sent: 20 });
+    expect(await claimRows()).toBe(0);
+  });
+
+  it('goes back to pending, its attempt not counted, when the dispatcher stops', async () => {
+    await enqueue(database.db, people.slice(0, 20).map((p, i) => message(`stop:${i}`, p.id, START)));
+    const d = dispatcher({ batchSize: 5, concurrency: 1 });
+    sender.script = (_m, call) => {
+      if (call === 2) d.stop();
+      return { kind: 'ok' };
+    };
+    await d.drain();
+    expect(sender.deliveries).toHaveLength(2);
+    expect(await statusCounts(database.db)).toEqual({ sent: 2, pending: 18 });
+    const left = await database.db.select().from(outbox).where(eq(outbox.status, 'pending'));
+    expect(left.every((r) => r.attempts === 0 && r.queued)).toBe(true);
+    expect(await claimRows()).toBe(0);
+  });
+
+  it('is given back when the lead is lost meanwhile: only the batch in hand is finished', async () => {
+    await enqueue(database.db, people.slice(0, 20).map((p, i) => message(`lost:${i}`, p.id, START)));
+    let leads = true;
+    const leader = { ensure: async () => leads, close: async () => {}, held: () => leads };
+    sender.script = (_m, call) => {
+      if (call === 1) leads = false; // the lock's connection closes during the first batch
+      return { kind: 'ok' };
+    };
+    const report = await dispatcher({ batchSize: 5, concurrency: 1, leader }).drain();
+    expect(report.last.state).toBe('not-leader');
+    expect(sender.deliveries).toHaveLength(5);
+    expect(await statusCounts(database.db)).toEqual({ sent: 5, pending: 15 });
+    expect(await claimRows()).toBe(0);
   });
 });

@@ -81,9 +81,12 @@ export class FakeSender implements Sender {
 
   async send(m: ClaimedMessage): Promise<SendResult> {
     this.calls.push(m);
+    // When the dispatcher handed it over: a travelling clock may move on while the script is awaited.
+    const at = this.clock.now().getTime();
+    const wall = performance.now();
     const result = await this.script(m, this.calls.length);
     if (result.kind === 'ok') {
-      const d = { key: m.dedupeKey, chatId: m.chatId, locale: m.locale, at: this.clock.now().getTime(), wall: performance.now(), by: this.name };
+      const d = { key: m.dedupeKey, chatId: m.chatId, locale: m.locale, at, wall, by: this.name };
       this.deliveries.push(d);
       this.shared?.push(d);
     }
