@@ -103,7 +103,7 @@ export function faqModule(o: { faq: FaqBundle; gaps: GapRecorder; log: Logger })
             ];
           }
           case 'none':
-            gaps.unanswered(question);
+            gaps.unanswered(turn.person.key, question);
             return [{ text: turn.t('faq.unknown'), choices: [choice(turn.t('faq.counsellor'), { type: 'counsel' }), choice(turn.t('menu.button'), { type: 'menu' })] }];
         }
   };

@@ -9,7 +9,8 @@ import { mediaRoutes } from './broadcasts/media.js';
 import { BroadcastProgress } from './broadcasts/progress.js';
 import { BroadcastTexts } from './broadcasts/render.js';
 import { channelCaps, PLATFORM_CHANNELS } from './channels/index.js';
-import type { ChannelRuntime } from './channels/plugin.js';
+import type { ChannelDeps, ChannelRuntime } from './channels/plugin.js';
+import { Inbox, pruneInbox, startInboxSweep } from './inbox/index.js';
 import { type TerminalIo, terminalChannel } from './channels/terminal/index.js';
 import type { Config } from './config/env.js';
 import { contentDir } from './config/paths.js';
@@ -20,6 +21,8 @@ import { type Database, type Db, openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { doctorJob } from './domain/doctor.js';
 import { GapRecorder } from './domain/gap-recorder.js';
+import { anonymiseGaps } from './domain/faq-gaps.js';
+import { appSecret } from './domain/secrets.js';
 import { journeysJob } from './domain/journeys-jobs.js';
 import type { Settings } from './domain/port.js';
 import { bootstrapAdmins, bootstrapLocalAdmin } from './domain/staff.js';
@@ -38,7 +41,12 @@ import { createLogger, type Logger } from './log.js';
 import { Dispatcher } from './outbox/dispatcher.js';
 import { postgresLeaderLock, senderLockName, singleProcessLock } from './outbox/leader.js';
 import { i18nRender } from './outbox/render.js';
-import { type Scheduler, startScheduler } from './outbox/scheduler.js';
+import { type ClusterJob, type Scheduler, startScheduler } from './outbox/scheduler.js';
+
+/** Done inbox events are forgotten after three days (their keys guard that long against redeliveries). */
+const inboxJob: ClusterJob = { name: 'inbox.prune', cron: '40 3 * * *', run: (tx, now) => pruneInbox(tx, now) };
+/** FAQ gaps older than 30 days lose the hash of who asked: anonymous counts from then on. */
+const gapsJob: ClusterJob = { name: 'gaps.anonymise', cron: '50 3 * * *', run: (tx, now) => anonymiseGaps(tx, now) };
 
 export interface AppDeps {
   config: Config;
@@ -103,7 +111,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const i18n = createI18n();
   const faq = deps.faq ?? loadFaqBundle();
-  const gaps = new GapRecorder(db, clock, log);
+  const gaps = new GapRecorder(db, clock, log, await appSecret(db, 'gaps.asker'));
   const platforms = PLATFORM_CHANNELS.filter((c) => c.enabled(config));
   const settings: Settings = {
     broadcastDailyCap: config.BROADCAST_DAILY_CAP,
@@ -125,12 +133,25 @@ export async function createApp(deps: AppDeps): Promise<App> {
     commands: new CommandTable(join(contentDir, 'commands.json'), new Set(registry.commands.keys())),
     capsOf: channelCaps,
     settings,
+    services: { forgetQuestions: (q, key) => gaps.forget(q, key) },
     log,
   });
 
   // Broadcast rows carry only the broadcast's id: its text is loaded once and rendered with the stop footer.
   const texts = new BroadcastTexts(db, i18n, settings);
-  const channelDeps = { config, handle: engine.handle.bind(engine), i18n, db, clock, log, render: texts.render(i18nRender(i18n)), ...(deps.fetch ? { fetch: deps.fetch } : {}) };
+  const inbox = new Inbox({ db, clock, log, leaseMs: config.INBOX_LEASE_SECONDS * 1000 });
+  const channelDeps: ChannelDeps = {
+    config,
+    handle: (event) => engine.handle(event),
+    inbox,
+    handleRecorded: (event, record) => engine.handle(event, { record }),
+    i18n,
+    db,
+    clock,
+    log,
+    render: texts.render(i18nRender(i18n)),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  };
   const plugins = deps.terminal ? [...platforms, terminalChannel(deps.terminal)] : platforms;
   const channels: ChannelRuntime[] = [];
   for (const plugin of plugins) channels.push(await plugin.create(channelDeps));
@@ -203,8 +224,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
         await c.start();
         stops.unshift(() => c.stop());
       }
+      // What a crash or a lost replica left in the inbox is answered now, and any time later.
+      if (channels.some((c) => c.replay)) {
+        const sweep = startInboxSweep({ inbox, channels, log });
+        stops.unshift(() => sweep.stop());
+      }
       if (dispatchers.length) {
-        const scheduler: Scheduler = startScheduler({ db, clock, log, dispatchers, jobs: [doctorJob, campaignJob, journeysJob, ...talliesJobs] });
+        const scheduler: Scheduler = startScheduler({ db, clock, log, dispatchers, jobs: [doctorJob, campaignJob, journeysJob, ...talliesJobs, inboxJob, gapsJob] });
         stops.unshift(() => scheduler.stop());
         // Broadcasts: the live status message in the author's chat, and the report at the end.
         const progress = new BroadcastProgress({ db, i18n, sinks: editors, log }).start(clock);

@@ -16,6 +16,8 @@ const LAYERS: Record<string, { may: readonly string[] }> = {
   db: { may: ['core', 'config'] },
   http: { may: ['core', 'config'] },
   outbox: { may: ['core', 'config', 'log', 'i18n', 'db'] },
+  /** Webhook events, durable before they are acknowledged. */
+  inbox: { may: ['core', 'config', 'log', 'db'] },
   faq: { may: ['core', 'config', 'log'] },
   /** Domain rules and their SQL, by feature (src/domain, src/broadcasts, …): no engine, no platform. */
   features: { may: ['core', 'config', 'log', 'i18n', 'db', 'http', 'outbox'] },
@@ -23,9 +25,9 @@ const LAYERS: Record<string, { may: readonly string[] }> = {
   /** Conversations: words and domain services, never SQL or a platform. */
   flows: { may: ['core', 'config', 'log', 'i18n', 'faq', 'features', 'engine', 'outbox'] },
   /** Platforms: render and parse, no business rules (they get the engine's handle() injected). */
-  channels: { may: ['core', 'config', 'log', 'i18n', 'db', 'http', 'outbox'] },
+  channels: { may: ['core', 'config', 'log', 'i18n', 'db', 'http', 'outbox', 'inbox'] },
   /** The composition root and command-line tools: may use everything. */
-  root: { may: ['core', 'config', 'log', 'i18n', 'db', 'http', 'outbox', 'faq', 'features', 'engine', 'flows', 'channels', 'console'] },
+  root: { may: ['core', 'config', 'log', 'i18n', 'db', 'http', 'outbox', 'inbox', 'faq', 'features', 'engine', 'flows', 'channels', 'console'] },
   console: { may: ['core', 'config', 'log', 'i18n', 'db', 'http', 'outbox', 'features'] },
 };
 
@@ -37,6 +39,7 @@ const FOLDERS: Record<string, string> = {
   'src/db': 'db',
   'src/http': 'http',
   'src/outbox': 'outbox',
+  'src/inbox': 'inbox',
   'src/faq': 'faq',
   'src/domain': 'features',
   'src/broadcasts': 'features',

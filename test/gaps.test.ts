@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { rows } from '../src/db/client.js';
-import { maskIdentity, topGaps, weekOf } from '../src/domain/faq-gaps.js';
+import { anonymiseGaps, maskIdentity, topGaps, weekOf } from '../src/domain/faq-gaps.js';
 import { testApp, type TestApp } from './support/app.js';
 
 let app: TestApp;
@@ -42,5 +42,39 @@ describe('FAQ gaps', () => {
     // Asking created no contact at all.
     const [n] = await rows<{ n: number }>(app.database.db, sql`select count(*)::int as n from contacts`);
     expect(n!.n).toBe(0);
+  });
+});
+
+describe('FAQ gaps and erasure', () => {
+  it('/xoa erases what the person typed, written or still pending; others keep theirs', async () => {
+    const gone = { userId: 'gap-x1', chatId: 'gap-x1' };
+    const stays = { userId: 'gap-x2', chatId: 'gap-x2' };
+    await app.say('nhà em ở số 12 ngõ Hòa Bình, chồng em tên Tuấn thì sao', gone);
+    await app.gaps.flush();
+    await app.say('câu hỏi mà chưa có câu trả lời của em', gone); // still in memory at /xoa
+    await app.say('câu hỏi mà chưa có câu trả lời của người khác', stays);
+    await app.press('a:sub:prenatal', gone); // a contact, so /xoa has something to confirm
+    await app.say('/xoa', gone);
+    await app.press('f:delete:confirm:yes', gone);
+    await app.gaps.flush();
+    const dump = JSON.stringify(await rows(app.database.db, sql`select question from faq_gaps`));
+    expect(dump).not.toContain('Hòa Bình');
+    expect(dump).not.toContain('của em');
+    expect(dump).toContain('của người khác');
+  });
+
+  it('after 30 days a gap keeps no trace of who asked: the daily job folds it into the anonymous count', async () => {
+    const old = '2026-09-07';
+    await rows(app.database.db, sql`insert into faq_gaps (week, kind, topic, question, asker, count) values (${old}, 'unanswered', '', 'câu cũ', 'a1', 2), (${old}, 'unanswered', '', 'câu cũ', 'a2', 1), (${old}, 'unanswered', '', 'câu cũ', '', 4)`);
+    expect(await anonymiseGaps(app.database.db, new Date('2026-11-25T03:00:00Z'))).toBe(2);
+    expect(await rows(app.database.db, sql`select asker, count from faq_gaps where question = 'câu cũ'`)).toEqual([{ asker: '', count: 7 }]);
+  });
+
+  it('a row the database refuses is lost alone, not the whole batch', async () => {
+    app.gaps.unanswered('telegram:gap-bad', 'chữ có ký tự \u0000 hỏng');
+    app.gaps.unanswered('telegram:gap-ok', 'một câu bình thường không trả lời được');
+    await app.gaps.flush();
+    const kept = await rows<{ question: string }>(app.database.db, sql`select question from faq_gaps where question like 'một câu bình thường%'`);
+    expect(kept).toHaveLength(1);
   });
 });

@@ -4,6 +4,8 @@ import type { Bot } from 'grammy';
 import { createTelegramBot } from '../src/channels/telegram/bot.js';
 import { contacts } from '../src/db/schema.js';
 import { telegramWebhook } from '../src/channels/telegram/index.js';
+import { Inbox } from '../src/inbox/index.js';
+import { inbox as inboxTable } from '../src/db/schema.js';
 import { createLogger } from '../src/log.js';
 import { serveRoutes, testApp, type TestApp } from './support/app.js';
 import { API_ROOT, fakeTelegram, TOKEN, updates } from './support/telegram.js';
@@ -130,31 +132,87 @@ describe('Telegram channel', () => {
     expect(sends[0]!.body.text).toBe(sends[1]!.body.text);
   });
 
-  it('ignores a redelivered update', async () => {
-    const u = updates.text(5008, '/menu');
-    await bot.handleUpdate(u);
-    await bot.handleUpdate(u);
-    expect(api.sent()).toHaveLength(1);
-  });
 });
 
-describe('webhook mode', () => {
+describe('webhook mode: every acknowledged update is answered, once', () => {
+  const SECRET = 's3cret_token';
+  const hook = (http: Parameters<typeof telegramWebhook>[0]) =>
+    telegramWebhook(http, { api: bot.api, secret: SECRET, inbox: new Inbox({ db: app.database.db, clock: app.clock, log: createLogger('silent') }), handle: (e, record) => app.engine.handle(e, { record }), blocked: (e) => app.engine.handle(e), log: createLogger('silent') });
+  const post = (port: number, body: string | undefined, headers: Record<string, string> = { 'X-Telegram-Bot-Api-Secret-Token': SECRET }) =>
+    fetch(`http://127.0.0.1:${port}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body }) });
+
   it('enforces X-Telegram-Bot-Api-Secret-Token with 401, and serves the right one', async () => {
-    const server = await serveRoutes((http) => telegramWebhook(http, bot, 's3cret_token'));
-    const { port } = server;
-    const post = (headers: Record<string, string>) =>
-      fetch(`http://127.0.0.1:${port}/webhooks/telegram`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(updates.text(5009, '/menu')),
-      });
+    let webhook!: ReturnType<typeof telegramWebhook>;
+    const server = await serveRoutes((http) => (webhook = hook(http)));
     try {
-      expect((await post({})).status).toBe(401);
-      expect((await post({ 'X-Telegram-Bot-Api-Secret-Token': 'wrong' })).status).toBe(401);
+      const body = JSON.stringify(updates.text(5009, '/menu'));
+      expect((await post(server.port, body, {})).status).toBe(401);
+      expect((await post(server.port, body, { 'X-Telegram-Bot-Api-Secret-Token': 'wrong' })).status).toBe(401);
       expect(api.sent()).toHaveLength(0);
-      expect((await post({ 'X-Telegram-Bot-Api-Secret-Token': 's3cret_token' })).status).toBe(200);
+      expect((await post(server.port, body)).status).toBe(200);
+      await webhook.idle();
       expect(api.sent()).toHaveLength(1);
-      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers malformed JSON, null, an empty body or no update_id with 400, and more than 1 MB with 413', async () => {
+    const server = await serveRoutes((http) => hook(http));
+    try {
+      for (const body of ['{"update_id": ', 'null', '', '[]', '{"message": {}}', '"text"']) expect((await post(server.port, body)).status, body).toBe(400);
+      const huge = JSON.stringify({ update_id: 1, message: { text: 'a'.repeat(1_100_000) } });
+      expect((await post(server.port, huge)).status).toBe(413);
+      expect(api.sent()).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a redelivered update (same update_id), on this replica or another sharing the database, is answered once', async () => {
+    let one!: ReturnType<typeof telegramWebhook>;
+    let two!: ReturnType<typeof telegramWebhook>;
+    const a = await serveRoutes((http) => (one = hook(http)));
+    const b = await serveRoutes((http) => (two = hook(http)));
+    try {
+      const body = JSON.stringify(updates.text(5011, '/menu'));
+      expect((await post(a.port, body)).status).toBe(200);
+      await one.idle();
+      expect((await post(a.port, body)).status).toBe(200);
+      expect((await post(b.port, body)).status).toBe(200);
+      await Promise.all([one.idle(), two.idle()]);
+      expect(api.sent()).toHaveLength(1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('an update whose reply the platform refused is logged, kept, and answered on the next try; nothing is marked done that was not', async () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (l: string) => void lines.push(l) });
+    const inbox = new Inbox({ db: app.database.db, clock: app.clock, log });
+    let webhook!: ReturnType<typeof telegramWebhook>;
+    const server = await serveRoutes(
+      (http) => (webhook = telegramWebhook(http, { api: bot.api, secret: SECRET, inbox, handle: (e, record) => app.engine.handle(e, { record }), blocked: (e) => app.engine.handle(e), log })),
+    );
+    api.fail((call) => (call.method === 'sendMessage' && call.body.chat_id === '5012' ? { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: try again later' } } : undefined));
+    try {
+      const update = updates.text(5012, '/menu');
+      expect((await post(server.port, JSON.stringify(update))).status).toBe(200);
+      await webhook.idle();
+      expect(lines.join('')).toMatch(/"event":"inbox.failed".*"channel":"telegram".*"key":"telegram:\d+"/);
+      expect(lines.join('')).not.toContain('/menu');
+      const [row] = await app.database.db.select().from(inboxTable).where(eq(inboxTable.key, `telegram:${update.update_id}`));
+      expect(row).toMatchObject({ sentAt: null, attempts: 1 });
+      expect(row!.handledAt).not.toBeNull(); // the engine handled it once; only its replies are left to send
+      api.reset(); // Telegram answers again
+      app.clock.advance(inbox.leaseMs + 1);
+      expect(await inbox.due('telegram')).toContain(row!.key);
+      await webhook.process(row!.key);
+      expect(api.sent().map((c) => c.body.chat_id)).toEqual(['5012']);
+      expect(await inbox.due('telegram')).toEqual([]);
     } finally {
       await server.close();
     }

@@ -9,6 +9,7 @@ import { zaloWebhook } from '../src/channels/zalo/index.js';
 import type { Listening } from '../src/http/server.js';
 import { createLogger } from '../src/log.js';
 import { translate } from '../src/i18n/index.js';
+import { Inbox } from '../src/inbox/index.js';
 import { serveRoutes, testApp, type TestApp } from './support/app.js';
 import { fakeZalo, ZALO_BASE, ZALO_SECRET, ZALO_TOKEN, zaloEvents } from './support/zalo.js';
 
@@ -37,7 +38,18 @@ beforeAll(async () => {
     },
   });
   app = await testApp();
-  channel = createZaloChannel({ token: ZALO_TOKEN, apiBase: ZALO_BASE, secret: ZALO_SECRET, handle: (e) => app.engine.handle(e), i18n: app.i18n, log, api: api() });
+  // Durable, as in production: every webhook event goes through the inbox.
+  const inbox = new Inbox({ db: app.database.db, clock: app.clock, log });
+  channel = createZaloChannel({
+    token: ZALO_TOKEN,
+    apiBase: ZALO_BASE,
+    secret: ZALO_SECRET,
+    handle: (e) => app.engine.handle(e),
+    durable: { inbox, handle: (e, record) => app.engine.handle(e, { record }) },
+    i18n: app.i18n,
+    log,
+    api: api(),
+  });
   server = await serveRoutes((http) => zaloWebhook(http, channel));
   port = server.port;
 });
@@ -159,7 +171,7 @@ describe('Zalo webhook', () => {
     expect(zalo.calls).toHaveLength(0);
   });
 
-  it('ignores a redelivered event (same event_name:message_id)', async () => {
+  it('answers a redelivered event (same event_name:message_id, either body shape) once', async () => {
     const event = zaloEvents.text('a1008', '/menu');
     await deliver(event);
     await deliver(event);
@@ -167,8 +179,11 @@ describe('Zalo webhook', () => {
     expect(zalo.sent()).toHaveLength(1);
   });
 
-  it('answers 400 to a body that is not JSON and 200 (ignored) to JSON in no known shape', async () => {
+  it('answers 400 to a body that is not JSON, null or empty, 413 over 256 kB, and 200 (ignored) to JSON in no known shape', async () => {
     expect((await post('{not json')).status).toBe(400);
+    expect((await post('null')).status).toBe(400);
+    expect((await post('')).status).toBe(400);
+    expect((await post(JSON.stringify({ event_name: 'message.text.received', message: { text: 'a'.repeat(300_000) } }))).status).toBe(413);
     expect((await post({ hello: 'world' })).status).toBe(200);
     await channel.idle();
     expect(zalo.calls).toHaveLength(0);

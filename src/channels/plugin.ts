@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { FetchFile } from '../core/files.js';
 import type { ChannelName, InboundHandler, MessageEditor } from '../core/messages.js';
 import type { Db } from '../db/client.js';
+import type { Inbox, RecordedHandler } from '../inbox/index.js';
 import type { Logger } from '../log.js';
 import type { DispatcherOptions } from '../outbox/dispatcher.js';
 import type { RateLimits } from '../outbox/rate-limit.js';
@@ -16,6 +17,10 @@ export interface ChannelDeps {
   config: Config;
   /** One inbound event in, the replies out (the engine). */
   handle: InboundHandler;
+  /** Webhook events go here before they are acknowledged, and are handled from here (src/inbox). */
+  inbox: Inbox;
+  /** The engine for an inbox event: the event marked handled, with its replies, in the engine's own transaction. */
+  handleRecorded: RecordedHandler;
   i18n: i18n;
   db: Db;
   clock: Clock;
@@ -40,6 +45,8 @@ export interface ChannelRuntime {
   files?: FetchFile;
   /** What another channel's undeliverable rows become (ZNS takes what no chat can reach). */
   fallback?: DispatcherOptions['onPermanentFailure'];
+  /** Handles an inbox event of this channel again (its handler died, or it failed): the inbox sweep calls it. */
+  replay?(key: string): Promise<void>;
   /** Connects: checks the token, registers the webhook or starts polling. Called after the HTTP server listens. */
   start(): Promise<void>;
   /** Resolves when the channel has ended on its own (the terminal at end of input); absent: runs until stopped. */

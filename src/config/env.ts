@@ -32,6 +32,8 @@ export const EnvSchema = z
     /** Broadcasts one collaborator or station staff member may start per local day. */
     BROADCAST_DAILY_CAP: optional.transform((v) => (v === undefined ? 3 : Number(v))).pipe(z.number().int().min(1).max(100)),
     FAKE_NOW: optional.pipe(z.iso.datetime({ offset: true }).optional()),
+    /** How long a webhook event may be in a handler's hands before another replica (or the next start) takes it back. */
+    INBOX_LEASE_SECONDS: optional.transform((v) => (v === undefined ? 60 : Number(v))).pipe(z.number().min(1).max(3600)),
     LOG_LEVEL: optional.transform((v) => v ?? 'info').pipe(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     ),

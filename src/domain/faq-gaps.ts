@@ -1,5 +1,5 @@
-import { desc, gte, sql } from 'drizzle-orm';
-import type { Queryable } from '../db/client.js';
+import { desc, eq, gte, sql } from 'drizzle-orm';
+import { rows, type Queryable } from '../db/client.js';
 import { faqGaps } from '../db/schema.js';
 import { localDate } from '../core/time.js';
 
@@ -27,6 +27,8 @@ export interface GapCount {
   kind: GapKind;
   topic: string;
   question: string;
+  /** Who asked, as a keyed hash (gap-recorder.ts); '' once anonymised. */
+  asker: string;
   count: number;
 }
 
@@ -37,9 +39,37 @@ export async function addGaps(q: Queryable, items: readonly GapCount[]): Promise
     .insert(faqGaps)
     .values([...items])
     .onConflictDoUpdate({
-      target: [faqGaps.week, faqGaps.kind, faqGaps.topic, faqGaps.question],
+      target: [faqGaps.week, faqGaps.kind, faqGaps.topic, faqGaps.question, faqGaps.asker],
       set: { count: sql`${faqGaps.count} + excluded.count` },
     });
+}
+
+/** /xoa: every question this asker left, whatever its week. */
+export async function eraseGapsOf(q: Queryable, asker: string): Promise<void> {
+  if (!asker) return;
+  await q.delete(faqGaps).where(eq(faqGaps.asker, asker));
+}
+
+/** Days a gap keeps the hash of who asked (so /xoa can find it) before it becomes an anonymous count. */
+export const GAP_ASKER_DAYS = 30;
+
+/** Folds gaps older than GAP_ASKER_DAYS into the anonymous counts (asker ''): the daily job. */
+export async function anonymiseGaps(q: Queryable, now: Date): Promise<number> {
+  const cutoff = weekOf(new Date(now.getTime() - GAP_ASKER_DAYS * 86_400_000));
+  const [r] = await rows<{ n: number }>(
+    q,
+    sql`with old as (
+          delete from faq_gaps where asker <> '' and week < ${cutoff}::date
+          returning week, kind, topic, question, count
+        ), folded as (
+          insert into faq_gaps (week, kind, topic, question, asker, count)
+          select week, kind, topic, question, '', sum(count)::int from old group by week, kind, topic, question
+          on conflict (week, kind, topic, question, asker) do update set count = faq_gaps.count + excluded.count
+          returning 1
+        )
+        select count(*)::int as n from old`,
+  );
+  return r?.n ?? 0;
 }
 
 /** The most frequent gaps since `sinceWeek`, summed over weeks. */

@@ -11,7 +11,7 @@ import { countAnonymously } from './counts.js';
 import { activeSubscriptions, endAll, resumeEndedSince, subscribe } from './subscriptions.js';
 import { BookingDesk } from './bookings.js';
 import { JourneyDesk } from './journeys.js';
-import { DEFAULT_SETTINGS, type PersonPort, type Settings } from './port.js';
+import { DEFAULT_SETTINGS, type PersonPort, type PersonServices, type Settings } from './port.js';
 import { RelativesDesk } from './relatives.js';
 import { liveGrant, StaffDesk } from './staff.js';
 import { ZnsConsentDesk } from './zns.js';
@@ -51,6 +51,7 @@ export class Person {
     private readonly settings: Settings = DEFAULT_SETTINGS,
     /** Read-only mode (the engine's fast path): any write throws NeedsLockError instead. */
     private readonly readOnly = false,
+    private readonly services: PersonServices = {},
   ) {}
 
   /** The connection for a write; remembers that this update wrote something. */
@@ -183,6 +184,8 @@ export class Person {
       await endAll(this.w, this.current.id, this.now);
       await eraseContact(this.w, this.current.id);
     }
+    // What they typed that the FAQ kept for content work goes too (anonymous askers included).
+    await this.services.forgetQuestions?.(this.w, this.key);
     await countAnonymously(this.w, 'contacts.erased', this.now);
     this.current = null;
     this.erased = true;

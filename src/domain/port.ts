@@ -14,6 +14,12 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = { broadcastDailyCap: 3, mediaBaseUrl: null, znsOffered: false };
 
+/** What a person's data reaches beyond their own rows, for /xoa to find it. */
+export interface PersonServices {
+  /** The questions they asked that the FAQ could not answer (kept under a keyed hash of who asked). */
+  forgetQuestions?(q: Queryable, personKey: string): Promise<void>;
+}
+
 /**
  * What a Person lends its domain services for one update: reads, writes (which
  * refuse on the engine's read-only fast path, so the update is redone under the

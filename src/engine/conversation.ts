@@ -7,7 +7,7 @@ import type { WardDirectory } from '../domain/wards.js';
 import { DEFAULT_LOCALE, translator } from '../i18n/index.js';
 import type { CapsOf, ChannelCaps } from '../core/caps.js';
 import type { ChannelName, Choice } from '../core/messages.js';
-import type { Settings } from '../domain/port.js';
+import type { PersonServices, Settings } from '../domain/port.js';
 import type { FlowContext } from './flow.js';
 
 const EMPTY: SavedState = { flow: null, step: null, data: {}, menu: null };
@@ -44,6 +44,7 @@ export class Conversation {
     now: Date;
     wards: WardDirectory;
     settings: Settings;
+    services: PersonServices;
     /** The engine's read-only fast path: any write refuses (NeedsLockError). */
     readOnly: boolean;
   }) {
@@ -53,7 +54,7 @@ export class Conversation {
     this.caps = o.caps;
     this.now = o.now;
     const { contact, row, now } = o;
-    this.person = new Person(o.q, { channel: o.channel, ...o.identity }, contact, now, contact?.locale ?? DEFAULT_LOCALE, o.settings, o.readOnly);
+    this.person = new Person(o.q, { channel: o.channel, ...o.identity }, contact, now, contact?.locale ?? DEFAULT_LOCALE, o.settings, o.readOnly, o.services);
     this.context = { now, channel: o.channel, caps: o.caps, capsOf: o.capsOf, person: this.person, wards: o.wards, settings: o.settings };
     const live = row && row.expiresAt > now ? row : null;
     this.state = live

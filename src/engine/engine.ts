@@ -6,7 +6,7 @@ import type { InboundEvent, OutboundMessage } from '../core/messages.js';
 import type { Db, Queryable } from '../db/client.js';
 import { findContactWithState, lockContact, setBlocked } from '../domain/contacts.js';
 import { NeedsLockError } from '../domain/person.js';
-import type { Settings } from '../domain/port.js';
+import type { PersonServices, Settings } from '../domain/port.js';
 import type { WardDirectory } from '../domain/wards.js';
 import type { SafetyCheck, SafetyVerdict } from '../faq/types.js';
 import type { Logger } from '../log.js';
@@ -30,7 +30,17 @@ export interface EngineDeps {
   commands: CommandTable;
   capsOf: CapsOf;
   settings: Settings;
+  services?: PersonServices;
   log: Logger;
+}
+
+export interface HandleOptions {
+  /**
+   * Called with the replies before the update's work commits, in its
+   * transaction (the read-only path: on the database): the inbox marks the
+   * event handled there, so it is handled once.
+   */
+  record?: (q: Queryable, replies: readonly OutboundMessage[]) => Promise<void>;
 }
 
 /** What an update is, worked out once before choosing how to run it. */
@@ -64,16 +74,16 @@ export class Engine {
    * Handles one update. Never throws: a failure is logged and the person gets
    * a short apology in their language, never a stack trace.
    */
-  async handle(event: InboundEvent): Promise<OutboundMessage[]> {
+  async handle(event: InboundEvent, opts: HandleOptions = {}): Promise<OutboundMessage[]> {
     try {
-      return await this.process(event);
+      return await this.process(event, opts);
     } catch (err) {
       this.deps.log.error({ err, channel: event.channel, kind: event.kind }, 'update failed');
       return event.kind === 'blocked' || event.kind === 'unblocked' ? [] : [{ text: this.deps.i18n.t('errors.generic') }];
     }
   }
 
-  private async process(event: InboundEvent): Promise<OutboundMessage[]> {
+  private async process(event: InboundEvent, opts: HandleOptions): Promise<OutboundMessage[]> {
     const now = this.deps.clock.now();
     const classified = this.classify(event);
     if (this.mayRunFast(event, classified)) {
@@ -81,8 +91,11 @@ export class Engine {
       if (!found?.contact.blockedAt && !found?.state) {
         const convo = this.conversation(this.deps.db, event, found, now, true);
         try {
-          const replies = await this.route(convo, event, classified);
-          if (!convo.wantsWrite) return inLocale(replies, convo.flowContext.locale);
+          const replies = inLocale(await this.route(convo, event, classified), convo.flowContext.locale);
+          if (!convo.wantsWrite) {
+            await opts.record?.(this.deps.db, replies);
+            return replies;
+          }
         } catch (err) {
           if (!(err instanceof NeedsLockError)) throw err;
         }
@@ -94,6 +107,7 @@ export class Engine {
       await lockContact(tx, event.channel, event.userId);
       if (event.kind === 'blocked' || event.kind === 'unblocked') {
         await setBlocked(tx, event.channel, event.userId, event.kind === 'blocked' ? now : null);
+        await opts.record?.(tx, []);
         return [];
       }
       const found = await findContactWithState(tx, event.channel, event.userId);
@@ -106,7 +120,9 @@ export class Engine {
       // Channels without buttons number the choices outside a flow: remember them to read a typed number.
       if (!convo.caps.buttons && convo.state.flow === null) convo.setMenu(lastChoices(replies));
       await convo.persist();
-      return inLocale(replies, convo.flowContext.locale);
+      const said = inLocale(replies, convo.flowContext.locale);
+      await opts.record?.(tx, said);
+      return said;
     });
   }
 
@@ -168,6 +184,7 @@ export class Engine {
       now,
       wards: this.deps.wards,
       settings: this.deps.settings,
+      services: this.deps.services ?? {},
       readOnly: readOnlyPath,
     });
   }

@@ -1,34 +1,91 @@
-import { Bot, GrammyError, type Context } from 'grammy';
-import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
+import { type Api, Bot, type Context, GrammyError } from 'grammy';
+import type { Update, UserFromGetMe } from 'grammy/types';
+import type { InboundEvent, InboundHandler, MediaKind, OutboundMessage } from '../../core/messages.js';
 import { cleanText } from '../../core/text.js';
-import type { InboundEvent, InboundHandler, OutboundMessage } from '../../core/messages.js';
+import { describeError } from '../../inbox/index.js';
 import type { Logger } from '../../log.js';
 import { inlineKeyboard, sendTelegram } from './render.js';
 
 /** The updates the bot asks Telegram for. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
 
-const isBlockedError = (err: unknown) =>
-  err instanceof GrammyError && err.error_code === 403;
+/** An update, read: the engine's event, and for a pressed button its callback and the message it was on. */
+export interface TelegramUpdate {
+  event: InboundEvent;
+  /** The pressed button's callback query, answered at once (the spinner stops). */
+  callbackId?: string;
+  /** The message the pressed button was on (a reply may replace it or retire its buttons). */
+  pressed?: number;
+}
 
-/** A tiny memory of recent update ids: Telegram redelivers webhooks that were slow. */
-function recentIds(limit = 5000) {
-  const seen = new Set<number>();
-  return (id: number): boolean => {
-    if (seen.has(id)) return true;
-    seen.add(id);
-    if (seen.size > limit) seen.delete(seen.values().next().value as number);
-    return false;
+/**
+ * Reads an update as the engine needs it; null for what the bot does not
+ * answer (groups: this is a one-to-one service; other kinds of update).
+ * Text from Telegram is cleaned here, at the boundary (no NUL, no half emoji).
+ */
+export function telegramUpdate(update: Update): TelegramUpdate | null {
+  const member = update.my_chat_member;
+  if (member) {
+    if (member.chat.type !== 'private') return null;
+    const status = member.new_chat_member.status;
+    const kind = status === 'kicked' ? 'blocked' : status === 'member' ? 'unblocked' : null;
+    return kind ? { event: { ...identity(member.from, member.chat.id), kind } } : null;
+  }
+  const cb = update.callback_query;
+  if (cb) {
+    if (cb.message && cb.message.chat.type !== 'private') return null;
+    if (cb.data === undefined) return null;
+    const chat = cb.message?.chat.id ?? cb.from.id;
+    return { event: { ...identity(cb.from, chat), kind: 'choice', value: cb.data }, callbackId: cb.id, ...(cb.message ? { pressed: cb.message.message_id } : {}) };
+  }
+  const m = update.message;
+  if (!m || m.chat.type !== 'private' || !m.from) return null;
+  const who = identity(m.from, m.chat.id);
+  if (m.text !== undefined) return { event: { ...who, kind: 'text', text: cleanText(m.text) } };
+  if (m.contact) {
+    // Only one's own number: a contact card of someone else is not theirs to give.
+    if (m.contact.user_id !== m.from.id) return { event: { ...who, kind: 'media', media: 'other' } };
+    return { event: { ...who, kind: 'contact', phone: m.contact.phone_number } };
+  }
+  if (m.photo?.length) {
+    // The largest size (the last, by Telegram's order; compared to be sure) and the caption.
+    const largest = m.photo.reduce((a, b) => (b.width * b.height >= a.width * a.height ? b : a));
+    const caption = m.caption === undefined ? undefined : cleanText(m.caption);
+    return { event: { ...who, kind: 'media', media: 'photo', photo: { fileId: largest.file_id }, ...(caption ? { caption } : {}) } };
+  }
+  const media: MediaKind = m.sticker
+    ? 'sticker'
+    : m.voice || m.audio
+      ? 'voice'
+      : m.video || m.video_note || m.animation
+        ? 'video'
+        : m.document
+          ? 'document'
+          : m.location
+            ? 'location'
+            : 'other';
+  return { event: { ...who, kind: 'media', media } };
+}
+
+function identity(from: { id: number; first_name: string; last_name?: string; language_code?: string }, chat: number) {
+  return {
+    channel: 'telegram' as const,
+    userId: String(from.id),
+    chatId: String(chat),
+    displayName: cleanText([from.first_name, from.last_name].filter(Boolean).join(' ')),
+    languageCode: from.language_code,
   };
 }
 
+const isBlockedError = (err: unknown) => err instanceof GrammyError && err.error_code === 403;
+
 /** The same message edited: the new text and buttons (false when Telegram refused, e.g. a message too old to edit). */
-async function replaced(ctx: Context, chatId: string, messageId: number, reply: OutboundMessage): Promise<boolean> {
+async function replaced(api: Api, chatId: string, messageId: number, reply: OutboundMessage): Promise<boolean> {
   if (reply.requestPhone) return false;
   try {
-    await ctx.api.editMessageText(chatId, messageId, reply.text, reply.choices?.length ? { reply_markup: inlineKeyboard(reply.choices) } : {});
+    await api.editMessageText(chatId, messageId, reply.text, reply.choices?.length ? { reply_markup: inlineKeyboard(reply.choices) } : {});
     return true;
   } catch (err) {
     // Pressed twice, or the same page again: it already shows this.
@@ -36,11 +93,41 @@ async function replaced(ctx: Context, chatId: string, messageId: number, reply: 
   }
 }
 
-const errorClass = (err: unknown) => (err instanceof Error ? err.name : typeof err);
+/**
+ * Sends an event's replies to its chat: in place of the pressed message where
+ * a reply replaces it, its buttons removed where a reply retires it. A 403
+ * (the person blocked the bot) is told to the engine and ends the sending;
+ * any other failure is thrown (the inbox tries again).
+ */
+export async function sendReplies(o: {
+  api: Api;
+  update: TelegramUpdate;
+  replies: readonly OutboundMessage[];
+  handle: InboundHandler;
+  log: Logger;
+}): Promise<void> {
+  const { api, update, replies, log } = o;
+  const { event, pressed } = update;
+  if (pressed !== undefined && replies.some((r) => r.retiresPressed) && !replies.some((r) => r.replacesPressed)) {
+    await api.editMessageReplyMarkup(event.chatId, pressed).catch((err: unknown) => log.debug({ error: describeError(err) }, 'telegram: old buttons not removed'));
+  }
+  for (const reply of replies) {
+    try {
+      if (pressed !== undefined && reply.replacesPressed && !reply.photo && (await replaced(api, event.chatId, pressed, reply))) continue;
+      await sendTelegram(api, event.chatId, reply);
+    } catch (err) {
+      if (!isBlockedError(err)) throw err;
+      await o.handle({ channel: event.channel, userId: event.userId, chatId: event.chatId, kind: 'blocked' });
+      return;
+    }
+  }
+}
 
 /**
- * The Telegram channel: parses updates into engine events and renders replies
- * (inline keyboards, answered callback queries). No business rules here.
+ * The Telegram channel through grammY: reads updates into engine events and
+ * renders replies (inline keyboards, answered callback queries). No business
+ * rules here. Used as is by long polling; the webhook goes through the inbox
+ * (index.ts) and uses telegramUpdate and sendReplies directly.
  */
 export function createTelegramBot(opts: {
   token: string;
@@ -54,75 +141,22 @@ export function createTelegramBot(opts: {
   const bot = new Bot(opts.token, { client: { apiRoot: opts.apiRoot }, ...(opts.botInfo ? { botInfo: opts.botInfo } : {}) });
   // 429: wait `retry_after` and try again (per request; the dispatcher keeps the shared pause).
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 120 }));
-
-  const duplicate = recentIds();
-  bot.use(async (ctx, next) => {
-    if (duplicate(ctx.update.update_id)) return;
-    await next();
-  });
   // One update at a time per chat within this process; the engine's advisory lock covers replicas.
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString() ?? ctx.from?.id.toString()));
-
-  const identity = (ctx: Context) => ({
-    channel: 'telegram' as const,
-    userId: String(ctx.from!.id),
-    chatId: String(ctx.chat?.id ?? ctx.from!.id),
-    displayName: cleanText([ctx.from!.first_name, ctx.from!.last_name].filter(Boolean).join(' ')),
-    languageCode: ctx.from!.language_code,
-  });
-
-  /** `pressed`: the message whose button this event is, which a reply may replace or retire. */
-  const deliver = async (ctx: Context, event: InboundEvent, pressed?: number) => {
-    const replies = await handle(event);
-    if (pressed !== undefined && replies.some((r) => r.retiresPressed) && !replies.some((r) => r.replacesPressed)) {
-      await ctx.api.editMessageReplyMarkup(event.chatId, pressed).catch((err: unknown) => log.debug({ err: errorClass(err) }, 'telegram: old buttons not removed'));
+  bot.use(async (ctx) => {
+    const update = telegramUpdate(ctx.update);
+    if (!update) return;
+    if (update.callbackId) await ctx.api.answerCallbackQuery(update.callbackId).catch((err: unknown) => log.warn({ error: describeError(err) }, 'telegram: answerCallbackQuery failed'));
+    if (update.event.kind === 'blocked' || update.event.kind === 'unblocked') {
+      await handle(update.event);
+      return;
     }
-    for (const reply of replies) {
-      try {
-        if (pressed !== undefined && reply.replacesPressed && !reply.photo && (await replaced(ctx, event.chatId, pressed, reply))) continue;
-        await sendTelegram(ctx.api, event.chatId, reply);
-      } catch (err) {
-        if (isBlockedError(err)) {
-          await handle({ ...identity(ctx), kind: 'blocked' });
-          return;
-        }
-        throw err;
-      }
-    }
-  };
-
-  bot.on('my_chat_member', async (ctx) => {
-    if (ctx.chat.type !== 'private') return;
-    const status = ctx.myChatMember.new_chat_member.status;
-    if (status === 'kicked') await handle({ ...identity(ctx), kind: 'blocked' });
-    else if (status === 'member') await handle({ ...identity(ctx), kind: 'unblocked' });
+    await sendReplies({ api: ctx.api, update, replies: await handle(update.event), handle, log });
   });
-
-  // Only private chats: this is a one-to-one counselling service.
-  const priv = bot.chatType('private');
-
-  priv.on('callback_query:data', async (ctx) => {
-    await ctx.answerCallbackQuery().catch((err) => log.warn({ err }, 'answerCallbackQuery failed'));
-    await deliver(ctx, { ...identity(ctx), kind: 'choice', value: ctx.callbackQuery.data }, ctx.callbackQuery.message?.message_id);
-  });
-  priv.on('message:text', (ctx) => deliver(ctx, { ...identity(ctx), kind: 'text', text: cleanText(ctx.message.text) }));
-  priv.on('message:contact', (ctx) => {
-    const own = ctx.message.contact.user_id === ctx.from.id;
-    if (!own) return deliver(ctx, { ...identity(ctx), kind: 'media', media: 'other' });
-    return deliver(ctx, { ...identity(ctx), kind: 'contact', phone: ctx.message.contact.phone_number });
-  });
-  // A photo: its largest size (the last, by Telegram's order; compared to be sure) and caption.
-  priv.on('message:photo', (ctx) => {
-    const largest = ctx.message.photo.reduce((a, b) => (b.width * b.height >= a.width * a.height ? b : a));
-    const caption = ctx.message.caption === undefined ? undefined : cleanText(ctx.message.caption);
-    return deliver(ctx, { ...identity(ctx), kind: 'media', media: 'photo', photo: { fileId: largest.file_id }, ...(caption ? { caption } : {}) });
-  });
-  priv.on('message', (ctx) => {
-    const m = ctx.message;
-    const media = m.sticker ? 'sticker' : m.photo ? 'photo' : m.voice || m.audio ? 'voice' : m.video || m.video_note || m.animation ? 'video' : m.document ? 'document' : m.location ? 'location' : 'other';
-    return deliver(ctx, { ...identity(ctx), kind: 'media', media });
-  });
-
-  bot.catch((err) => log.error({ err: err.error, update_id: err.ctx.update.update_id }, 'telegram update failed'));
+  // Logged without the update's contents or the error's message (it may hold the token): its id, kind and class.
+  bot.catch((err) => log.error({ event: 'telegram.update.failed', update_id: err.ctx.update.update_id, kind: updateKind(err.ctx.update), error: describeError(err.error) }, 'telegram update failed'));
   return bot;
 }
+
+/** The kind of an update, for logs. */
+export const updateKind = (u: Update): string => Object.keys(u).find((k) => k !== 'update_id') ?? 'unknown';

@@ -1,11 +1,16 @@
 import { run, type RunnerHandle } from '@grammyjs/runner';
-import { Api, type Bot, webhookCallback } from 'grammy';
+import { Api } from 'grammy';
+import type { Update } from 'grammy/types';
 import type { Hono } from 'hono';
 import { onlyMethods } from '../../http/server.js';
 import { bodyLimit } from 'hono/body-limit';
 import { telegramWebhookMode } from '../../config/env.js';
 import type { ChannelPlugin, ChannelRuntime } from '../plugin.js';
-import { ALLOWED_UPDATES, createTelegramBot } from './bot.js';
+import type { InboundHandler } from '../../core/messages.js';
+import { describeError, type EventWork, handleEvent, type Inbox, type RecordedHandler } from '../../inbox/index.js';
+import type { Logger } from '../../log.js';
+import { ChatQueue, jsonBody, secretMatches, tooLarge } from '../webhook.js';
+import { ALLOWED_UPDATES, createTelegramBot, sendReplies, telegramUpdate } from './bot.js';
 import { telegramFileFetcher } from './media.js';
 import { telegramEditor } from './progress.js';
 import { TELEGRAM_CAPS } from './render.js';
@@ -14,14 +19,47 @@ import { createTelegramSender, telegramLimits } from './sender.js';
 /** Longest webhook body accepted from Telegram (an update is a few kB; a big album caption well under this). */
 export const TELEGRAM_MAX_BODY = 1024 * 1024;
 
-/** `POST /webhooks/telegram`: the bot's updates, with the secret Telegram was given (else 401). */
-export function telegramWebhook(http: Hono, bot: Bot, secretToken: string): void {
-  http.post(
-    '/webhooks/telegram',
-    bodyLimit({ maxSize: TELEGRAM_MAX_BODY, onError: (c) => c.body(null, 413) }),
-    webhookCallback(bot, 'hono', { secretToken, onTimeout: 'return' }),
-  );
+/** The webhook's side of the channel: durable (the inbox), in order per chat, answered from stored replies after a crash. */
+export interface TelegramWebhook {
+  /** Handles an inbox event (its first handling, or a replay). */
+  process(key: string): Promise<void>;
+  /** Resolves when every event taken in so far is handled (tests, a graceful stop). */
+  idle(): Promise<void>;
+}
+
+/**
+ * `POST /webhooks/telegram`: with the secret Telegram was given (else 401), a
+ * JSON update (else 400), at most 1 MB (else 413). The update is written to
+ * the inbox before the 200, so an acknowledged update is answered whatever
+ * happens to this process, and a redelivered one (same update_id) only once.
+ */
+export function telegramWebhook(http: Hono, o: { api: Api; secret: string; inbox: Inbox; handle: RecordedHandler; blocked: InboundHandler; log: Logger }): TelegramWebhook {
+  const chats = new ChatQueue((err) => o.log.error({ event: 'telegram.update.failed', error: describeError(err) }, 'telegram update failed'));
+  const work: EventWork = {
+    toEvent: (body) => telegramUpdate(body as Update)?.event ?? null,
+    send: async (_chat, replies, body) => {
+      const update = telegramUpdate(body as Update);
+      if (update) await sendReplies({ api: o.api, update, replies, handle: o.blocked, log: o.log });
+    },
+  };
+  const process = (key: string) => handleEvent(o.inbox, 'telegram', key, o.handle, work);
+  http.post('/webhooks/telegram', bodyLimit({ maxSize: TELEGRAM_MAX_BODY, onError: tooLarge }), async (c) => {
+    if (!secretMatches(o.secret, c.req.header('x-telegram-bot-api-secret-token'))) return c.body(null, 401);
+    const body = await jsonBody(c);
+    const id = (body as { update_id?: unknown } | undefined)?.update_id;
+    if (!Number.isSafeInteger(id)) return c.body(null, 400);
+    const update = telegramUpdate(body as Update);
+    const key = `telegram:${id}`;
+    const chat = update?.event.chatId ?? `update:${id}`;
+    if (await o.inbox.accept({ key, channel: 'telegram', chat, body })) {
+      // The spinner on a pressed button stops at once, whatever the engine takes.
+      if (update?.callbackId) void o.api.answerCallbackQuery(update.callbackId).catch((err: unknown) => o.log.warn({ error: describeError(err) }, 'telegram: answerCallbackQuery failed'));
+      void chats.run(chat, () => process(key));
+    }
+    return c.json({ ok: true });
+  });
   onlyMethods(http, '/webhooks/telegram', ['POST']);
+  return { process, idle: () => chats.idle() };
 }
 
 
@@ -44,6 +82,7 @@ export const telegramChannel: ChannelPlugin = {
     const api = new Api(token, { apiRoot });
     const webhook = telegramWebhookMode(config);
     let runner: RunnerHandle | null = null;
+    let hook: TelegramWebhook | null = null;
     return {
       name: 'telegram',
       caps: TELEGRAM_CAPS,
@@ -54,7 +93,9 @@ export const telegramChannel: ChannelPlugin = {
       editor: telegramEditor(api),
       files: telegramFileFetcher({ api, token, apiRoot, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
       routes(http) {
-        if (webhook) telegramWebhook(http, bot, config.TELEGRAM_WEBHOOK_SECRET!);
+        if (webhook) {
+          hook = telegramWebhook(http, { api: bot.api, secret: config.TELEGRAM_WEBHOOK_SECRET!, inbox: deps.inbox, handle: deps.handleRecorded, blocked: deps.handle, log });
+        }
       },
       async start() {
         await bot.init();
@@ -70,8 +111,10 @@ export const telegramChannel: ChannelPlugin = {
         runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
         log.info({ username: bot.botInfo.username }, 'telegram: long polling');
       },
+      replay: async (key) => hook?.process(key),
       async stop() {
         if (runner?.isRunning()) await runner.stop();
+        await hook?.idle();
       },
     };
   },

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { i18n } from 'i18next';
 import { z } from 'zod';
 import { cleanText } from '../../core/text.js';
@@ -6,6 +5,8 @@ import type { InboundEvent, InboundHandler, OutboundMessage, PhotoRef } from '..
 import type { Context } from 'hono';
 import { translate, type Translate } from '../../i18n/index.js';
 import type { Logger } from '../../log.js';
+import { describeError, type EventWork, handleEvent, type Inbox, type RecordedHandler } from '../../inbox/index.js';
+import { ChatQueue, jsonBody, secretMatches } from '../webhook.js';
 import { isBlockedError, ZaloApi, ZaloApiError, type FetchLike } from './api.js';
 import { sendZalo } from './render.js';
 
@@ -76,31 +77,6 @@ export function parseZaloUpdate(body: unknown): ZaloUpdate | null {
   return { event_name: event.event_name, message: message.success ? message.data : null };
 }
 
-/**
- * Recent event keys (`event_name:message_id`): Zalo redelivers events that were
- * slow or failed. In memory, per process. Several replicas behind a load
- * balancer would need a shared memory instead: an `INSERT … ON CONFLICT DO
- * NOTHING` into a small Postgres table of recent keys (pruned after a day), or
- * sticky routing by chat; the engine's per-contact lock keeps order either way.
- */
-function recentKeys(limit: number) {
-  const seen = new Set<string>();
-  return (key: string): boolean => {
-    if (seen.has(key)) return true;
-    seen.add(key);
-    if (seen.size > limit) seen.delete(seen.values().next().value as string);
-    return false;
-  };
-}
-
-/** Constant-time comparison that leaks neither content nor length (both sides hashed to 32 bytes). */
-export function secretMatches(expected: string, given: string | undefined): boolean {
-  if (typeof given !== 'string' || given.length === 0) return false;
-  const a = createHash('sha256').update(expected).digest();
-  const b = createHash('sha256').update(given).digest();
-  return timingSafeEqual(a, b);
-}
-
 export interface ZaloChannelOptions {
   token: string;
   /** ZALO_API_BASE_URL. */
@@ -117,16 +93,23 @@ export interface ZaloChannelOptions {
   fetch?: FetchLike;
   /** A ready client (tests inject one with a fast sleep). */
   api?: ZaloApi;
-  /** Event keys remembered for redelivery. Default 10,000. */
-  dedupeSize?: number;
+  /**
+   * Webhook events are written to the inbox before Zalo gets its 200 and
+   * handled from there (at most once by the engine, on any replica); the
+   * engine's transaction marks them handled. Without it (tests of the
+   * channel alone) events are handled straight away.
+   */
+  durable?: { inbox: Inbox; handle: RecordedHandler };
 }
 
 export interface ZaloChannel {
-  /** `POST /webhooks/zalo`: answers at once, handles the event after. */
+  /** `POST /webhooks/zalo`: writes the event to the inbox, answers, handles it after. */
   webhook: (c: Context) => Promise<Response>;
   api: ZaloApi;
-  /** Handles one parsed event (deduplicated, in order per chat); resolves when it is done. */
+  /** Handles one parsed event now, in order per chat (polling, and without an inbox); resolves when it is done. */
   handleUpdate(update: ZaloUpdate): Promise<void>;
+  /** Handles an inbox event again (its handler died or failed). */
+  replay(key: string): Promise<void>;
   /** Resolves when every event accepted so far is handled (tests, graceful shutdown). */
   idle(): Promise<void>;
   /** Registers `{publicUrl}/webhooks/zalo` with the secret. */
@@ -150,25 +133,21 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
   const api = opts.api ?? new ZaloApi({ token: opts.token, baseUrl: opts.apiBase, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
   // The channel's own words (the reply hint) follow the language of each reply; Vietnamese when untold.
   const tFor = (locale = 'vi'): Translate => translate(opts.i18n, locale);
-  const duplicate = recentKeys(opts.dedupeSize ?? 10_000);
-  const pending = new Set<Promise<void>>();
   // One event at a time per chat, in arrival order, within this process.
-  const chains = new Map<string, Promise<void>>();
+  const chats = new ChatQueue((err) => log.error({ event: 'zalo.update.failed', error: describeError(err) }, 'zalo update failed'));
   // Withheld-content events are counted and summarised, never logged one by one above debug.
   let unsupported = 0;
   let unsupportedLoggedAt = 0;
 
-  const send = async (chatId: string, userId: string, replies: OutboundMessage[]): Promise<void> => {
+  /** Sends replies; a block is told to the engine; any other failure is thrown (the inbox tries again). */
+  const send = async (chatId: string, userId: string, replies: readonly OutboundMessage[]): Promise<void> => {
     for (const reply of replies) {
       try {
         await sendZalo(api, chatId, reply, tFor(reply.locale));
       } catch (err) {
-        if (isBlockedError(err)) {
-          log.info({ channel: 'zalo' }, 'zalo: recipient blocked the bot');
-          await handle({ channel: 'zalo', userId, chatId, kind: 'blocked' });
-        } else {
-          log.warn({ err: describe(err), channel: 'zalo' }, 'zalo: send failed');
-        }
+        if (!isBlockedError(err)) throw err;
+        log.info({ channel: 'zalo' }, 'zalo: recipient blocked the bot');
+        await handle({ channel: 'zalo', userId, chatId, kind: 'blocked' });
         return;
       }
     }
@@ -183,67 +162,78 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
     }
   };
 
-  const handleOne = async (update: ZaloUpdate): Promise<void> => {
+  /** The engine's event for an update; null for what the bot does not answer through the engine. */
+  const eventOf = (update: ZaloUpdate): InboundEvent | null => {
     const m = update.message;
-    if (update.event_name === 'message.unsupported.received') {
-      noteUnsupported();
-      // Nothing is stored for such a sender (it may be a protected child account): a reply, no contact.
-      if (m && !m.from.is_bot) await send(m.chat.id, m.from.id, [{ text: tFor()('zalo.unsupported') }]);
-      return;
-    }
-    if (!m) {
-      log.debug({ event: update.event_name }, 'zalo: event without a message ignored');
-      return;
-    }
-    if (m.from.is_bot) return;
+    if (update.event_name === 'message.unsupported.received' || !m || m.from.is_bot) return null;
     if (m.chat.chat_type && m.chat.chat_type.toUpperCase() !== 'PRIVATE') {
       log.debug({ event: update.event_name }, 'zalo: group chat ignored (one-to-one service)');
-      return;
+      return null;
     }
     const identity = { channel: 'zalo' as const, userId: m.from.id, chatId: m.chat.id, displayName: m.from.display_name === undefined ? undefined : cleanText(m.from.display_name) };
-    let event: InboundEvent;
-    if (update.event_name === 'message.text.received') event = { ...identity, kind: 'text', text: cleanText(m.text ?? '') };
-    else if (MEDIA[update.event_name] === 'photo') event = { ...identity, kind: 'media', media: 'photo', ...zaloPhoto(m) };
-    else if (MEDIA[update.event_name]) event = { ...identity, kind: 'media', media: MEDIA[update.event_name]! };
-    else if (update.event_name.startsWith('message.')) event = { ...identity, kind: 'media', media: 'other' };
-    else {
-      log.debug({ event: update.event_name }, 'zalo: event ignored');
-      return;
-    }
-    await send(m.chat.id, m.from.id, await handle(event));
+    if (update.event_name === 'message.text.received') return { ...identity, kind: 'text', text: cleanText(m.text ?? '') };
+    if (MEDIA[update.event_name] === 'photo') return { ...identity, kind: 'media', media: 'photo', ...zaloPhoto(m) };
+    if (MEDIA[update.event_name]) return { ...identity, kind: 'media', media: MEDIA[update.event_name]! };
+    if (update.event_name.startsWith('message.')) return { ...identity, kind: 'media', media: 'other' };
+    log.debug({ event: update.event_name }, 'zalo: event ignored');
+    return null;
+  };
+
+  /** Withheld content (it may be a protected child's account): a reply with what the bot can still do, and no contact stored. */
+  const answerUnsupported = async (update: ZaloUpdate): Promise<void> => {
+    const m = update.message;
+    if (m && !m.from.is_bot) await send(m.chat.id, m.from.id, [{ text: tFor()('zalo.unsupported') }]);
+  };
+
+  const handleOne = async (update: ZaloUpdate): Promise<void> => {
+    if (update.event_name === 'message.unsupported.received') return answerUnsupported(update);
+    const event = eventOf(update);
+    if (event) await send(event.chatId, event.userId, await handle(event));
   };
 
   const handleUpdate = (update: ZaloUpdate): Promise<void> => {
-    const m = update.message;
-    if (m && duplicate(`${update.event_name}:${m.message_id}`)) return Promise.resolve();
-    const key = m ? `chat:${m.chat.id}` : `anon:${Math.random()}`;
-    const run = (chains.get(key) ?? Promise.resolve())
-      .then(() => handleOne(update))
-      .catch((err: unknown) => log.error({ err, event: update.event_name }, 'zalo update failed'));
-    chains.set(key, run);
-    const tracked = run.finally(() => {
-      pending.delete(tracked);
-      if (chains.get(key) === run) chains.delete(key);
-    });
-    pending.add(tracked);
-    return tracked;
+    if (update.event_name === 'message.unsupported.received') noteUnsupported();
+    return chats.run(update.message ? `chat:${update.message.chat.id}` : null, () => handleOne(update));
+  };
+
+  const durable = opts.durable;
+  const work: EventWork = {
+    toEvent: (body) => {
+      const update = parseZaloUpdate(body);
+      return update ? eventOf(update) : null;
+    },
+    send: async (_chat, replies, body) => {
+      const update = parseZaloUpdate(body);
+      const m = update?.message;
+      if (!update || !m) return;
+      if (update.event_name === 'message.unsupported.received') return answerUnsupported(update);
+      await send(m.chat.id, m.from.id, replies);
+    },
+  };
+  const replay = async (key: string) => {
+    if (durable) await handleEvent(durable.inbox, 'zalo', key, durable.handle, work);
   };
 
   const webhook = async (c: Context): Promise<Response> => {
     if (!opts.secret || !secretMatches(opts.secret, c.req.header('x-bot-api-secret-token'))) return c.body(null, 401);
-    let json: unknown;
-    try {
-      json = JSON.parse(await c.req.text());
-    } catch {
-      return c.body(null, 400);
-    }
+    const json = await jsonBody(c);
+    if (json === undefined) return c.body(null, 400);
     const update = parseZaloUpdate(json);
     if (!update) {
       log.debug('zalo: webhook body in no known shape ignored');
       return c.json({ ok: true });
     }
-    // Answer first: the platform must not wait for the engine (it redelivers slow calls).
-    void handleUpdate(update);
+    const m = update.message;
+    if (!durable || !m) {
+      void handleUpdate(update);
+      return c.json({ ok: true });
+    }
+    if (update.event_name === 'message.unsupported.received') noteUnsupported();
+    // Written before the 200: acknowledged means it will be answered, whatever happens to this process.
+    const key = `zalo:${update.event_name}:${m.message_id}`;
+    if (await durable.inbox.accept({ key, channel: 'zalo', chat: m.chat.id, body: json })) {
+      void chats.run(`chat:${m.chat.id}`, () => handleEvent(durable.inbox, 'zalo', key, durable.handle, work));
+    }
     return c.json({ ok: true });
   };
 
@@ -251,9 +241,8 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
     webhook,
     api,
     handleUpdate,
-    async idle() {
-      while (pending.size) await Promise.all([...pending]);
-    },
+    replay,
+    idle: () => chats.idle(),
     async registerWebhook(publicUrl) {
       if (!opts.secret || opts.secret.length < 8) throw new Error('ZALO_WEBHOOK_SECRET (8–256 characters) is needed for the Zalo webhook');
       await api.setWebhook({ url: `${publicUrl.replace(/\/+$/, '')}/webhooks/zalo`, secret_token: opts.secret });

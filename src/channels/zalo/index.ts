@@ -4,12 +4,13 @@ import { ZaloApi } from './api.js';
 import { createZaloChannel, ZALO_MAX_BODY, type ZaloChannel } from './channel.js';
 import type { Hono } from 'hono';
 import { onlyMethods } from '../../http/server.js';
+import { tooLarge } from '../webhook.js';
 import { ZALO_CAPS } from './render.js';
 import { createZaloSender, zaloLimits } from './sender.js';
 
 /** `POST /webhooks/zalo`: events, with the secret Zalo was given (else 401); bodies over 256 kB get 413. */
 export function zaloWebhook(http: Hono, channel: Pick<ZaloChannel, 'webhook'>): void {
-  http.post('/webhooks/zalo', bodyLimit({ maxSize: ZALO_MAX_BODY, onError: (c) => c.body(null, 413) }), channel.webhook);
+  http.post('/webhooks/zalo', bodyLimit({ maxSize: ZALO_MAX_BODY, onError: tooLarge }), channel.webhook);
   onlyMethods(http, '/webhooks/zalo', ['POST']);
 }
 
@@ -25,7 +26,16 @@ export const zaloChannel: ChannelPlugin = {
     const { config, log } = deps;
     const token = config.ZALO_BOT_TOKEN!;
     const fetch = deps.fetch ? { fetch: deps.fetch } : {};
-    const zalo = createZaloChannel({ token, apiBase: config.ZALO_API_BASE_URL, secret: config.ZALO_WEBHOOK_SECRET, handle: deps.handle, i18n: deps.i18n, log, ...fetch });
+    const zalo = createZaloChannel({
+      token,
+      apiBase: config.ZALO_API_BASE_URL,
+      secret: config.ZALO_WEBHOOK_SECRET,
+      handle: deps.handle,
+      durable: { inbox: deps.inbox, handle: deps.handleRecorded },
+      i18n: deps.i18n,
+      log,
+      ...fetch,
+    });
     // The outbox's client never sleeps out a 429: the dispatcher pauses the channel for every replica.
     const api = new ZaloApi({ token, baseUrl: config.ZALO_API_BASE_URL, retries: 0, ...fetch });
     const abort = new AbortController();
@@ -36,6 +46,7 @@ export const zaloChannel: ChannelPlugin = {
       routes(http) {
         zaloWebhook(http, zalo);
       },
+      replay: (key) => zalo.replay(key),
       async start() {
         const me = await zalo.api.getMe(); // fails fast on a bad token
         if (config.ZALO_POLLING) {
