@@ -24,6 +24,7 @@ beforeAll(async () => {
   app = await testApp();
   bot = createTelegramBot({ token: TOKEN, apiRoot: API_ROOT, handle: (e) => app.engine.handle(e), log: createLogger('silent') });
   await bot.init();
+  api.reset(); // init's getMe is no test's call (the first test to run would see it first)
 });
 afterEach(() => api.reset());
 afterAll(async () => {
