@@ -236,14 +236,20 @@ export class Engine {
 
     const turn = this.turn(c);
     const before = c.state.flow;
-    const danger = m.verdict ? await this.deps.registry.safety(turn, m.verdict, text) : [];
-    if (m.verdict) this.deps.log.warn({ event: 'safety', topic: m.verdict.topic, verdict: m.verdict.kind, channel: c.channel }, 'safety route');
+    // A counsellor's answer that names a danger sign is advice for someone else, not a call for help.
+    const verdict = m.verdict && !this.deps.registry.textHooks.some((h) => h.relays?.(turn)) ? m.verdict : null;
+    const danger = verdict ? await this.deps.registry.safety(turn, verdict, text) : [];
+    if (verdict) this.deps.log.warn({ event: 'safety', topic: verdict.topic, verdict: verdict.kind, channel: c.channel }, 'safety route');
     for (const hook of this.deps.registry.textHooks) {
       const said = await hook.run(turn, text);
       if (said) return [...danger, ...said];
     }
     // The person's place again after the safety answer (unless it started a question of its own).
-    if (m.verdict) return [...danger, ...(c.state.flow === before ? this.reprompt(c) : [])];
+    // Words meant to be relayed that no hook took are the writer's own after all: they get the answer.
+    if (m.verdict) {
+      const said = verdict ? danger : await this.deps.registry.safety(turn, m.verdict, text);
+      return [...said, ...(c.state.flow === before ? this.reprompt(c) : [])];
+    }
 
     if (c.state.flow) {
       const prompt = this.currentPrompt(c);

@@ -55,6 +55,12 @@ export interface TextHook {
   /** Cheap and synchronous: whether this text may make the hook write (so the engine takes the lock). */
   mayWrite(text: string): boolean;
   run(turn: Turn, text: string): Promise<OutboundMessage[] | null>;
+  /**
+   * Cheap and synchronous: what this person types now are words for someone
+   * else (a counsellor answering a person), so a danger sign in them gets no
+   * safety answer to the writer; the hook still runs. Default: no.
+   */
+  relays?(turn: Turn): boolean;
 }
 
 /** Free text outside any flow that nothing else claimed: the FAQ's question handler. */
