@@ -237,8 +237,11 @@ describe('the next batch, claimed while this one goes out', () => {
   it('is claimed once the batch before is recorded: the claim never stalls the bucket, and never more than two batches are out', async () => {
     await enqueue(database.db, people.slice(0, 20).map((p, i) => message(`ahead:${i}`, p.id, START)));
     const sendingAt: number[] = [];
-    sender.script = async () => {
-      sendingAt.push((await statusCounts(database.db)).sending ?? 0);
+    const inFlight = async () => (await statusCounts(database.db)).sending ?? 0;
+    sender.script = async (_m, call) => {
+      // The first batch's last message: give the claim running beside it a moment to land.
+      if (call === 5) for (let i = 0; i < 100 && (await inFlight()) < 10; i++) await new Promise((r) => setTimeout(r, 20));
+      sendingAt.push(await inFlight());
       return { kind: 'ok' };
     };
     const d = dispatcher({ batchSize: 5, concurrency: 1 });
