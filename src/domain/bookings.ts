@@ -3,7 +3,7 @@ import { rows } from '../db/client.js';
 import { bookings, dependents, sessions } from '../db/schema.js';
 import { recordConsent } from './consent.js';
 import type { PersonPort } from './port.js';
-import { dropReminders, scheduleReminders } from './reminders.js';
+import { dropReminders, reminderMessages, scheduleReminders } from './reminders.js';
 import { getSession, nextSessions, type Session } from './sessions.js';
 import { sessionTallies, tally, type Tally } from './tallies.js';
 
@@ -83,35 +83,57 @@ export class BookingDesk {
       const [own] = await w.select({ id: dependents.id }).from(dependents).where(and(eq(dependents.id, dependentId), eq(dependents.contactId, c.id)));
       if (!own) return { kind: 'closed' };
     }
+    // Read first, take the place last. Everyone booking a session queues on its
+    // row's lock until they commit, so the place is the last write before the
+    // commit: the booking, its reminders and the audit are written first, in a
+    // savepoint, while others hold the lock. A full or closed session costs one read.
+    const s = await getSession(w, sessionId);
+    if (s?.status !== 'scheduled' || s.startsAt <= this.p.now) return { kind: 'closed' };
+    if (s.booked >= s.capacity) return { kind: 'full', session: s, alternatives: await nextSessions(w, s.programme, s.wardCode, this.p.now, s.id) };
     const now = this.p.now.toISOString();
-    const [taken] = await w
-      .update(sessions)
-      .set({ booked: sql`${sessions.booked} + 1` })
-      .where(and(eq(sessions.id, sessionId), eq(sessions.status, 'scheduled'), gt(sessions.startsAt, this.p.now), sql`${sessions.booked} < ${sessions.capacity}`))
-      .returning();
-    if (!taken) {
-      const s = await getSession(w, sessionId);
-      if (s?.status !== 'scheduled' || s.startsAt <= this.p.now) return { kind: 'closed' };
-      return { kind: 'full', session: s, alternatives: await nextSessions(w, s.programme, s.wardCode, this.p.now, s.id) };
+    const noPlace = new Error('no place');
+    const result = await w
+      .transaction(async (sp): Promise<BookResult> => {
+        const [inserted] = await rows<{ id: number }>(
+          sp,
+          sql`insert into bookings (session_id, contact_id, dependent_id, phone, status, created_at)
+              values (${sessionId}, ${c.id}, ${dependentId}, ${phone}, 'booked', ${now}::timestamptz)
+              on conflict (session_id, contact_id, coalesce(dependent_id, 0)) where status <> 'cancelled' do nothing
+              returning id`,
+        );
+        if (!inserted) return { kind: 'already', session: s };
+        const bookingId = Number(inserted.id);
+        const who = dependentId === null ? null : ((await this.dependents()).find((d) => d.id === dependentId)?.name ?? null);
+        let reminders = await scheduleReminders(sp, [{ id: bookingId, contactId: c.id, who }], s, this.p.now);
+        await this.p.audit('booking.create', `booking:${bookingId}`, { sessionId, dependentId });
+        // The place: one conditional UPDATE, serialised by the row's lock, so capacity holds.
+        const [taken] = await sp
+          .update(sessions)
+          .set({ booked: sql`${sessions.booked} + 1` })
+          .where(and(eq(sessions.id, sessionId), eq(sessions.status, 'scheduled'), gt(sessions.startsAt, this.p.now), sql`${sessions.booked} < ${sessions.capacity}`))
+          .returning();
+        if (!taken) throw noPlace; // back to the savepoint: no booking, no reminders, no audit
+        const b = { id: bookingId, contactId: c.id, who };
+        if (JSON.stringify(reminderMessages(b, taken, this.p.now)) !== JSON.stringify(reminderMessages(b, s, this.p.now))) {
+          // Staff changed the session since it was read: its reminders follow the session as it is now.
+          await dropReminders(sp, [bookingId]);
+          reminders = await scheduleReminders(sp, [b], taken, this.p.now);
+        }
+        await tally(sp, sessionTallies(taken, { bookings: 1 }));
+        return { kind: 'booked', bookingId, session: taken, reminders };
+      })
+      .catch((err: unknown) => {
+        if (err === noPlace) return null;
+        throw err;
+      });
+    if (result) {
+      if (result.kind === 'booked') await this.p.rememberName();
+      return result;
     }
-    const [inserted] = await rows<{ id: number }>(
-      w,
-      sql`insert into bookings (session_id, contact_id, dependent_id, phone, status, created_at)
-          values (${sessionId}, ${c.id}, ${dependentId}, ${phone}, 'booked', ${now}::timestamptz)
-          on conflict (session_id, contact_id, coalesce(dependent_id, 0)) where status <> 'cancelled' do nothing
-          returning id`,
-    );
-    if (!inserted) {
-      await w.update(sessions).set({ booked: sql`${sessions.booked} - 1` }).where(eq(sessions.id, sessionId));
-      return { kind: 'already', session: taken };
-    }
-    const bookingId = Number(inserted.id);
-    const who = dependentId === null ? null : ((await this.dependents()).find((d) => d.id === dependentId)?.name ?? null);
-    const reminders = await scheduleReminders(w, [{ id: bookingId, contactId: c.id, who }], taken, this.p.now);
-    await tally(w, sessionTallies(taken, { bookings: 1 }));
-    await this.p.audit('booking.create', `booking:${bookingId}`, { sessionId, dependentId });
-    await this.p.rememberName();
-    return { kind: 'booked', bookingId, session: taken, reminders };
+    // The last place went while this booking was being written.
+    const now2 = await getSession(w, sessionId);
+    if (now2?.status !== 'scheduled' || now2.startsAt <= this.p.now) return { kind: 'closed' };
+    return { kind: 'full', session: now2, alternatives: await nextSessions(w, now2.programme, now2.wardCode, this.p.now, now2.id) };
   }
 
   /** Cancels one of the person's own (or their dependents') bookings; its reminders go. */

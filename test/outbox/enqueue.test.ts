@@ -7,7 +7,7 @@ import { outbox } from '../../src/db/schema.js';
 import { cancelByPrefix, enqueue, enqueueSelect, enqueueToContacts, type ToContacts } from '../../src/outbox/enqueue.js';
 import { claimBatch } from '../../src/outbox/store.js';
 import { PRIORITY } from '../../src/outbox/types.js';
-import { message, outboxDatabase, someContacts, statusCounts } from './support.js';
+import { manyContacts, message, outboxDatabase, someContacts, statusCounts } from './support.js';
 
 let database: Awaited<ReturnType<typeof outboxDatabase>>;
 let people: Contact[];
@@ -264,4 +264,25 @@ const toOne = (contactId: number): ToContacts => ({
   payload: { key: 'broadcast.message' },
   priority: PRIORITY.broadcast,
   dueAt: noon,
+});
+
+describe('a small enqueue', () => {
+  it('looks its contacts up by key: a booking’s three reminders never scan the contacts table', async () => {
+    await manyContacts(database.db, 5000, 'crowd-');
+    await rows(database.db, sql`analyze contacts`);
+    const one = await openDatabase({ url: database.url, max: 1 });
+    try {
+      const scans = async () => {
+        await rows(one.db, sql`select pg_stat_force_next_flush()`);
+        const [r] = await rows<{ n: string | number }>(one.db, sql`select seq_scan as n from pg_stat_user_tables where relname = 'contacts'`);
+        return Number(r!.n);
+      };
+      const before = await scans();
+      const p = people[0]!;
+      expect(await enqueue(one.db, ['d-3', 'd-1', 'h-2'].map((slot) => message(`appt:9:v1:${slot}`, p.id, noon)))).toBe(3);
+      expect(await scans()).toBe(before);
+    } finally {
+      await one.close();
+    }
+  });
 });
