@@ -43,7 +43,7 @@ export async function benchBooking(opts: { quick: boolean }): Promise<string[]> 
         return person.bookings.book(sessionIds[i % 2]!, null, null);
       });
     // The server's durable one-row commits at the pool's depth: a booking is one transaction of a few writes.
-    const limits = await dbLimits(pg.url, POOL, opts.quick ? 0.5 : 2);
+    const limits = await dbLimits(pg.url, POOL, opts.quick ? 0.3 : 2);
     let next = 0;
     let booked = 0;
     const start = performance.now();

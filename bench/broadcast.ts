@@ -51,7 +51,7 @@ export async function benchBroadcast(opts: { quick: boolean }): Promise<string[]
     // to be reused rather than created and zeroed in the middle of the enqueue).
     await db.execute(sql`vacuum analyze`);
     // One connection, as the enqueue: its durable one-row commit is the unit the enqueue is read in.
-    const limits = await dbLimits(target.url, 1, opts.quick ? 0.5 : 2);
+    const limits = await dbLimits(target.url, 1, opts.quick ? 0.3 : 2);
     await db.execute(sql`checkpoint`);
     const t0 = performance.now();
     const b = await db.transaction((tx) =>

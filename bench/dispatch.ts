@@ -65,7 +65,7 @@ export async function benchDispatch(opts: { quick: boolean }): Promise<string[]>
       out.push(figure(`dispatch.peak_ratio_${cap}`, r.peak, 'ratio'));
       sent += r.n;
     }
-    const maxN = opts.quick ? 2_000 : 10_000;
+    const maxN = opts.quick ? 1_000 : 10_000;
     const maxPerS = await maxRun(database.db, bot, maxN);
     sent += maxN;
     clearInterval(sampler);
@@ -75,14 +75,14 @@ export async function benchDispatch(opts: { quick: boolean }): Promise<string[]>
     out.push(figure('dispatch.lost', sent - unique, 'messages'));
     out.push(figure('rss.dispatch_mb', Math.round(peakRss / 2 ** 20), 'MB'));
 
-    const two = await twoProcessRun(database.db, target.url, bot, 1000, opts.quick ? 3_000 : 10_000);
+    const two = await twoProcessRun(database.db, target.url, bot, 1000, opts.quick ? 2_000 : 10_000);
     out.push(figure('dispatch.two_process_cap_ratio', two.ratio, 'ratio'));
     out.push(figure('dispatch.two_process_peak_ratio', two.peak, 'ratio'));
     out.push(figure('dispatch.two_process_duplicates', two.duplicates, 'messages'));
     out.push(figure('dispatch.two_process_lost', two.lost, 'messages'));
 
     // The server's own round trip, on one connection as the claim runs.
-    const limits = await dbLimits(target.url, 1, opts.quick ? 0.5 : 2);
+    const limits = await dbLimits(target.url, 1, opts.quick ? 0.3 : 2);
     out.push(figure('dispatch.max_per_s', Math.round(maxPerS), 'messages/s'));
     out.push(...dbFigures('dispatch', limits));
     out.push(figure('dispatch.db_ratio', maxPerS / limits.select1PerS, 'ratio'));

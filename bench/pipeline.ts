@@ -95,7 +95,7 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
 
     await push(all.slice(0, warmup), (u) => bot.handleUpdate(u), concurrency);
     // The server's bare round trip at the same depth: a question is one read, so this is its ceiling here.
-    const limits = await dbLimits(pg.url, concurrency, opts.quick ? 0.5 : 2);
+    const limits = await dbLimits(pg.url, concurrency, opts.quick ? 0.3 : 2);
     queries = 0;
     // Where the time goes: this process's CPU per update (one event loop: at a depth of 8 the median
     // is mostly 8 updates' CPU queued one behind another) and how late its timers ran.

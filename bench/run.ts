@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startThrowawayPostgres } from '../test/support/postgres-server.js';
+import { productionSettings } from './support.js';
 
 /**
  * `npm run bench` prints every figure as `name value unit`.
@@ -9,7 +11,8 @@ import { fileURLToPath } from 'node:url';
  * Each suite runs in a process of its own (this script again, with
  * `--in-process`), so no suite pays for another's heap, JIT or sockets: a
  * figure does not depend on what ran before it, and `rss.dispatch_mb` is the
- * memory of a process that dispatches, not of every benchmark before it.
+ * memory of a process that dispatches, not of every benchmark before it. They
+ * share one throwaway server (a database each), so the run starts Postgres once.
  */
 const quick = process.argv.includes('--quick');
 const inProcess = process.argv.includes('--in-process');
@@ -30,23 +33,32 @@ if (unknown.length) {
 }
 
 /** One suite in a fresh process (the same Node flags, so the same TypeScript loader); true if it passed. */
-function runApart(name: string): Promise<boolean> {
+function runApart(name: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   const args = [...process.execArgv, fileURLToPath(import.meta.url), `--only=${name}`, '--in-process', ...(quick ? ['--quick'] : [])];
-  const child = spawn(process.execPath, args, { stdio: 'inherit' });
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code === 0)));
 }
 
 let failed = false;
-for (const suite of suites.filter((s) => !only || only.includes(s.name))) {
-  if (!inProcess) {
-    if (!(await runApart(suite.name))) failed = true;
-    continue;
-  }
+const chosen = suites.filter((s) => !only || only.includes(s.name));
+if (!inProcess) {
+  // One throwaway server for the run (each suite gets a database of its own on it), unless one is configured.
+  const configured = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+  const server = configured ? null : await startThrowawayPostgres({ durable: true, settings: productionSettings() });
+  const env = server ? { ...process.env, BENCH_SHARED_SERVER: server.url } : process.env;
   try {
-    for (const line of await suite.run({ quick })) console.log(line);
-  } catch (err) {
-    failed = true;
-    console.error(`${suite.name}: ${(err as Error).stack ?? err}`);
+    for (const suite of chosen) if (!(await runApart(suite.name, env))) failed = true;
+  } finally {
+    await server?.stop();
+  }
+} else {
+  for (const suite of chosen) {
+    try {
+      for (const line of await suite.run({ quick })) console.log(line);
+    } catch (err) {
+      failed = true;
+      console.error(`${suite.name}: ${(err as Error).stack ?? err}`);
+    }
   }
 }
 process.exit(failed ? 1 : 0);

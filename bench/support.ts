@@ -21,6 +21,25 @@ export function percentile(sorted: number[], p: number): number {
 export async function benchPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
   const configured = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
   if (configured) return { url: configured, stop: async () => {} };
+  // The run's one throwaway server (bench/run.ts starts it for its suites): a database of our own on it.
+  const shared = process.env.BENCH_SHARED_SERVER;
+  if (shared) {
+    const { default: postgres } = await import('postgres');
+    const name = `bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = postgres(shared, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    await admin.end();
+    const url = new URL(shared);
+    url.pathname = `/${name}`;
+    return {
+      url: url.toString(),
+      stop: async () => {
+        const a = postgres(shared, { max: 1, onnotice: () => {} });
+        await a.unsafe(`drop database if exists ${name} with (force)`);
+        await a.end();
+      },
+    };
+  }
   return startThrowawayPostgres({ durable: true, settings: productionSettings() });
 }
 
