@@ -112,6 +112,28 @@ export async function dbLimits(url: string, concurrency: number, seconds: number
   }
 }
 
+/**
+ * The server's plainest bulk insert: `rows` narrow rows (a bigserial key, a
+ * text, an integer) in one INSERT … SELECT and one durable commit, rows per
+ * second. What a broadcast's enqueue is read against (enqueue.db_ratio): the
+ * same path (heap, WAL, a key index per row, one commit), the least work it can be.
+ */
+export async function dbBulkInsertRate(url: string, rows: number): Promise<number> {
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const table = `bench_db_bulk_${process.pid}`;
+  try {
+    await sql.unsafe(`create table ${table} (id bigserial primary key, k text not null, v integer not null)`);
+    await sql.unsafe('checkpoint');
+    const t0 = performance.now();
+    await sql.unsafe(`insert into ${table} (k, v) select 'k:' || g, g from generate_series(1, ${Math.round(rows)}) g`);
+    return rows / ((performance.now() - t0) / 1000);
+  } finally {
+    await sql.unsafe(`drop table if exists ${table}`).catch(() => {});
+    await sql.end({ timeout: 5 });
+  }
+}
+
 /** The database's lines beside a suite's figures: `<suite>.db_select1_per_s_c<n>`, `<suite>.db_insert_commit_per_s_c<n>`. */
 export function dbFigures(suite: string, limits: DbLimits): string[] {
   return [
