@@ -161,7 +161,9 @@ export function terminalChannel(io: TerminalIo | null): ChannelPlugin {
         async start() {
           if (!io) return;
           chat = new TerminalChat(deps.handle, io, prompt);
-          running = chat.run({ greet: true }).finally(finish);
+          // The welcome is on screen before start() resolves; then lines are read until the end of input.
+          await chat.greet();
+          running = chat.run().finally(finish);
         },
         async stop() {
           finish();
