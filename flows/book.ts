@@ -30,7 +30,8 @@ function resultSay(ctx: FlowContext, r: BookResult, who: string | null): Outboun
   switch (r.kind) {
     case 'booked': {
       const p = { ...sessionParams(r.session), ...(who ? { who, context: 'dep' } : {}) };
-      return [{ text: `${ctx.t('booking.confirmed', p)}\n${ctx.t(r.reminders > 0 ? 'booking.willRemind' : 'booking.soon')}` }];
+      // The station's note, when there is one, is the last sentence of the first line (sessionParams makes it one).
+      return [{ text: `${ctx.t('booking.confirmed', p).trim()}\n${ctx.t(r.reminders > 0 ? 'booking.willRemind' : 'booking.soon')}` }];
     }
     case 'full':
       return [{ text: ctx.t('booking.full') }, alternatives(ctx.t, r.alternatives)];

@@ -4,7 +4,7 @@ import { findCampaign } from '../src/broadcasts/campaigns.js';
 import { broadcastText, maxTextLength } from '../src/broadcasts/render.js';
 import type { Audience } from '../src/broadcasts/store.js';
 import { formatDate, formatTime } from '../src/core/time.js';
-import { parseWhen, resolveWhen } from '../src/core/when.js';
+import { hintDay, parseWhen, resolveWhen } from '../src/core/when.js';
 import { PROGRAMMES } from '../src/core/programmes.js';
 import { isDenied } from '../src/core/actor.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
@@ -30,6 +30,9 @@ const Data = z.object({
   skipped: z.number().int().default(0),
   limit: z.number().int().default(0),
   channels: z.array(z.string()).default([]),
+  /** Who each group reaches (by programme, and 'rel'), and the groups chosen together: shown before choosing. */
+  counts: z.record(z.string(), z.number().int()).default({}),
+  selected: z.number().int().default(0),
 });
 type Data = z.infer<typeof Data>;
 
@@ -39,16 +42,44 @@ const wardNames = (ctx: FlowContext, codes: readonly string[] | null) =>
 const tick = (on: boolean, label: string) => `${on ? '✓ ' : ''}${label}`;
 const when = (at: Date) => ({ date: formatDate(at), time: formatTime(at) });
 
+/** The audience step with fresh figures: who each group reaches and who the groups chosen reach together. */
+async function toAudience(ctx: FlowContext, data: Data, say: OutboundMessage[] = []): Promise<StepOutcome<Data>> {
+  const reach = async (a: Audience) => {
+    const c = await ctx.person.broadcasts.audience(a);
+    return isDenied(c) ? c : c.reachable;
+  };
+  const counts: Record<string, number> = {};
+  for (const p of PROGRAMMES) {
+    const n = await reach({ programmes: [p], wardCodes: data.wards, relatives: false });
+    if (isDenied(n)) return { type: 'done', say: deniedSay(ctx.t, n) };
+    counts[p] = n;
+  }
+  const rel = await reach({ programmes: [], wardCodes: data.wards, relatives: true });
+  if (isDenied(rel)) return { type: 'done', say: deniedSay(ctx.t, rel) };
+  counts.rel = rel;
+  const all = await reach({ programmes: [...PROGRAMMES], wardCodes: data.wards, relatives: true });
+  if (isDenied(all)) return { type: 'done', say: deniedSay(ctx.t, all) };
+  counts.all = all;
+  const chosen = data.programmes.length || data.relatives ? await reach(audienceOf(data)) : 0;
+  if (isDenied(chosen)) return { type: 'done', say: deniedSay(ctx.t, chosen) };
+  return { type: 'goto', step: 'audience', data: { ...data, counts, selected: chosen }, say };
+}
+
+/** Every group chosen (programmes and relatives): "Tất cả người đăng ký" is ticked. */
+const everyone = (d: Data) => d.relatives && PROGRAMMES.every((p) => d.programmes.includes(p));
+
 /** Stores the broadcast (now or at `at`) and says what happens next. */
 async function send(ctx: FlowContext, data: Data, at: Date | null): Promise<StepOutcome<Data>> {
   const b = await ctx.person.broadcasts.create({ audience: audienceOf(data), text: data.text, photo: data.photo, campaign: data.campaign, at });
   if (isDenied(b)) return { type: 'done', say: deniedSay(ctx.t, b) };
+  // The preview's figure is the one sent, unless people stopped, erased their data or subscribed meanwhile: then say so.
+  const changed = b.recipients !== data.count ? [ctx.t('broadcast.countChanged', { n: b.recipients, before: data.count })] : [];
   const controls: Choice[] = [
     choice(ctx.t('broadcast.pause'), { type: 'broadcastOp', op: 'pause', broadcast: b.id }),
     choice(ctx.t('broadcast.cancelIt'), { type: 'broadcastOp', op: 'cancel', broadcast: b.id }),
   ];
   const key = b.status === 'scheduled' ? 'broadcast.scheduled' : 'broadcast.started';
-  return { type: 'done', say: [{ text: ctx.t(key, { n: b.recipients, skipped: b.skippedAtStart, id: b.id, ...when(b.scheduledAt) }), choices: controls }] };
+  return { type: 'done', say: [{ text: [ctx.t(key, { n: b.recipients, skipped: b.skippedAtStart, id: b.id, ...when(b.scheduledAt) }), ...changed].join('\n'), choices: controls }] };
 }
 
 /** Counts the audience and moves to the text (a nobody-to-send-to audience gets another try). */
@@ -69,7 +100,7 @@ function refuseText(ctx: FlowContext, data: Data, text: string): OutboundMessage
 }
 
 /** After the text: the photo step (a photo already chosen is kept), or straight to the preview where photos cannot be sent. */
-function afterText(ctx: FlowContext, data: Data): StepOutcome<Data> {
+async function afterText(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
   if (data.photo || ctx.caps.photo === 'none') return toPreview(ctx, data);
   return { type: 'goto', step: 'photo', data };
 }
@@ -79,9 +110,13 @@ function afterText(ctx: FlowContext, data: Data): StepOutcome<Data> {
  * read. With a photo: the header, then the photo message itself, delivered by
  * the author's channel as its senders deliver it to recipients (the caption,
  * or over Telegram's 1,024 characters the photo then the text), then the
- * question with notes where other channels differ.
+ * question with notes where other channels differ. The audience is counted
+ * again here, so the figure shown is the one "Gửi ngay" sends to.
  */
-function toPreview(ctx: FlowContext, data: Data): StepOutcome<Data> {
+async function toPreview(ctx: FlowContext, before: Data): Promise<StepOutcome<Data>> {
+  const count = await ctx.person.broadcasts.audience(audienceOf(before));
+  if (isDenied(count)) return { type: 'done', say: deniedSay(ctx.t, count) };
+  const data = { ...before, count: count.reachable, skipped: count.total - count.reachable };
   if (!data.photo) return { type: 'goto', step: 'preview', data };
   return {
     type: 'goto',
@@ -128,7 +163,7 @@ export const broadcastFlow = defineFlow<Data>({
       campaign: campaign?.id ?? null,
     });
     if (begun.wards === null) return { type: 'goto', step: 'scope', data };
-    return { type: 'goto', step: begun.wards.length === 1 ? 'audience' : 'wards', data };
+    return begun.wards.length === 1 ? toAudience(ctx, data) : { type: 'goto', step: 'wards', data };
   },
   steps: {
     scope: {
@@ -140,7 +175,7 @@ export const broadcastFlow = defineFlow<Data>({
         ],
       }),
       async handle(ctx, data, input) {
-        if (input.kind === 'choice' && input.value === 'city') return { type: 'goto', step: 'audience', data: { ...data, wards: null } };
+        if (input.kind === 'choice' && input.value === 'city') return toAudience(ctx, { ...data, wards: null });
         if (input.kind === 'choice' && input.value === 'ward') return { type: 'goto', step: 'ward', data: { ...data, matches: [] } };
         return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
       },
@@ -149,7 +184,7 @@ export const broadcastFlow = defineFlow<Data>({
       step: 'ward',
       ask: (ctx) => ctx.t('sessionNew.wardType'),
       pick: (ctx) => ctx.t('sessionNew.wardType'),
-      chosen: (_ctx, data, wardCode) => ({ type: 'goto', step: 'audience', data: { ...data, wards: [wardCode] } }),
+      chosen: (ctx, data, wardCode) => toAudience(ctx, { ...data, wards: [wardCode] }),
     }),
     wards: {
       prompt: (ctx, data) => ({
@@ -163,32 +198,44 @@ export const broadcastFlow = defineFlow<Data>({
         const wards = data.wards ?? [];
         if (input.kind === 'choice' && input.value === 'done') {
           if (!wards.length) return { type: 'retry', say: [{ text: ctx.t('staff.denied.wards') }] };
-          return { type: 'goto', step: 'audience', data };
+          return toAudience(ctx, data);
         }
         if (input.kind !== 'choice' || !data.allowed?.includes(input.value)) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
         const next = wards.includes(input.value) ? wards.filter((w) => w !== input.value) : [...wards, input.value];
         return { type: 'goto', step: 'wards', data: { ...data, wards: next } };
       },
     },
+    /**
+     * Groups are ticked and unticked (each with how many it reaches, the
+     * choice so far with its total); "Tất cả người đăng ký" ticks them all
+     * (or unticks them); only "Tiếp tục" moves on.
+     */
     audience: {
-      prompt: (ctx, data) => ({
-        text: ctx.t('broadcast.audience', { wards: wardNames(ctx, data.wards) }),
-        choices: [
-          ...PROGRAMMES.map((p) => ({ label: tick(data.programmes.includes(p), ctx.t(`programmes.${p}.label`)), value: p })),
-          { label: tick(data.relatives, ctx.t('broadcast.relatives')), value: 'rel' },
-          { label: ctx.t('broadcast.everyone'), value: 'all' },
-          { label: ctx.t('broadcast.next'), value: 'done' },
-        ],
-      }),
+      prompt: (ctx, data) => {
+        const n = (key: string) => data.counts[key] ?? 0;
+        const picked = data.programmes.length > 0 || data.relatives;
+        return {
+          text: [ctx.t('broadcast.audience', { wards: wardNames(ctx, data.wards) }), ...(picked ? [ctx.t('broadcast.selected', { n: data.selected })] : [])].join('\n'),
+          choices: [
+            ...PROGRAMMES.map((p) => ({ label: ctx.t('broadcast.group', { label: tick(data.programmes.includes(p), ctx.t(`programmes.${p}.label`)), n: n(p) }), value: p })),
+            { label: ctx.t('broadcast.group', { label: tick(data.relatives, ctx.t('broadcast.relatives')), n: n('rel') }), value: 'rel' },
+            { label: ctx.t('broadcast.group', { label: tick(everyone(data), ctx.t('broadcast.everyone')), n: n('all') }), value: 'all' },
+            { label: ctx.t('broadcast.next'), value: 'done' },
+          ],
+        };
+      },
       async handle(ctx, data, input) {
         if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
         if (input.value === 'done') return toText(ctx, data);
-        if (input.value === 'all') return toText(ctx, { ...data, programmes: [...PROGRAMMES] });
-        if (input.value === 'rel') return { type: 'goto', step: 'audience', data: { ...data, relatives: !data.relatives } };
+        if (input.value === 'all') {
+          const all = everyone(data);
+          return toAudience(ctx, { ...data, programmes: all ? [] : [...PROGRAMMES], relatives: !all });
+        }
+        if (input.value === 'rel') return toAudience(ctx, { ...data, relatives: !data.relatives });
         const p = PROGRAMMES.find((x) => x === input.value);
         if (!p) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
         const programmes = data.programmes.includes(p) ? data.programmes.filter((x) => x !== p) : [...data.programmes, p];
-        return { type: 'goto', step: 'audience', data: { ...data, programmes } };
+        return toAudience(ctx, { ...data, programmes });
       },
     },
     text: {
@@ -277,14 +324,16 @@ export const broadcastFlow = defineFlow<Data>({
       },
     },
     when: {
-      prompt: (ctx) => ({ text: ctx.t('broadcast.when'), choices: [{ label: ctx.t('broadcast.back'), value: 'back' }] }),
+      // The example is the day after tomorrow: never a day already gone.
+      prompt: (ctx) => ({ text: ctx.t('broadcast.when', { example: hintDay(ctx.now, 2) }), choices: [{ label: ctx.t('broadcast.back'), value: 'back' }] }),
       async handle(ctx, data, input) {
         if (input.kind === 'choice') return toPreview(ctx, data);
-        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('broadcast.badWhen') }] };
-        const typed = parseWhen(input.text);
+        const example = { example: hintDay(ctx.now, 2) };
+        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('broadcast.badWhen', example) }] };
+        const typed = parseWhen(input.text, { locale: ctx.locale });
         const at = typed ? resolveWhen(typed, ctx.now) : null;
         if (at === 'past') return { type: 'retry', say: [{ text: ctx.t('sessionNew.pastDate') }] };
-        if (!(at instanceof Date)) return { type: 'retry', say: [{ text: ctx.t('broadcast.badWhen') }] };
+        if (!(at instanceof Date)) return { type: 'retry', say: [{ text: ctx.t('broadcast.badWhen', example) }] };
         if (isQuietHour(at)) return { type: 'retry', say: [{ text: ctx.t('broadcast.quiet', when(deferQuietHours(at))) }] };
         return send(ctx, data, at);
       },

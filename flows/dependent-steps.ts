@@ -1,6 +1,7 @@
 import type { Key } from '../src/i18n/index.js';
 import { z } from 'zod';
-import { RELATIONSHIPS, parseNameAndYear, type Dependent } from '../src/domain/bookings.js';
+import { RELATIONSHIPS, type Dependent } from '../src/domain/bookings.js';
+import { parseRelative } from '../src/domain/kin.js';
 import type { FlowContext, Step, StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
 import { consentStep, wardStep, yesNo } from './common.js';
@@ -54,16 +55,24 @@ export function dependentSteps<D extends DepFields>(o: DependentStepsOptions<D>)
     depName: {
       prompt: (ctx) => ({ text: ctx.t('dependent.askName') }),
       async handle(ctx, data, input) {
-        const parsed = input.kind === 'text' ? parseNameAndYear(input.text, ctx.now) : null;
+        // "mẹ Lan 1954": the name is Lan; "mẹ" says the relationship, offered first on the next question.
+        const parsed = input.kind === 'text' ? parseRelative(input.text, ctx.now) : null;
         if (!parsed) return { type: 'retry', say: [{ text: ctx.t('dependent.badName') }] };
-        return { type: 'goto', step: 'depRel', data: { ...data, dep: { ...parsed, relationship: null, wardCode: null } } };
+        return { type: 'goto', step: 'depRel', data: { ...data, dep: { ...parsed, wardCode: null } } };
       },
     },
     depRel: {
-      prompt: (ctx, data) => ({
-        text: ctx.t('dependent.askRelationship', { name: data.dep?.name ?? '', year: data.dep?.birthYear ?? '', age: data.dep ? ctx.now.getUTCFullYear() - data.dep.birthYear : '' }),
-        choices: RELATIONSHIPS.map((r) => ({ label: ctx.t(`dependent.relationships.${r}`), value: r })),
-      }),
+      prompt: (ctx, data) => {
+        const said = data.dep?.relationship ?? null;
+        const params = { name: data.dep?.name ?? '', year: data.dep?.birthYear ?? '', age: data.dep ? ctx.now.getUTCFullYear() - data.dep.birthYear : '' };
+        if (!said) return { text: ctx.t('dependent.askRelationship', params), choices: RELATIONSHIPS.map((r) => ({ label: ctx.t(`dependent.relationships.${r}`), value: r })) };
+        // The relationship the person typed ("mẹ Lan") comes first, ticked: one tap confirms it.
+        const label = (r: (typeof RELATIONSHIPS)[number]) => ctx.t(`dependent.relationships.${r}`);
+        return {
+          text: ctx.t('dependent.confirmRelationship', { ...params, relationship: label(said) }),
+          choices: [{ label: `✓ ${label(said)}`, value: said }, ...RELATIONSHIPS.filter((r) => r !== said).map((r) => ({ label: label(r), value: r }))],
+        };
+      },
       async handle(ctx, data, input) {
         const rel = RELATIONSHIPS.find((r) => input.kind === 'choice' && input.value === r);
         if (!rel || !data.dep) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };

@@ -2,8 +2,9 @@ import { choice } from '../src/core/actions.js';
 import { wardStep } from './common.js';
 import type { TFunction } from 'i18next';
 import { fullDate, localParts } from '../src/core/time.js';
-import { parseWhen, resolveDate } from '../src/core/when.js';
-import { gestationDays, slotsFor, weekOf, type Journey, type LiveJourney } from '../src/domain/journeys.js';
+import { parseMonth, parseWhen, resolveDate, resolveMonth } from '../src/core/when.js';
+import { gestationDays, weekOf, type Journey, type LiveJourney } from '../src/domain/journeys.js';
+import type { UpcomingReminder } from '../src/domain/upcoming.js';
 import type { FlowContext, StepOutcome } from '../src/engine/flow.js';
 import type { Choice, OutboundMessage } from '../src/core/messages.js';
 import { fold, hasDiacritics, toneless } from '../src/core/text.js';
@@ -30,17 +31,62 @@ export function journeyLine(t: TFunction, j: LiveJourney, now: Date): string {
   return j.status === 'paused' ? t('journeys.line.paused', { line }) : line;
 }
 
-/** The next reminder of a journey, in words, or that there is none. */
-export function nextReminder(t: TFunction, j: Journey, now: Date): string {
-  const next = slotsFor(j, now).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime())[0];
-  return next ? t('journeys.next', { date: fullDate(next.dueAt) }) : t('journeys.nextNone');
+/** What one reminder of a journey is for: "sàng lọc thalassemia (trước tuần 21)", "(nhắc lần cuối)" for a window's last one. */
+function purpose(t: TFunction, r: Extract<UpcomingReminder, { type: 'journey' }>): string {
+  // A window of another kind of journey (family planning's are discreet) is named neutrally.
+  const what = t(`journeys.win.${WINDOW_LABELS.includes(r.win as WindowLabel) ? (r.win as WindowLabel) : 'other'}`);
+  if (r.slot === 'late') return `${what} ${t('journeys.slot.late')}`;
+  if (r.slot.startsWith('z')) return `${what} ${t('journeys.slot.again')}`;
+  return what;
+}
+const WINDOW_LABELS = ['thal', 'nt', 'tri2', 'morph', 'gdm', 'nbs', 'born', 'heel', 'check', 'result', 'pm', 'checkup'] as const;
+type WindowLabel = (typeof WINDOW_LABELS)[number];
+
+/** A journey's reminders still to come, soonest first (none while it is paused). */
+function planned(j: Pick<Journey, 'id' | 'status'>, upcoming: readonly UpcomingReminder[]): Extract<UpcomingReminder, { type: 'journey' }>[] {
+  if (j.status === 'paused') return [];
+  return upcoming.filter((r): r is Extract<UpcomingReminder, { type: 'journey' }> => r.type === 'journey' && r.journeyId === j.id);
+}
+
+/**
+ * A journey's coming reminders, what each is for and when, soonest first
+ * ("1/12/2026: sàng lọc thalassemia (trước tuần 21)"); at most `max`. None
+ * when it is paused or has nothing planned (see noReminders).
+ */
+export function reminderLines(t: TFunction, j: Pick<Journey, 'id' | 'status'>, upcoming: readonly UpcomingReminder[], max = 3): string[] {
+  return planned(j, upcoming)
+    .slice(0, max)
+    .map((r) => t('journeys.remind.line', { date: fullDate(r.dueAt), what: purpose(t, r) }));
+}
+
+/** Why a journey has no reminder planned: paused, every window past, or (the yearly checkup) when one comes. */
+export const noReminders = (t: TFunction, j: Pick<Journey, 'kind' | 'status'>): string =>
+  t(j.status === 'paused' ? 'journeys.remind.paused' : j.kind === 'elderly' ? 'journeys.remind.yearly' : 'journeys.nextNone');
+
+/** The coming reminders under a title, or why there is none: after a journey starts, on its page, in /lich. */
+export function remindersBlock(t: TFunction, j: Pick<Journey, 'id' | 'kind' | 'status'>, upcoming: readonly UpcomingReminder[], max = 3, indent = ''): string[] {
+  const lines = reminderLines(t, j, upcoming, max);
+  if (!lines.length) return [`${indent}${noReminders(t, j)}`];
+  const more = planned(j, upcoming).length - lines.length;
+  return [`${indent}${t('journeys.remind.title')}`, ...lines.map((l) => `${indent}• ${l}`), ...(more > 0 ? [`${indent}${t('journeys.remind.more', { count: more })}`] : [])];
+}
+
+/** For a journey just started or changed: its coming reminders, each with what it is for. */
+export async function nextReminders(ctx: FlowContext, j: Pick<Journey, 'id' | 'kind' | 'status'>): Promise<string> {
+  return remindersBlock(ctx.t, j, await ctx.person.upcomingReminders()).join('\n');
 }
 
 /** /hanhtrinh: start a journey, or manage a live one. */
 export async function journeysHub(ctx: FlowContext): Promise<OutboundMessage> {
   const live = await ctx.person.journeys.current();
+  const upcoming = live.length ? await ctx.person.upcomingReminders() : [];
   const lines = [ctx.t('journeys.hub.title')];
-  if (live.length) lines.push('', ctx.t('journeys.hub.live'), ...live.map((j) => `• ${journeyLine(ctx.t, j, ctx.now)}`));
+  // Each journey with its next reminder: what it is for and when.
+  const next = (j: LiveJourney) => {
+    const first = reminderLines(ctx.t, j, upcoming, 1)[0];
+    return first ? ctx.t('journeys.hub.next', { next: first }) : noReminders(ctx.t, j);
+  };
+  if (live.length) lines.push('', ctx.t('journeys.hub.live'), ...live.map((j) => `• ${journeyLine(ctx.t, j, ctx.now)}\n  ${next(j)}`));
   const choices: Choice[] = [
     choice(ctx.t('journeys.hub.pregnancy'), { type: 'journeyPregnancy' }),
     choice(ctx.t('journeys.hub.newborn'), { type: 'journeyNewborn' }),
@@ -72,16 +118,16 @@ export const journeyWardStep = <D extends WardData>(next: (ctx: FlowContext, dat
     chosen: (ctx, data, wardCode) => next(ctx, { ...data, wardCode }),
   });
 
-/** A typed calendar date ("20/5/2027", "20-5", "20.5.27"); no time. */
-export function typedDate(text: string): { d: number; m: number; y?: number } | null {
-  const w = parseWhen(text);
-  if (!w?.date || w.time || 'relativeDays' in w.date) return null;
+/** A typed calendar date ("20/5/2027", "20-5", "20.5.27", "28 tháng 4 năm sau", in English "April 28, 2027"); no time. */
+export function typedDate(text: string, locale?: string): { d: number; m: number; y?: number; nextYear?: boolean } | null {
+  const w = parseWhen(text, locale ? { locale } : {});
+  if (!w?.date || w.time || !('d' in w.date)) return null;
   return w.date;
 }
 
 /** A typed date that lies ahead (a due date): without a year, the next one to come. */
-export function futureDate(text: string, now: Date): { y: number; m: number; d: number } | null {
-  const d = typedDate(text);
+export function futureDate(text: string, now: Date, locale?: string): { y: number; m: number; d: number } | null {
+  const d = typedDate(text, locale);
   return d ? resolveDate(d, now) : null;
 }
 
@@ -103,15 +149,10 @@ export function typedWeek(text: string): { weeks: number; days: number } | null 
   return { weeks: Number(m[1]), days };
 }
 
-/** "5/2027", "tháng 5", "thang 5 nam 2027", "05-2027", "tháng 5/27": a month, the next one to come without a year. */
-export function typedMonth(text: string, now: Date): { y: number; m: number } | null {
-  const m = /^(?:thang\s+)?(\d{1,2})(?:\s+(?:nam\s+)?(\d{4}|\d{2}))?$/.exec(fold(text));
-  if (!m) return null;
-  const month = Number(m[1]);
-  if (month < 1 || month > 12) return null;
-  const today = localParts(now);
-  if (m[2]) return { y: m[2].length === 2 ? 2000 + Number(m[2]) : Number(m[2]), m: month };
-  return { y: month < today.m ? today.y + 1 : today.y, m: month };
+/** "5/2027", "tháng 5", "thang 5 nam 2027", "05-2027", "tháng 5/27", "tháng 4 năm sau", "April 2027": a month, the next one to come without a year. */
+export function typedMonth(text: string, now: Date, locale?: string): { y: number; m: number } | null {
+  const m = parseMonth(text, locale ? { locale } : {});
+  return m ? resolveMonth(m, now) : null;
 }
 
 const LOSS_WORDS = [

@@ -1,11 +1,11 @@
 import { consentStep } from './common.js';
 import { z } from 'zod';
 import { formatTime, fromLocal, localParts } from '../src/core/time.js';
-import { parseWhen } from '../src/core/when.js';
+import { hintDay, parseWhen } from '../src/core/when.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import { fold } from '../src/core/text.js';
 import { fullDate } from '../src/core/time.js';
-import { journeyNotice, pastDate, journeyWardStep } from './journey-common.js';
+import { journeyNotice, nextReminders, pastDate, journeyWardStep } from './journey-common.js';
 
 const HOUR = 3_600_000;
 
@@ -19,15 +19,15 @@ const Data = z.object({
 });
 type Data = z.infer<typeof Data>;
 
-/** "hôm qua 8h", "20/5 14h30", "hôm nay 2 giờ chiều": a local day and maybe a time. */
-function typedBirth(text: string, now: Date): { day: { y: number; m: number; d: number } | null; time: { h: number; mi: number } | null } | null {
+/** "hôm qua 8h", "20/5 14h30", "hôm nay 2 giờ chiều", in English "yesterday 8am": a local day and maybe a time. */
+function typedBirth(text: string, now: Date, locale: string): { day: { y: number; m: number; d: number } | null; time: { h: number; mi: number } | null } | null {
   const f = ` ${fold(text)} `;
   let back = 0;
   let rest = text;
-  if (/ hom qua /.test(f)) back = 1;
-  else if (/ hom kia /.test(f)) back = 2;
-  if (back) rest = fold(text).replace(/hom (qua|kia)/, 'hom nay');
-  const w = parseWhen(rest);
+  if (/ (?:hom qua|yesterday) /.test(f)) back = 1;
+  else if (/ (?:hom kia|the day before yesterday|day before yesterday) /.test(f)) back = 2;
+  if (back) rest = fold(text).replace(/hom (qua|kia)|(?:the )?day before yesterday|yesterday/, 'hom nay');
+  const w = parseWhen(rest, { locale });
   if (!w) return null;
   let day: { y: number; m: number; d: number } | null = null;
   if (w.date && 'relativeDays' in w.date) {
@@ -36,7 +36,7 @@ function typedBirth(text: string, now: Date): { day: { y: number; m: number; d: 
     const at = fromLocal(t.y, t.m, t.d - back);
     const p = localParts(at);
     day = { y: p.y, m: p.m, d: p.d };
-  } else if (w.date) {
+  } else if (w.date && 'd' in w.date) {
     day = pastDate(w.date, now);
     if (!day) return null;
   }
@@ -52,7 +52,7 @@ async function next(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
 
 async function finish(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
   const birth = new Date(data.birth!);
-  await ctx.person.journeys.start('newborn', birth, data.wardCode);
+  const started = await ctx.person.journeys.start('newborn', birth, data.wardCode);
   if (data.from !== null) await ctx.person.journeys.stop(data.from, 'born');
   const hours = Math.floor((ctx.now.getTime() - birth.getTime()) / HOUR);
   const context = hours < 24 ? 'early' : hours < 72 ? 'window' : 'late';
@@ -60,7 +60,7 @@ async function finish(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> 
     const d = new Date(birth.getTime() + h * HOUR);
     return `${formatTime(d)} ${fullDate(d)}`;
   };
-  return { type: 'done', say: [{ text: ctx.t(`journeys.newborn.started_${context}`, { hours, ideal: at(48), deadline: at(72) }) }] };
+  return { type: 'done', say: [{ text: `${ctx.t(`journeys.newborn.started_${context}`, { hours, ideal: at(48), deadline: at(72) })}\n${await nextReminders(ctx, started.journey)}` }] };
 }
 
 function withBirth(ctx: FlowContext, data: Data, day: { y: number; m: number; d: number }, time: { h: number; mi: number }): Promise<StepOutcome<Data>> | StepOutcome<Data> {
@@ -89,10 +89,11 @@ export const journeyNewbornFlow = defineFlow<Data>({
   },
   steps: {
     birth: {
-      prompt: (ctx) => ({ text: ctx.t('journeys.newborn.askBirth') }),
+      // The example is yesterday: a birth is never in the future.
+      prompt: (ctx) => ({ text: ctx.t('journeys.newborn.askBirth', { example: hintDay(ctx.now, -1) }) }),
       async handle(ctx, data, input) {
-        const typed = input.kind === 'text' ? typedBirth(input.text, ctx.now) : null;
-        if (!typed?.day) return { type: 'retry', say: [{ text: ctx.t('journeys.newborn.bad') }] };
+        const typed = input.kind === 'text' ? typedBirth(input.text, ctx.now, ctx.locale) : null;
+        if (!typed?.day) return { type: 'retry', say: [{ text: ctx.t('journeys.newborn.bad', { example: hintDay(ctx.now, -1) }) }] };
         if (!typed.time) return { type: 'goto', step: 'time', data: { ...data, date: typed.day } };
         return withBirth(ctx, data, typed.day, typed.time);
       },
@@ -100,8 +101,8 @@ export const journeyNewbornFlow = defineFlow<Data>({
     time: {
       prompt: (ctx, data) => ({ text: ctx.t('journeys.newborn.needTime', { date: data.date ? `${data.date.d}/${data.date.m}` : '' }) }),
       async handle(ctx, data, input) {
-        const typed = input.kind === 'text' ? parseWhen(input.text) : null;
-        if (!typed?.time || typed.date || !data.date) return { type: 'retry', say: [{ text: ctx.t('journeys.newborn.bad') }] };
+        const typed = input.kind === 'text' ? parseWhen(input.text, { locale: ctx.locale }) : null;
+        if (!typed?.time || typed.date || !data.date) return { type: 'retry', say: [{ text: ctx.t('journeys.newborn.bad', { example: hintDay(ctx.now, -1) }) }] };
         return withBirth(ctx, data, data.date, typed.time);
       },
     },

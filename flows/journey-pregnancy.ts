@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { MAX_GA, MIN_GA, dueFromLmp, dueFromWeek, gestationDays, localDay, weekOf } from '../src/domain/journeys.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
-import { futureDate, journeyNotice, nextReminder, pastDate, typedDate, typedWeek, journeyWardStep } from './journey-common.js';
+import { futureDate, journeyNotice, nextReminders, pastDate, typedDate, typedWeek, journeyWardStep } from './journey-common.js';
 import { fullDate } from '../src/core/time.js';
+import { approxDay, hintDay, hintMonth, parseMonth, resolveMonth } from '../src/core/when.js';
 
 const Data = z.object({
   mode: z.enum(['due', 'lmp', 'week']).nullable(),
@@ -13,28 +14,31 @@ const Data = z.object({
   matches: z.array(z.string()).default([]),
   /** A live pregnancy journey whose date changes (no new consent needed). */
   change: z.number().int().nullable().default(null),
+  /** A due month typed without a day ("cuối tháng 4 năm sau"): the month and the part said, until a day is confirmed. */
+  approx: z.object({ y: z.number().int(), m: z.number().int(), part: z.enum(['early', 'mid', 'late']).nullable() }).nullable().default(null),
 });
 type Data = z.infer<typeof Data>;
 
 /** What was typed, as a due date, or why not. */
 function dueFrom(ctx: FlowContext, mode: Data['mode'], text: string): Date | 'bad-date' | 'bad-week' {
+  const locale = ctx.locale;
   const guess = mode ?? (typedWeek(text) ? 'week' : null);
   if (guess === 'week') {
     const w = typedWeek(text);
     return w ? dueFromWeek(w.weeks, w.days, ctx.now) : 'bad-week';
   }
-  const typed = typedDate(text);
+  const typed = typedDate(text, locale);
   if (!typed) return 'bad-date';
   if (guess === 'lmp') {
     const d = pastDate(typed, ctx.now);
     return d ? dueFromLmp(d) : 'bad-date';
   }
   if (guess === 'due') {
-    const d = futureDate(text, ctx.now);
+    const d = futureDate(text, ctx.now, locale);
     return d ? localDay(d.y, d.m, d.d) : 'bad-date';
   }
   // Typed straight away with no mode: a date ahead is the due date, one behind the last period.
-  const ahead = futureDate(text, ctx.now);
+  const ahead = futureDate(text, ctx.now, locale);
   const behind = pastDate(typed, ctx.now);
   if (typed.y !== undefined && ahead && localDay(ahead.y, ahead.m, ahead.d) <= ctx.now) return behind ? dueFromLmp(behind) : 'bad-date';
   return ahead ? localDay(ahead.y, ahead.m, ahead.d) : 'bad-date';
@@ -46,7 +50,7 @@ async function finish(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> 
   const weeks = weekOf(gestationDays(due, ctx.now)).weeks;
   const ward = data.wardCode ? (ctx.wards.get(data.wardCode)?.name ?? '') : '';
   const say: OutboundMessage[] = [
-    { text: `${ctx.t(r.changed ? 'journeys.preg.changed' : 'journeys.preg.started', { due: fullDate(due), weeks, ward })}\n${nextReminder(ctx.t, r.journey, ctx.now)}` },
+    { text: `${ctx.t(r.changed ? 'journeys.preg.changed' : 'journeys.preg.started', { due: fullDate(due), weeks, ward })}\n${await nextReminders(ctx, r.journey)}` },
   ];
   if (r.missed.length) say.push({ text: ctx.t('journeys.preg.missed', { list: r.missed.map((w) => ctx.t(`journeys.win.${w}`)).join('; ') }) });
   return { type: 'done', say };
@@ -65,7 +69,7 @@ export const journeyPregnancyFlow = defineFlow<Data>({
     const live = (await ctx.person.journeys.live()).find((j) => j.kind === 'pregnancy');
     const wanted = arg?.startsWith('c') ? Number(arg.slice(1)) : null;
     const change = live && (wanted === null || wanted === live.id) ? live.id : null;
-    return { type: 'goto', step: 'how', data: { mode: null, due: null, wardCode: live?.wardCode ?? ctx.person.contact?.wardCode ?? null, matches: [], change } };
+    return { type: 'goto', step: 'how', data: { mode: null, due: null, wardCode: live?.wardCode ?? ctx.person.contact?.wardCode ?? null, matches: [], change, approx: null } };
   },
   steps: {
     how: {
@@ -86,10 +90,30 @@ export const journeyPregnancyFlow = defineFlow<Data>({
       },
     },
     value: {
-      prompt: (ctx, data) => ({ text: ctx.t(data.mode === 'lmp' ? 'journeys.preg.askLmp' : data.mode === 'week' ? 'journeys.preg.askWeek' : 'journeys.preg.askDue') }),
+      // Examples from today: a due date some months ahead, a last period some weeks back.
+      prompt: (ctx, data) => ({ text: ctx.t(data.mode === 'lmp' ? 'journeys.preg.askLmp' : data.mode === 'week' ? 'journeys.preg.askWeek' : 'journeys.preg.askDue', examples(ctx)) }),
       async handle(ctx, data, input) {
-        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t(data.mode === 'week' ? 'journeys.preg.badWeek' : 'journeys.preg.badDate') }] };
+        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t(data.mode === 'week' ? 'journeys.preg.badWeek' : 'journeys.preg.badDate', examples(ctx)) }] };
         return valueHandle(ctx, data, input.text);
+      },
+    },
+    /** A due month without a day: the day is asked, a day in the part of the month said offered. */
+    approx: {
+      prompt: (ctx, data) => {
+        const a = data.approx!;
+        const guess = `${approxDay(a.part)}/${a.m}/${a.y}`;
+        return {
+          text: ctx.t('journeys.preg.approx', { when: ctx.t(`journeys.preg.part.${a.part ?? 'none'}`, { month: `${a.m}/${a.y}` }), guess }),
+          choices: [{ label: ctx.t('journeys.preg.useGuess', { guess }), value: 'guess' }],
+        };
+      },
+      async handle(ctx, data, input) {
+        if (input.kind === 'choice' && input.value === 'guess' && data.approx) {
+          const a = data.approx;
+          return withDue(ctx, { ...data, approx: null }, localDay(a.y, a.m, approxDay(a.part)));
+        }
+        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
+        return valueHandle(ctx, { ...data, mode: 'due' }, input.text);
       },
     },
     confirm: {
@@ -122,9 +146,22 @@ export const journeyPregnancyFlow = defineFlow<Data>({
   },
 });
 
+/** Prompt examples computed from today, so they are never a day gone (a due date) or still to come (a last period). */
+const examples = (ctx: FlowContext) => ({ due: hintDay(ctx.now, 200, true), dueMonth: hintMonth(ctx.now, 6), lmp: hintDay(ctx.now, -40) });
+
 function valueHandle(ctx: FlowContext, data: Data, text: string): StepOutcome<Data> {
   const due = dueFrom(ctx, data.mode, text);
-  if (due === 'bad-date' || due === 'bad-week') return { type: 'retry', say: [{ text: ctx.t(due === 'bad-week' ? 'journeys.preg.badWeek' : 'journeys.preg.badDate') }] };
+  if (due === 'bad-date' && data.mode !== 'lmp') {
+    // "cuối tháng 4 năm sau": a month, not yet a day.
+    const month = parseMonth(text, { locale: ctx.locale });
+    if (month) return { type: 'goto', step: 'approx', data: { ...data, mode: 'due', approx: { ...resolveMonth(month, ctx.now), part: month.part } } };
+  }
+  if (due === 'bad-date' || due === 'bad-week') return { type: 'retry', say: [{ text: ctx.t(due === 'bad-week' ? 'journeys.preg.badWeek' : 'journeys.preg.badDate', examples(ctx)) }] };
+  return withDue(ctx, data, due);
+}
+
+/** A due date within the weeks followed goes to the confirmation; else a kind second chance. */
+function withDue(ctx: FlowContext, data: Data, due: Date): StepOutcome<Data> {
   const ga = gestationDays(due, ctx.now);
   if (ga < MIN_GA || ga > MAX_GA) return { type: 'retry', say: [{ text: ctx.t('journeys.preg.outOfRange', { weeks: Math.floor(ga / 7) }) }] };
   return { type: 'goto', step: 'confirm', data: { ...data, due: due.toISOString() } };

@@ -2,8 +2,9 @@ import { consentStep } from './common.js';
 import { z } from 'zod';
 import { localDay } from '../src/domain/journeys.js';
 import { fromLocal } from '../src/core/time.js';
+import { hintMonth } from '../src/core/when.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
-import { journeyNotice, monthYear, nextReminder, typedMonth, journeyWardStep } from './journey-common.js';
+import { journeyNotice, monthYear, nextReminders, typedMonth, journeyWardStep } from './journey-common.js';
 
 const Data = z.object({
   month: z.string().nullable(),
@@ -32,7 +33,7 @@ async function finish(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> 
   const r = await ctx.person.journeys.start('premarital', month, data.wardCode);
   const ward = data.wardCode ? (ctx.wards.get(data.wardCode)?.name ?? '') : '';
   const key = r.changed ? 'journeys.premarital.changed' : 'journeys.premarital.started';
-  return { type: 'done', say: [{ text: `${ctx.t(key, { ward, month: monthYear(month) })}\n${nextReminder(ctx.t, r.journey, ctx.now)}` }] };
+  return { type: 'done', say: [{ text: `${ctx.t(key, { ward, month: monthYear(month) })}\n${await nextReminders(ctx, r.journey)}` }] };
 }
 
 /**
@@ -50,7 +51,7 @@ export const journeyPremaritalFlow = defineFlow<Data>({
   },
   steps: {
     month: {
-      prompt: (ctx) => ({ text: ctx.t('journeys.premarital.askMonth'), choices: [{ label: ctx.t('journeys.premarital.none'), value: 'none' }] }),
+      prompt: (ctx) => ({ text: ctx.t('journeys.premarital.askMonth', { example: hintMonth(ctx.now, 8) }), choices: [{ label: ctx.t('journeys.premarital.none'), value: 'none' }] }),
       async handle(ctx, data, input) {
         if (input.kind === 'choice' && input.value === 'none') {
           const d = { ...data, none: true };
@@ -58,8 +59,8 @@ export const journeyPremaritalFlow = defineFlow<Data>({
           if (!d.wardCode) return { type: 'goto', step: 'ward', data: d, say };
           return { type: 'done', say: [...say, { text: await sessionsText(ctx, d.wardCode) }] };
         }
-        const m = input.kind === 'text' ? typedMonth(input.text, ctx.now) : null;
-        if (!m) return { type: 'retry', say: [{ text: ctx.t('journeys.premarital.bad') }] };
+        const m = input.kind === 'text' ? typedMonth(input.text, ctx.now, ctx.locale) : null;
+        if (!m) return { type: 'retry', say: [{ text: ctx.t('journeys.premarital.bad', { example: hintMonth(ctx.now, 8) }) }] };
         const month = localDay(m.y, m.m, 1);
         if (fromLocal(m.y, m.m + 1, 1) <= ctx.now) return { type: 'retry', say: [{ text: ctx.t('journeys.premarital.past') }] };
         const d = { ...data, month: month.toISOString() };

@@ -2,7 +2,7 @@ import { choice } from '../src/core/actions.js';
 import type { Choice } from '../src/core/messages.js';
 import { fullDate } from '../src/core/time.js';
 import type { BotModule, Turn } from '../src/engine/module.js';
-import { hasPregnancyMessages, isLossMessage, journeyLine, journeysHub, lossSay } from './journey-common.js';
+import { hasPregnancyMessages, isLossMessage, journeyLine, journeysHub, lossSay, remindersBlock } from './journey-common.js';
 import { journeyNewbornFlow } from './journey-newborn.js';
 import { journeyPregnancyFlow } from './journey-pregnancy.js';
 import { journeyPremaritalFlow } from './journey-premarital.js';
@@ -82,7 +82,8 @@ export const journeysModule: BotModule = {
         );
         choices.push(choice(turn.t('journeys.manage.stop'), { type: 'journeyStop', journey: j.id }));
         if (j.kind === 'pregnancy' || j.kind === 'newborn') choices.push(choice(turn.t('journeys.manage.loss'), { type: 'journeyLoss', journey: j.id }));
-        return [{ text: turn.t('journeys.manage.title', { line: journeyLine(turn.t, live, turn.now) }), choices }];
+        const plan = remindersBlock(turn.t, live, await turn.person.upcomingReminders(), 5);
+        return [{ text: [turn.t('journeys.manage.title', { line: journeyLine(turn.t, live, turn.now) }), ...plan].join('\n'), choices }];
       },
     },
     journeyStopMenu: {

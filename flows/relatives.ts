@@ -39,13 +39,18 @@ async function listPage(ctx: FlowContext, say: OutboundMessage[] = []): Promise<
   return { type: 'goto', step: 'list', data: Data.parse({ text, deps: list.map((r) => ({ id: r.id, label: r.name })) }), say };
 }
 
-/** One relative's page: reminders on or off, their upcoming bookings, book, remove. */
-async function relativePage(ctx: FlowContext, id: number, say: OutboundMessage[] = []): Promise<StepOutcome<Data>> {
+/**
+ * One relative's page: reminders on or off, their upcoming bookings, book,
+ * remove. `flash`: what a toggle just did, at the top of the page itself, so
+ * on Telegram the page is edited in place rather than posted again.
+ */
+async function relativePage(ctx: FlowContext, id: number, say: OutboundMessage[] = [], flash?: string): Promise<StepOutcome<Data>> {
   const r = await ctx.person.relatives.get(id);
   if (!r) return listPage(ctx, [...say, { text: ctx.t('relatives.gone') }]);
   const appts = (await ctx.person.bookings.upcoming()).filter((a) => a.dependentId === id);
   const subscribed = r.programmes.includes('elderly');
   const lines = [
+    ...(flash ? [flash] : []),
     relativeLine(ctx, r),
     ctx.t(subscribed ? 'relatives.subscribed' : 'relatives.notSubscribed', { name: r.name, ward: wardName(ctx, r.wardCode) }),
     ...(appts.length ? [ctx.t('relatives.appointments'), ...appts.map((a) => `• ${appointmentLine(ctx.t, a)}`)] : []),
@@ -57,7 +62,7 @@ async function relativePage(ctx: FlowContext, id: number, say: OutboundMessage[]
 async function subscribeRelative(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
   const id = data.depId!;
   const r = await ctx.person.relatives.subscribe(id, ['elderly']);
-  return relativePage(ctx, id, [{ text: ctx.t(r === 'ok' ? 'relatives.subscribedNow' : 'relatives.noWard', { name: data.name }) }]);
+  return relativePage(ctx, id, [], ctx.t(r === 'ok' ? 'relatives.subscribedNow' : 'relatives.noWard', { name: data.name }));
 }
 
 /**
@@ -114,7 +119,7 @@ export const relativesFlow = defineFlow<Data>({
             return subscribeRelative(ctx, data);
           case 'unsub':
             await ctx.person.relatives.unsubscribe(id, ['elderly']);
-            return relativePage(ctx, id, [{ text: ctx.t('relatives.unsubscribed', { name: data.name }) }]);
+            return relativePage(ctx, id, [], ctx.t('relatives.unsubscribed', { name: data.name }));
           case 'book': {
             const r = await ctx.person.relatives.get(id);
             const list = r ? await ctx.person.bookings.openSessions('elderly', r.wardCode ?? '') : [];
@@ -123,8 +128,11 @@ export const relativesFlow = defineFlow<Data>({
             const choices = list.map((s) => ({ label: ctx.t('booking.alternative', { ...sessionParams(s), free: s.capacity - s.booked }), value: encodeAction({ type: 'book', session: s.id, for: id }) }));
             return { type: 'done', say: [{ text: ctx.t('relatives.pickSession', { name: data.name }), choices }] };
           }
-          case 'remove':
-            return { type: 'goto', step: 'remove', data };
+          case 'remove': {
+            // Which appointments go with them, named before anything is done.
+            const appts = (await ctx.person.bookings.upcoming()).filter((a) => a.dependentId === id);
+            return { type: 'goto', step: 'remove', data: { ...data, text: appts.map((a) => `• ${appointmentLine(ctx.t, a)}`).join('\n') } };
+          }
           case 'back':
             return listPage(ctx);
         }
@@ -156,13 +164,18 @@ export const relativesFlow = defineFlow<Data>({
       },
     },
     remove: {
-      prompt: (ctx, data) => yesNo(ctx, 'relatives.removeConfirm', 'relatives.removeYes', 'relatives.removeNo', { name: data.name }),
+      prompt: (ctx, data) => {
+        const ask = yesNo(ctx, 'relatives.removeConfirm', 'relatives.removeYes', 'relatives.removeNo', { name: data.name });
+        return data.text ? { ...ask, text: [ask.text, ctx.t('relatives.removeBookings', { name: data.name }), data.text].join('\n') } : ask;
+      },
       async handle(ctx, data, input) {
         if (input.kind !== 'choice' || data.depId === null) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
         if (input.value !== 'yes') return relativePage(ctx, data.depId);
         const cancelled = await ctx.person.relatives.remove(data.depId);
         if (cancelled === null) return listPage(ctx, [{ text: ctx.t('relatives.gone') }]);
-        return listPage(ctx, [{ text: ctx.t('relatives.removed', { name: data.name, count: cancelled }) }]);
+        const lines = cancelled.map((a) => `• ${appointmentLine(ctx.t, a)}`);
+        const text = [ctx.t('relatives.removed', { name: data.name }), ...(lines.length ? [ctx.t('relatives.removedBookings', { count: lines.length }), ...lines] : [])].join('\n');
+        return listPage(ctx, [{ text }]);
       },
     },
     ...dependentSteps<Data>({

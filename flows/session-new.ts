@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { fromLocal, localParts } from '../src/core/time.js';
-import { parseDuration, parseWhen, resolveDate, resolveWhen } from '../src/core/when.js';
+import { formatTime, fromLocal, localParts } from '../src/core/time.js';
+import { hintDay, parseDuration, parseWhen, resolveDate, resolveWhen } from '../src/core/when.js';
 import { sessionParams } from '../src/domain/reminders.js';
 import type { Session } from '../src/domain/sessions.js';
 import { SCREENING_PROGRAMMES as SESSION_PROGRAMMES } from '../src/core/programmes.js';
@@ -43,9 +43,10 @@ function preview(ctx: FlowContext, data: Data): string {
     ...sessionParams(s),
     ward: data.wardCode ? ctx.wards.get(data.wardCode)?.name ?? data.wardCode : '',
     duration: data.durationMin,
+    end: formatTime(new Date(new Date(data.startsAt ?? 0).getTime() + data.durationMin * 60_000)),
     capacity: data.capacity,
     note: data.note ?? ctx.t('sessionNew.noNote'),
-    phone: ctx.t(data.needsPhone ? 'sessionNew.phoneYes' : 'sessionNew.phoneNo'),
+    phone: ctx.t(data.needsPhone ? 'sessionNew.previewPhoneYes' : 'sessionNew.previewPhoneNo'),
   });
 }
 
@@ -56,12 +57,13 @@ const afterWhen = (data: Data, at: Date): StepOutcome<Data> => {
 
 /** A reply to a typed date/time: the next step, or a kind second chance. */
 function handleWhen(ctx: FlowContext, data: Data, text: string, useDay: boolean): StepOutcome<Data> {
-  const typed = parseWhen(text);
-  if (!typed) return { type: 'retry', say: [{ text: ctx.t('sessionNew.badDate') }] };
+  const typed = parseWhen(text, { locale: ctx.locale });
+  const example = { example: hintDay(ctx.now, 7) };
+  if (!typed) return { type: 'retry', say: [{ text: ctx.t('sessionNew.badDate', example) }] };
   const r = resolveWhen(typed, ctx.now, useDay ? data.day ?? undefined : undefined);
-  if (r === null) return { type: 'retry', say: [{ text: ctx.t('sessionNew.badDate') }] };
+  if (r === null) return { type: 'retry', say: [{ text: ctx.t('sessionNew.badDate', example) }] };
   if (r === 'past') return { type: 'retry', say: [{ text: ctx.t('sessionNew.pastDate') }] };
-  if (r === 'need-date') return { type: 'retry', say: [{ text: ctx.t('sessionNew.needDate') }] };
+  if (r === 'need-date') return { type: 'retry', say: [{ text: ctx.t('sessionNew.needDate', example) }] };
   if (r === 'need-time') {
     const day = resolveDate(typed.date!, ctx.now)!;
     // A day already gone is said so now, not after the time is typed.
@@ -116,14 +118,19 @@ export const sessionNewFlow = defineFlow<Data>({
       },
     },
     date: {
-      prompt: (ctx) => ({ text: ctx.t('sessionNew.date') }),
+      // The example is a week from today: never a day already gone.
+      prompt: (ctx) => ({ text: ctx.t('sessionNew.date', { example: hintDay(ctx.now, 7) }) }),
       async handle(ctx, data, input) {
-        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('sessionNew.badDate') }] };
+        if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('sessionNew.badDate', { example: hintDay(ctx.now, 7) }) }] };
         return handleWhen(ctx, data, input.text, false);
       },
     },
     time: {
-      prompt: (ctx) => ({ text: ctx.t('sessionNew.time') }),
+      prompt: (ctx, data) => {
+        // The day already understood ("sáng thứ 5 tuần sau"), named so the person knows it was.
+        const day = data.day ? fromLocal(data.day.y, data.day.m, data.day.d) : null;
+        return { text: day ? ctx.t('sessionNew.timeOn', { weekday: localParts(day).weekday, date: `${data.day!.d}/${data.day!.m}` }) : ctx.t('sessionNew.time') };
+      },
       async handle(ctx, data, input) {
         if (input.kind !== 'text') return { type: 'retry', say: [{ text: ctx.t('sessionNew.badTime') }] };
         return handleWhen(ctx, data, input.text, true);
@@ -135,7 +142,9 @@ export const sessionNewFlow = defineFlow<Data>({
         choices: DURATIONS.map((m) => ({ label: ctx.t('sessionNew.hours', { count: m / 60 }), value: String(m) })),
       }),
       async handle(ctx, data, input) {
-        const minutes = input.kind === 'choice' ? Number(input.value) : input.kind === 'text' ? parseDuration(input.text) : null;
+        // "3 tiếng rưỡi", "đến 11h" (an end time, from the start), "2 hours".
+        const start = data.startsAt ? new Date(data.startsAt) : undefined;
+        const minutes = input.kind === 'choice' ? Number(input.value) : input.kind === 'text' ? parseDuration(input.text, { locale: ctx.locale, ...(start ? { start } : {}) }) : null;
         if (!minutes || !Number.isInteger(minutes)) return { type: 'retry', say: [{ text: ctx.t('sessionNew.badDuration') }] };
         return { type: 'goto', step: 'capacity', data: { ...data, durationMin: minutes } };
       },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fromLocal, localParts } from '../src/core/time.js';
-import { parseWhen, resolveDate, resolveWhen } from '../src/core/when.js';
+import { hintDay, parseWhen, resolveDate, resolveWhen } from '../src/core/when.js';
 import { isDenied } from '../src/core/actor.js';
 import type { StaffAction } from '../src/domain/authority.js';
 import type { Session } from '../src/domain/sessions.js';
@@ -112,9 +112,9 @@ export const sessionFlow = defineFlow<Data>({
       },
     },
     time: {
-      prompt: (ctx) => ({ text: ctx.t('staffSession.askTime') }),
+      prompt: (ctx) => ({ text: ctx.t('staffSession.askTime', { example: hintDay(ctx.now, 7) }) }),
       async handle(ctx, data, input) {
-        const typed = input.kind === 'text' ? parseWhen(input.text) : null;
+        const typed = input.kind === 'text' ? parseWhen(input.text, { locale: ctx.locale }) : null;
         const p = localParts(new Date(data.startsAt));
         let at = typed ? resolveWhen(typed, ctx.now, { y: p.y, m: p.m, d: p.d }) : null;
         if (at === 'need-time' && typed?.date) {
@@ -124,7 +124,7 @@ export const sessionFlow = defineFlow<Data>({
           at = moved === null ? null : moved <= ctx.now ? 'past' : moved;
         }
         if (at === 'past') return { type: 'retry', say: [{ text: ctx.t('sessionNew.pastDate') }] };
-        if (!(at instanceof Date)) return { type: 'retry', say: [{ text: ctx.t('staffSession.badTime') }] };
+        if (!(at instanceof Date)) return { type: 'retry', say: [{ text: ctx.t('staffSession.badTime', { example: hintDay(ctx.now, 7) }) }] };
         const r = await ctx.person.staff.changeSession(data.sessionId, { startsAt: at });
         if (isDenied(r)) return { type: 'done', say: deniedSay(ctx.t, r) };
         return page(ctx, data, [{ text: ctx.t('staffSession.changed', { n: r.told }) }]);

@@ -442,35 +442,40 @@ export class JourneyDesk {
     return row!;
   }
 
-  /** Stop (/huy): every live journey ends with the opt-out; /batlai brings them back. */
-  async endAll(reason: string): Promise<number> {
+  /** Stop (/huy): every live journey ends with the opt-out; /batlai brings them back. Returns those that ended. */
+  async endAll(reason: string): Promise<LiveJourney[]> {
     const live = await this.live();
     for (const j of live) await this.end(j, reason);
-    return live.length;
+    return live;
   }
 
-  /** After /batlai: journeys the last stop ended come back, planned from now. */
-  async resumeEndedSince(stoppedAt: Date): Promise<number> {
+  /** Journeys the stop at `stoppedAt` ended that a resume would bring back (none of their kind live since). */
+  async endedSince(stoppedAt: Date): Promise<LiveJourney[]> {
     const c = this.p.contact();
-    if (!c) return 0;
-    const w = this.p.write();
-    const ended = await w
-      .select()
+    if (!c) return [];
+    const ended = await this.p.read
+      .select({ j: journeys, who: dependents.name })
       .from(journeys)
-      .where(and(eq(journeys.contactId, c.id), eq(journeys.status, 'ended'), eq(journeys.endReason, 'optout'), sql`${journeys.endedAt} >= ${stoppedAt.toISOString()}::timestamptz`));
+      .leftJoin(dependents, eq(dependents.id, journeys.dependentId))
+      .where(and(eq(journeys.contactId, c.id), eq(journeys.status, 'ended'), eq(journeys.endReason, 'optout'), sql`${journeys.endedAt} >= ${stoppedAt.toISOString()}::timestamptz`))
+      .orderBy(asc(journeys.id));
     const live = await this.live();
-    let n = 0;
-    for (const j of ended) {
-      if (live.some((l) => l.kind === j.kind && l.dependentId === j.dependentId)) continue;
+    return ended.map((r) => ({ ...r.j, who: r.who })).filter((j) => !live.some((l) => l.kind === j.kind && l.dependentId === j.dependentId));
+  }
+
+  /** After /batlai: journeys the last stop ended come back, planned from now. Returns those that came back. */
+  async resumeEndedSince(stoppedAt: Date): Promise<LiveJourney[]> {
+    const back = await this.endedSince(stoppedAt);
+    const w = this.p.write();
+    for (const j of back) {
       const [row] = await w
         .update(journeys)
         .set({ status: 'active', endedAt: null, endReason: null, version: sql`${journeys.version} + 1`, updatedAt: this.p.now })
         .where(eq(journeys.id, j.id))
         .returning();
       await replan(w, row!, this.p.now);
-      n++;
     }
-    return n;
+    return back;
   }
 
   /**

@@ -8,13 +8,28 @@ import { Authority } from './authority.js';
 import { latestConsent, recordConsent } from './consent.js';
 import { createContact, eraseContact, updateContact, type Contact } from './contacts.js';
 import { countAnonymously } from './counts.js';
-import { activeSubscriptions, endAll, resumeEndedSince, subscribe } from './subscriptions.js';
-import { BookingDesk } from './bookings.js';
-import { JourneyDesk } from './journeys.js';
+import { activeSubscriptions, endAll, endedSince, resumeEndedSince, subscribe, type SubscriptionChange } from './subscriptions.js';
+import { type Appointment, BookingDesk } from './bookings.js';
+import { JourneyDesk, type LiveJourney } from './journeys.js';
+import { type UpcomingReminder, upcomingReminders } from './upcoming.js';
 import { DEFAULT_SETTINGS, type PersonPort, type PersonServices, type Settings } from './port.js';
 import { RelativesDesk } from './relatives.js';
 import { liveGrant, StaffDesk } from './staff.js';
 import { ZnsConsentDesk } from './zns.js';
+
+/** What a stop changed: the subscriptions and journeys that ended, the bookings kept (their reminders stop too). */
+export interface StopReport {
+  subscriptions: SubscriptionChange[];
+  journeys: LiveJourney[];
+  /** Upcoming appointments, still booked: a stop sends nothing, so they are no longer reminded. */
+  bookings: Appointment[];
+}
+
+/** What a resume brings back (or brought back): the subscriptions and journeys the last stop ended. */
+export interface ResumeReport {
+  subscriptions: SubscriptionChange[];
+  journeys: LiveJourney[];
+}
 
 /** A write was needed where only reads are allowed: do it again under the person's lock. */
 export class NeedsLockError extends Error {
@@ -126,6 +141,12 @@ export class Person {
     return rows.filter((r) => r.dependentId === null).map((r) => r.programme as Programme);
   }
 
+  /** Every live subscription, the relatives' too: what a stop would end. */
+  async liveSubscriptions(): Promise<SubscriptionChange[]> {
+    if (!this.current) return [];
+    return (await activeSubscriptions(this.q, this.current.id)).map((r) => ({ programme: r.programme as Programme, wardCode: r.wardCode, dependentId: r.dependentId }));
+  }
+
   /**
    * Keeps the platform's display name, so staff lists show someone they can
    * call by name. Only for people who book or hold a role: a question asked
@@ -146,29 +167,46 @@ export class Person {
     this.current = { ...c, optedOutAt: null };
   }
 
-  /** Stop: every subscription ends now, consent is withdrawn, the opt-out is kept on record. */
-  async stopAll(): Promise<number> {
+  /**
+   * Stop: every subscription and journey ends now, consent is withdrawn, the
+   * opt-out is kept on record. Bookings stay (the person may still go), but
+   * nothing is sent while stopped, their reminders included: the report names
+   * them so the person can be told, and asked whether to cancel them.
+   */
+  async stopAll(): Promise<StopReport> {
     const c = await this.ensure();
-    const ended = await endAll(this.w, c.id, this.now);
-    await this.journeys.endAll('optout');
+    const subscriptions = await endAll(this.w, c.id, this.now);
+    const journeys = await this.journeys.endAll('optout');
     await this.zns.withdraw();
     await recordConsent(this.w, c.id, false, this.now);
     await updateContact(this.w, c.id, { optedOutAt: this.now });
     this.current = { ...c, optedOutAt: this.now };
-    return ended;
+    return { subscriptions, journeys, bookings: await this.bookings.upcoming() };
   }
 
-  /** Resume after a fresh consent: what the last stop ended comes back. */
-  async resume(): Promise<number> {
+  /** What /batlai would bring back: what the last stop ended (nothing when not stopped). */
+  async resumable(): Promise<ResumeReport> {
+    const stoppedAt = this.current?.optedOutAt;
+    if (!this.current || !stoppedAt) return { subscriptions: [], journeys: [] };
+    return { subscriptions: await endedSince(this.q, this.current.id, stoppedAt), journeys: await this.journeys.endedSince(stoppedAt) };
+  }
+
+  /** Resume after a fresh consent: what the last stop ended comes back. Returns what came back. */
+  async resume(): Promise<ResumeReport> {
     const c = await this.ensure();
     await recordConsent(this.w, c.id, true, this.now);
     const stoppedAt = c.optedOutAt;
     await updateContact(this.w, c.id, { optedOutAt: null });
     this.current = { ...c, optedOutAt: null };
-    if (!stoppedAt) return 0;
-    const resumed = await resumeEndedSince(this.w, c.id, stoppedAt, this.now);
-    await this.journeys.resumeEndedSince(stoppedAt);
-    return resumed;
+    if (!stoppedAt) return { subscriptions: [], journeys: [] };
+    const subscriptions = await resumeEndedSince(this.w, c.id, stoppedAt, this.now);
+    const journeys = await this.journeys.resumeEndedSince(stoppedAt);
+    return { subscriptions, journeys };
+  }
+
+  /** The reminders still to be sent to this person, soonest first (appointments' and journeys'). */
+  async upcomingReminders(): Promise<UpcomingReminder[]> {
+    return this.current ? upcomingReminders(this.q, this.current.id) : [];
   }
 
   async hasConsented(): Promise<boolean> {
@@ -176,9 +214,16 @@ export class Person {
     return (await latestConsent(this.q, this.current.id))?.granted === true;
   }
 
-  /** Delete: the contact and everything personal go; one anonymous tally remains. */
-  async erase(): Promise<void> {
+  /**
+   * Delete: the contact and everything personal go; one anonymous tally
+   * remains. Upcoming bookings are cancelled first, each as a cancellation
+   * (places given back, reminders dropped, audited); returns them, so the
+   * person is told which.
+   */
+  async erase(): Promise<{ cancelled: Appointment[] }> {
+    const cancelled: Appointment[] = [];
     if (this.current) {
+      for (const a of await this.bookings.upcoming()) if (await this.bookings.cancel(a.bookingId)) cancelled.push(a);
       await this.bookings.releaseAll();
       // Ended first, so the figures count them as stopped (src/domain/tallies.ts); then the rows go.
       await endAll(this.w, this.current.id, this.now);
@@ -189,6 +234,7 @@ export class Person {
     await countAnonymously(this.w, 'contacts.erased', this.now);
     this.current = null;
     this.erased = true;
+    return { cancelled };
   }
 
   /** Explicit consent to keep what a booking needs (the notice was read and accepted). */

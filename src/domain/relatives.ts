@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { rows } from '../db/client.js';
 import { dependents, journeys } from '../db/schema.js';
 import { cancelByPrefix } from '../outbox/enqueue.js';
-import type { BookingDesk, Dependent } from './bookings.js';
+import type { Appointment, BookingDesk, Dependent } from './bookings.js';
 import { recordConsent } from './consent.js';
 import { journeyPrefix, type JourneyDesk } from './journeys.js';
 import type { PersonPort } from './port.js';
@@ -80,15 +80,16 @@ export class RelativesDesk {
    * back, reminders dropped), pending messages about them withdrawn, the
    * withdrawal of the consent given on their behalf recorded, the removal
    * audited; then their row goes, and with it their name, subscriptions,
-   * journeys and past bookings. Returns how many bookings were cancelled.
+   * journeys and past bookings. Returns the bookings that were cancelled.
    */
-  async remove(id: number): Promise<number | null> {
+  async remove(id: number): Promise<Appointment[] | null> {
     const d = await this.bookings().dependent(id);
     if (!d) return null;
     const c = await this.p.ensure();
     const w = this.p.write();
     const upcoming = (await this.bookings().upcoming()).filter((a) => a.dependentId === d.id);
-    for (const a of upcoming) await this.bookings().cancel(a.bookingId);
+    const cancelled: Appointment[] = [];
+    for (const a of upcoming) if (await this.bookings().cancel(a.bookingId)) cancelled.push(a);
     const theirs = await w.select({ id: journeys.id }).from(journeys).where(eq(journeys.dependentId, d.id));
     for (const j of theirs) await cancelByPrefix(w, journeyPrefix(j.id));
     await rows(
@@ -100,8 +101,8 @@ export class RelativesDesk {
     await recordConsent(w, c.id, false, this.p.now, 'dependent', `dependent:${d.id}`);
     // Ended before the row goes, so the figures count them as stopped (src/domain/tallies.ts).
     await endFor(w, c.id, d.id, PROGRAMMES, this.p.now);
-    await this.p.audit('dependent.remove', `dependent:${d.id}`, { cancelledBookings: upcoming.length });
+    await this.p.audit('dependent.remove', `dependent:${d.id}`, { cancelledBookings: cancelled.length });
     await w.delete(dependents).where(and(eq(dependents.id, d.id), eq(dependents.contactId, c.id)));
-    return upcoming.length;
+    return cancelled;
   }
 }

@@ -56,8 +56,16 @@ export function sessionParams(s: Session): Record<string, string | number> {
     date: formatDate(s.startsAt),
     time: formatTime(s.startsAt),
     place: `${s.placeName}, ${s.placeAddress}`,
-    note: s.note ?? '',
+    note: s.note ? asSentence(s.note) : '',
   };
+}
+
+/** A station's note as a sentence of its own: capitalised, ending with a full stop (it follows "… tại {{place}}."). */
+export function asSentence(note: string): string {
+  const t = note.trim().replace(/\s+/g, ' ');
+  if (!t) return '';
+  const cap = t.charAt(0).toLocaleUpperCase('vi') + t.slice(1);
+  return /[.!?…)"”]$/u.test(cap) ? cap : `${cap}.`;
 }
 
 function payloadFor(key: string, s: Session, b: BookingForReminders, withButtons: boolean): OutboxPayload {

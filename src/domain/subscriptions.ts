@@ -69,24 +69,41 @@ export async function endFor(q: Queryable, contactId: number, dependentId: numbe
   return ended.length;
 }
 
-/** Ends every active subscription at once, the relatives' too (stop). Returns how many ended. */
-export async function endAll(q: Queryable, contactId: number, at: Date): Promise<number> {
+/** A subscription a stop ended or a resume brought back, as the person is told about it: what, where, for whom. */
+export interface SubscriptionChange {
+  programme: Programme;
+  wardCode: string | null;
+  /** A relative's subscription (their id), or null for the person's own. */
+  dependentId: number | null;
+}
+
+const changed = { id: subscriptions.id, programme: subscriptions.programme, wardCode: subscriptions.wardCode, dependentId: subscriptions.dependentId };
+const asChanges = (list: { programme: string; wardCode: string | null; dependentId: number | null }[]): SubscriptionChange[] =>
+  list.map((r) => ({ programme: r.programme as Programme, wardCode: r.wardCode, dependentId: r.dependentId }));
+
+/** Ends every active subscription at once, the relatives' too (stop). Returns what ended. */
+export async function endAll(q: Queryable, contactId: number, at: Date): Promise<SubscriptionChange[]> {
   const ended = await q
     .update(subscriptions)
     .set({ endedAt: at })
     .where(and(eq(subscriptions.contactId, contactId), isNull(subscriptions.endedAt)))
-    .returning({ id: subscriptions.id, programme: subscriptions.programme, wardCode: subscriptions.wardCode });
+    .returning(changed);
   await tally(q, subscriptionTallies(ended, 'subscribers.stopped', at));
-  return ended.length;
+  return asChanges(ended);
 }
 
-/** Resumes what the stop at `stoppedAt` ended, the relatives' too (resume after fresh consent, at `at`). */
-export async function resumeEndedSince(q: Queryable, contactId: number, stoppedAt: Date, at: Date): Promise<number> {
+/** What the stop at `stoppedAt` ended, the relatives' too: what a resume would bring back. */
+export async function endedSince(q: Queryable, contactId: number, stoppedAt: Date): Promise<SubscriptionChange[]> {
+  return asChanges(await q.select(changed).from(subscriptions).where(and(eq(subscriptions.contactId, contactId), gte(subscriptions.endedAt, stoppedAt))));
+}
+
+/** Resumes what the stop at `stoppedAt` ended, the relatives' too (resume after fresh consent, at `at`). Returns what came back. */
+export async function resumeEndedSince(q: Queryable, contactId: number, stoppedAt: Date, at: Date): Promise<SubscriptionChange[]> {
   const resumed = await q
     .update(subscriptions)
     .set({ endedAt: null })
     .where(and(eq(subscriptions.contactId, contactId), gte(subscriptions.endedAt, stoppedAt)))
-    .returning({ id: subscriptions.id, programme: subscriptions.programme, wardCode: subscriptions.wardCode });
+    .returning(changed);
   await tally(q, subscriptionTallies(resumed, 'subscribers.started', at));
-  return resumed.length;
+  return asChanges(resumed);
 }

@@ -58,7 +58,8 @@ describe('pregnancy: joining early', () => {
     expect(texts(confirm)).toContain('Bạn đang ở tuần thai thứ 8');
     expect(week).toBe(8);
     expect(texts(done)).toContain('Đã lưu');
-    expect(texts(done)).toContain('Lần nhắc tới: 7/12/2026');
+    // What each coming reminder is for, not only its date (#19).
+    expect(texts(done)).toContain('Mình sẽ nhắc:\n• 7/12/2026: sàng lọc thalassemia (trước tuần 21)\n• 14/12/2026: siêu âm độ mờ da gáy và sàng lọc quý I (11–13 tuần 6 ngày)');
     const [consent] = await sql$<{ granted: boolean }>(app, sql`select granted from consents c join contacts k on k.id = c.contact_id where k.platform_user_id = 'p1' order by c.id desc limit 1`);
     expect(consent!.granted).toBe(true);
 

@@ -33,7 +33,8 @@ async function addRelative(userId: string, typed: string, relationship: string, 
   await app.say(typed, me);
   const wardQ = await app.press(`f:relatives:depRel:${relationship}`, me);
   // The question names the relative, and offers buttons only when it has some.
-  const name = typed.replace(/[,\s]*\d{4}$/, '');
+  // "Bố Nam 1950": the kinship word says the relationship; the name is Nam (#19).
+  const name = typed.replace(/[,\s]*\d{4}$/, '').replace(/^(?:Bố|Mẹ) /, '');
   if (buttonValue(wardQ, `f:relatives:depWard:${ward}`)) expect(wardQ.at(-1)!.text).toBe(`${name} sống ở đâu? Chọn bên dưới, hoặc gõ tên xã, phường khác.`);
   else {
     expect(wardQ.at(-1)!.text).toMatch(new RegExp(`^${name} sống ở xã, phường hay đặc khu nào\\? Gõ`));
@@ -139,11 +140,11 @@ describe('a relative subscribed for a parent', () => {
     const invites = await invitesOf(sid, 'r2');
     expect(invites.map((r) => r.dedupe_key.replace(/^inv:\d+:\d+:/, ''))).toEqual([`d${father}`, `d${mother}`]);
     expect(invites.map((r) => rendered(app, r).choices)).toEqual([
-      [{ label: 'Đăng ký cho Bố Nam', value: `a:book:${sid}-${father}` }],
-      [{ label: 'Đăng ký cho Mẹ Lan', value: `a:book:${sid}-${mother}` }],
+      [{ label: 'Đăng ký cho Nam', value: `a:book:${sid}-${father}` }],
+      [{ label: 'Đăng ký cho Lan', value: `a:book:${sid}-${mother}` }],
     ]);
-    expect(rendered(app, invites[0]!).text).toContain('cho Bố Nam');
-    expect(rendered(app, invites[0]!).text).not.toContain('Mẹ Lan');
+    expect(rendered(app, invites[0]!).text).toContain('cho Nam');
+    expect(rendered(app, invites[0]!).text).not.toContain('Lan');
   });
 
   it('the subscribe flow asks for whom; a parent added there is subscribed in her ward, and offered by name next time', async () => {
@@ -158,12 +159,12 @@ describe('a relative subscribed for a parent', () => {
     const notice = await app.press(`f:subscribe:depWard:${NGO_QUYEN}`, me);
     expect(notice.at(-1)!.text).toContain('thay cho người thân');
     const done = await app.press('f:subscribe:depNotice:yes', me);
-    expect(done[0]!.text).toContain('nhắc lịch khám sức khỏe định kỳ cho Mẹ Hoa');
+    expect(done[0]!.text).toContain('nhắc lịch khám sức khỏe định kỳ cho Hoa');
     expect(done[0]!.text).toContain('Phường Ngô Quyền');
     const [dep] = await sql$<{ id: number }>(app, sql`select d.id from dependents d join contacts c on c.id = d.contact_id where c.platform_user_id = 'r3'`);
     expect(await subsOf('r3')).toEqual([{ programme: 'elderly', dependent_id: dep!.id, ward_code: NGO_QUYEN, ended: false }]);
     const again = await app.press('a:sub:elderly', me);
-    expect(labels(again)).toEqual(['Cho tôi', 'Cho Mẹ Hoa', 'Cho bố/mẹ/ông/bà']);
+    expect(labels(again)).toEqual(['Cho tôi', 'Cho Hoa', 'Cho bố/mẹ/ông/bà']);
     // For themselves: the ward, the notice, as before.
     const ward = await app.press('f:subscribe:who:self', me);
     expect(ward.at(-1)!.text).toContain('xã, phường hay đặc khu');
@@ -259,7 +260,7 @@ describe('removing a relative', () => {
     expect(audit!.details).toEqual({ cancelledBookings: 1 });
     // The relative's own consent stands: booking for themselves asks no notice again.
     const self = await app.press(`a:book:${sid}-0`, me);
-    expect(self.at(-1)!.text).toContain('Đã đăng ký!');
+    expect(self.at(-1)!.text).toContain('Đã đăng ký buổi khám sức khỏe định kỳ người cao tuổi'); // not for the relative (#19 wording)
   });
 
   it('another person cannot see or remove someone else’s relative', async () => {

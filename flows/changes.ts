@@ -1,0 +1,42 @@
+import type { Appointment } from '../src/domain/bookings.js';
+import type { LiveJourney } from '../src/domain/journeys.js';
+import type { SubscriptionChange } from '../src/domain/subscriptions.js';
+import type { FlowContext } from '../src/engine/flow.js';
+import { appointmentLine } from './common.js';
+import { journeyLine } from './journey-common.js';
+
+/**
+ * What a stop, a resume or an erasure changes, named line by line: which
+ * subscriptions (for whom, where), which journeys, which bookings. The person
+ * is told exactly this, before (to decide) and after (what happened).
+ */
+
+/** The person's relatives by id (a relative's subscription names them). */
+export async function relativeNames(ctx: FlowContext): Promise<Map<number, string>> {
+  return new Map((await ctx.person.bookings.dependents()).map((d) => [d.id, d.name]));
+}
+
+/** "• Khám sức khỏe người cao tuổi cho Lan (Phường Lê Chân)": campaign news, which rides along, last. */
+export function subscriptionLines(ctx: FlowContext, subs: readonly SubscriptionChange[], names: ReadonlyMap<number, string>): string[] {
+  const sorted = [...subs].sort(
+    (a, b) => Number(a.programme === 'campaigns') - Number(b.programme === 'campaigns') || (a.dependentId ?? 0) - (b.dependentId ?? 0),
+  );
+  return sorted.map((s) => {
+    const label = ctx.t(`programmes.${s.programme}.label`);
+    const name = s.dependentId === null ? null : (names.get(s.dependentId) ?? null);
+    const ward = s.wardCode ? (ctx.wards.get(s.wardCode)?.name ?? null) : null;
+    return `• ${ctx.t('changes.subscription', { label, ...(name ? { name, context: 'dep' } : {}) })}${ward ? ` (${ward})` : ''}`;
+  });
+}
+
+export const journeyLines = (ctx: FlowContext, list: readonly LiveJourney[]): string[] => list.map((j) => `• ${journeyLine(ctx.t, j, ctx.now)}`);
+
+export const bookingLines = (ctx: FlowContext, list: readonly Appointment[]): string[] => list.map((a) => `• ${appointmentLine(ctx.t, a)}`);
+
+/** Sections with a title each, the empty ones left out. */
+export function sections(parts: readonly (readonly [title: string, lines: readonly string[]])[]): string {
+  return parts
+    .filter(([, lines]) => lines.length > 0)
+    .map(([title, lines]) => [title, ...lines].join('\n'))
+    .join('\n');
+}
