@@ -12,7 +12,7 @@ import { channelCaps, PLATFORM_CHANNELS } from './channels/index.js';
 import type { ChannelDeps, ChannelRuntime } from './channels/plugin.js';
 import { Inbox, pruneInbox, startInboxSweep } from './inbox/index.js';
 import { type TerminalIo, terminalChannel } from './channels/terminal/index.js';
-import type { Config } from './config/env.js';
+import { type Config, configSecrets } from './config/env.js';
 import { contentDir } from './config/paths.js';
 import type { CapsOf } from './core/caps.js';
 import { type Clock, systemClock } from './core/clock.js';
@@ -95,7 +95,7 @@ export interface App {
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   const clock = deps.clock ?? systemClock;
-  const log = deps.log ?? createLogger(config.LOG_LEVEL);
+  const log = deps.log ?? createLogger(config.LOG_LEVEL, undefined, { secrets: configSecrets(config) });
   const database = deps.database ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR }));
   const ownsDatabase = !deps.database;
   const db = database.db;

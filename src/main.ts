@@ -1,21 +1,24 @@
+import { join } from 'node:path';
 import pino from 'pino';
 import { createApp } from './app.js';
-import { loadConfig } from './config/env.js';
+import { StartupError } from './channels/connect.js';
+import { type Config, configSecrets, loadConfig } from './config/env.js';
 import { offsetClock, systemClock } from './core/clock.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger, scrubber } from './log.js';
+import { exitOnCrash, stopOnSignals } from './process.js';
 
 /**
  * `npm start`: every configured channel, the HTTP server when something is
  * served, the scheduler and dispatchers. With no platform configured it chats
  * in this terminal and exits at end of input.
  */
+let log: Logger | null = null;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const terminal = !config.TELEGRAM_BOT_TOKEN && !config.ZALO_BOT_TOKEN;
-  // In the terminal the chat owns stdout: logs go to stderr and only warnings unless asked.
-  const log = terminal
-    ? createLogger(process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn', pino.destination(2))
-    : createLogger(config.LOG_LEVEL);
+  log = logger(config, terminal);
+  exitOnCrash(process, log, (code) => process.exit(code));
   const clock = config.FAKE_NOW ? offsetClock(new Date(config.FAKE_NOW)) : systemClock;
   const app = await createApp({
     config,
@@ -23,21 +26,35 @@ async function main(): Promise<void> {
     log,
     terminal: terminal ? { input: process.stdin, output: process.stdout, interactive: Boolean(process.stdin.isTTY) } : null,
   });
-  const shutdown = async (signal: string) => {
-    log.info({ signal }, 'shutting down');
+  stopOnSignals(process, () => app.stop(), log, (code) => process.exit(code));
+  try {
+    await app.start();
+  } catch (err) {
     await app.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.start();
+    throw err;
+  }
   if (app.done) {
     await app.done;
     await app.stop();
   }
 }
 
+/**
+ * In the terminal the chat owns the screen: logs go to a file beside the
+ * embedded database (warnings and up unless LOG_LEVEL says otherwise).
+ * Elsewhere they go to stdout as JSON lines, for the platform's collector.
+ */
+function logger(config: Config, terminal: boolean): Logger {
+  const secrets = { secrets: configSecrets(config) };
+  if (!terminal) return createLogger(config.LOG_LEVEL, undefined, secrets);
+  const level = process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn';
+  const file = config.DATA_DIR.startsWith('memory://') ? 2 : join(config.DATA_DIR, 'bot.log');
+  return createLogger(level, pino.destination({ dest: file, mkdir: true, sync: true }), secrets);
+}
+
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  // One line on the screen (scrubbed like a log line); the whole error, safely, in the log.
+  if (!(err instanceof StartupError)) log?.fatal({ event: 'process.start.failed', err }, 'start failed');
+  console.error(scrubber([])(err instanceof Error ? err.message : String(err)));
   process.exit(1);
 });

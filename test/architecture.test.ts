@@ -49,6 +49,7 @@ const FOLDERS: Record<string, string> = {
   'src/console': 'console',
   'src/app.ts': 'root',
   'src/main.ts': 'root',
+  'src/process.ts': 'root',
   'src/cli': 'root',
 };
 

@@ -34,6 +34,8 @@ export const EnvSchema = z
     FAKE_NOW: optional.pipe(z.iso.datetime({ offset: true }).optional()),
     /** How long a webhook event may be in a handler's hands before another replica (or the next start) takes it back. */
     INBOX_LEASE_SECONDS: optional.transform((v) => (v === undefined ? 60 : Number(v))).pipe(z.number().min(1).max(3600)),
+    /** How long start-up keeps trying to reach a platform (getMe, setWebhook) before it gives up. */
+    STARTUP_TIMEOUT_SECONDS: optional.transform((v) => (v === undefined ? 120 : Number(v))).pipe(z.number().min(1).max(3600)),
     LOG_LEVEL: optional.transform((v) => v ?? 'info').pipe(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     ),
@@ -72,4 +74,27 @@ export type Config = Env & { zns: ZnsConfig | null };
 /** Reads and validates every setting once; throws a readable error naming each bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   return { ...loadEnv(source), zns: loadZnsConfig(source) };
+}
+
+/** Values the logs must never print (src/log.ts hides them wherever they appear). */
+export function configSecrets(config: Config): string[] {
+  const password = config.DATABASE_URL ? safeUrl(config.DATABASE_URL)?.password : undefined;
+  return [
+    config.TELEGRAM_BOT_TOKEN,
+    config.TELEGRAM_WEBHOOK_SECRET,
+    config.ZALO_BOT_TOKEN,
+    config.ZALO_WEBHOOK_SECRET,
+    config.zns?.appSecret,
+    config.zns?.seedRefreshToken,
+    config.zns?.seedAccessToken,
+    password ? decodeURIComponent(password) : undefined,
+  ].filter((s): s is string => Boolean(s));
+}
+
+function safeUrl(s: string): URL | null {
+  try {
+    return new URL(s);
+  } catch {
+    return null;
+  }
 }

@@ -33,6 +33,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const client = postgres(opts.url, {
       max: opts.max ?? 10,
       onnotice: () => {},
+      // Not postgres.js's 30 s: a server that is away is reported (health, a failed job) soon, and tried again.
+      connect_timeout: 10,
       ...(opts.onQuery ? { debug: opts.onQuery } : {}),
     });
     const db = drizzle(client, { schema }) as unknown as Db;

@@ -5,6 +5,9 @@ import { Hono } from 'hono';
 /** Whether the bot is serving: 'starting' while channels connect (the platform may be slow or away). */
 export type Readiness = 'starting' | 'ready' | 'stopping';
 
+/** How long /healthz waits for the database's `select 1`. */
+const HEALTH_DB_TIMEOUT_MS = 2_000;
+
 /**
  * The bot's one router: `GET /healthz` here; channels add their webhooks
  * (`POST /webhooks/<channel>`) and files, the console its pages. Routes and
@@ -14,10 +17,16 @@ export function createHttp(o: { readiness: () => Readiness; database: () => Prom
   const http = new Hono();
   http.get('/healthz', async (c) => {
     const status = o.readiness();
-    const db = await o.database().then(
+    // A database that has gone away may not answer at all: no answer in time counts as down.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), HEALTH_DB_TIMEOUT_MS);
+    });
+    const db = await Promise.race([o.database(), late]).then(
       () => true,
       () => false,
     );
+    clearTimeout(timer);
     const ok = db && status === 'ready';
     return c.json({ ok, status, db }, ok ? 200 : 503);
   });

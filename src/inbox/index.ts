@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { InboundEvent, OutboundMessage } from '../core/messages.js';
 import type { Db, Queryable } from '../db/client.js';
 import { inbox } from '../db/schema.js';
-import type { Logger } from '../log.js';
+import { describeError, type Logger } from '../log.js';
 
 /** What handling needs from the engine: one event in, replies out, the inbox row marked in the engine's own transaction. */
 export type RecordedHandler = (event: InboundEvent, record: (q: Queryable, replies: readonly OutboundMessage[]) => Promise<void>) => Promise<OutboundMessage[]>;
@@ -140,15 +140,6 @@ export class Inbox {
   prune(): Promise<number> {
     return pruneInbox(this.o.db, this.o.clock.now(), this.retentionMs);
   }
-}
-
-/** An error as logs may show it: its class and code, never a message that could carry a token or a person's words. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { error_code?: unknown; code?: unknown; errorCode?: unknown }).error_code ?? (err as { code?: unknown }).code ?? (err as { errorCode?: unknown }).errorCode;
-    return code === undefined ? err.name : `${err.name} ${String(code)}`;
-  }
-  return typeof err;
 }
 
 /** Forgets done events older than the retention (their keys guarded against redeliveries that long). */

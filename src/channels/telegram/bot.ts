@@ -4,7 +4,7 @@ import { type Api, Bot, type Context, GrammyError } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import type { InboundEvent, InboundHandler, MediaKind, OutboundMessage } from '../../core/messages.js';
 import { cleanText } from '../../core/text.js';
-import { describeError } from '../../inbox/index.js';
+import { describeError } from '../../log.js';
 import type { Logger } from '../../log.js';
 import { inlineKeyboard, sendTelegram } from './render.js';
 

@@ -1,14 +1,15 @@
 import { run, type RunnerHandle } from '@grammyjs/runner';
-import { Api } from 'grammy';
+import { Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Hono } from 'hono';
 import { onlyMethods } from '../../http/server.js';
 import { bodyLimit } from 'hono/body-limit';
 import { telegramWebhookMode } from '../../config/env.js';
+import { connect } from '../connect.js';
 import type { ChannelPlugin, ChannelRuntime } from '../plugin.js';
 import type { InboundHandler } from '../../core/messages.js';
-import { describeError, type EventWork, handleEvent, type Inbox, type RecordedHandler } from '../../inbox/index.js';
-import type { Logger } from '../../log.js';
+import { type EventWork, handleEvent, type Inbox, type RecordedHandler } from '../../inbox/index.js';
+import { describeError, type Logger } from '../../log.js';
 import { ChatQueue, jsonBody, secretMatches, tooLarge } from '../webhook.js';
 import { ALLOWED_UPDATES, createTelegramBot, sendReplies, telegramUpdate } from './bot.js';
 import { telegramFileFetcher } from './media.js';
@@ -98,16 +99,19 @@ export const telegramChannel: ChannelPlugin = {
         }
       },
       async start() {
-        await bot.init();
+        const retry = { channel: 'telegram', log, timeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000, refused: telegramRefused };
+        // grammY types its signal with the abort-controller shim; a native AbortSignal is what it checks for at run time.
+        const shim = (signal: AbortSignal) => signal as unknown as Parameters<typeof bot.init>[0];
+        // Not bot.init() nor the bot's auto-retrying client: they retry forever, silently. Here each retry is logged and the wait bounded.
+        bot.botInfo = await connect('getMe', (signal) => api.getMe(shim(signal)), retry);
         if (webhook) {
-          await bot.api.setWebhook(`${config.PUBLIC_URL!.replace(/\/$/, '')}/webhooks/telegram`, {
-            secret_token: config.TELEGRAM_WEBHOOK_SECRET!,
-            allowed_updates: [...ALLOWED_UPDATES],
-          });
+          const url = `${config.PUBLIC_URL!.replace(/\/$/, '')}/webhooks/telegram`;
+          const options = { secret_token: config.TELEGRAM_WEBHOOK_SECRET!, allowed_updates: [...ALLOWED_UPDATES] };
+          await connect('setWebhook', (signal) => api.setWebhook(url, options, shim(signal)), retry);
           log.info({ username: bot.botInfo.username }, 'telegram: webhook mode');
           return;
         }
-        await bot.api.deleteWebhook();
+        await connect('deleteWebhook', (signal) => api.deleteWebhook(undefined, shim(signal)), retry);
         runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
         log.info({ username: bot.botInfo.username }, 'telegram: long polling');
       },
@@ -119,3 +123,10 @@ export const telegramChannel: ChannelPlugin = {
     };
   },
 };
+
+/** Telegram's own "no" (a 4xx other than 429) is final: retrying a refused token or a refused webhook URL changes nothing. */
+export function telegramRefused(err: unknown): string | null {
+  if (!(err instanceof GrammyError) || err.error_code === 429 || err.error_code >= 500) return null;
+  if (err.error_code === 401 || err.error_code === 404) return `TELEGRAM_BOT_TOKEN was refused (${err.error_code} ${err.description}): copy the token again from @BotFather.`;
+  return `${err.method} was refused (${err.error_code} ${err.description}).`;
+}

@@ -4,8 +4,9 @@ import { cleanText } from '../../core/text.js';
 import type { InboundEvent, InboundHandler, OutboundMessage, PhotoRef } from '../../core/messages.js';
 import type { Context } from 'hono';
 import { translate, type Translate } from '../../i18n/index.js';
-import type { Logger } from '../../log.js';
-import { describeError, type EventWork, handleEvent, type Inbox, type RecordedHandler } from '../../inbox/index.js';
+import { describeError, type Logger } from '../../log.js';
+import { StartupError } from '../connect.js';
+import { type EventWork, handleEvent, type Inbox, type RecordedHandler } from '../../inbox/index.js';
 import { ChatQueue, jsonBody, secretMatches } from '../webhook.js';
 import { isBlockedError, ZaloApi, ZaloApiError, type FetchLike } from './api.js';
 import { sendZalo } from './render.js';
@@ -244,7 +245,7 @@ export function createZaloChannel(opts: ZaloChannelOptions): ZaloChannel {
     replay,
     idle: () => chats.idle(),
     async registerWebhook(publicUrl) {
-      if (!opts.secret || opts.secret.length < 8) throw new Error('ZALO_WEBHOOK_SECRET (8–256 characters) is needed for the Zalo webhook');
+      if (!opts.secret || opts.secret.length < 8) throw new StartupError('ZALO_WEBHOOK_SECRET (8–256 characters) is needed for the Zalo webhook');
       await api.setWebhook({ url: `${publicUrl.replace(/\/+$/, '')}/webhooks/zalo`, secret_token: opts.secret });
     },
     async poll(signal) {

@@ -1,6 +1,7 @@
 import { bodyLimit } from 'hono/body-limit';
 import type { ChannelPlugin, ChannelRuntime } from '../plugin.js';
-import { ZaloApi } from './api.js';
+import { connect } from '../connect.js';
+import { ZaloApi, ZaloApiError } from './api.js';
 import { createZaloChannel, ZALO_MAX_BODY, type ZaloChannel } from './channel.js';
 import type { Hono } from 'hono';
 import { onlyMethods } from '../../http/server.js';
@@ -48,11 +49,13 @@ export const zaloChannel: ChannelPlugin = {
       },
       replay: (key) => zalo.replay(key),
       async start() {
-        const me = await zalo.api.getMe(); // fails fast on a bad token
+        const retry = { channel: 'zalo', log, timeoutMs: config.STARTUP_TIMEOUT_SECONDS * 1000, refused: zaloRefused };
+        const me = await connect('getMe', () => zalo.api.getMe(), retry);
         if (config.ZALO_POLLING) {
           void zalo.poll(abort.signal);
         } else if (config.PUBLIC_URL && config.ZALO_WEBHOOK_SECRET) {
-          await zalo.registerWebhook(config.PUBLIC_URL);
+          const url = config.PUBLIC_URL;
+          await connect('setWebhook', () => zalo.registerWebhook(url), retry);
         } else {
           log.warn('zalo: PUBLIC_URL and ZALO_WEBHOOK_SECRET are needed for the webhook; every call will get 401');
         }
@@ -65,3 +68,10 @@ export const zaloChannel: ChannelPlugin = {
     };
   },
 };
+
+/** Zalo's own "no" (a 4xx other than 408/429) is final: a refused token stays refused. */
+export function zaloRefused(err: unknown): string | null {
+  if (!(err instanceof ZaloApiError) || err.errorCode === 408 || err.errorCode === 429 || err.errorCode >= 500) return null;
+  if (err.errorCode === 401 || err.errorCode === 404) return `ZALO_BOT_TOKEN was refused (${err.errorCode} ${err.description}): check the token in the Zalo Bot Creator.`;
+  return `${err.method} was refused (${err.errorCode} ${err.description}).`;
+}

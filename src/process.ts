@@ -1,0 +1,51 @@
+import type { Logger } from './log.js';
+
+/** The part of `process` these guards listen on (an EventEmitter in tests). */
+export interface ProcessEvents {
+  on(event: 'unhandledRejection' | 'uncaughtException' | 'SIGINT' | 'SIGTERM', listener: (reason?: unknown) => void): unknown;
+}
+type Exit = (code: number) => void;
+
+/**
+ * A rejection or exception nobody handled leaves the process in a state no one
+ * planned for: log it (safely: src/log.ts) and exit non-zero, so the
+ * supervisor (Docker, systemd) starts a clean process. The outbox and the
+ * inbox make that restart lose nothing.
+ */
+export function exitOnCrash(proc: ProcessEvents, log: Logger, exit: Exit): void {
+  const crash = (kind: string) => (reason?: unknown) => {
+    log.fatal({ event: 'process.crash', kind, err: reason }, `${kind}: exiting for the supervisor to restart`);
+    exit(1);
+  };
+  proc.on('unhandledRejection', crash('unhandled rejection'));
+  proc.on('uncaughtException', crash('uncaught exception'));
+}
+
+/**
+ * SIGINT and SIGTERM stop the app once. Ctrl-C under `npm start` sends both
+ * (the terminal signals the process group, npm passes its own on): the second
+ * must neither drain again nor kill the process half-way through the first.
+ */
+export function stopOnSignals(proc: ProcessEvents, stop: () => Promise<void>, log: Logger, exit: Exit): void {
+  let stopping = false;
+  const onSignal = (signal: string) => () => {
+    if (stopping) {
+      log.info({ signal }, 'already stopping');
+      return;
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    stop().then(
+      () => {
+        log.info({ signal }, 'stopped');
+        exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        exit(1);
+      },
+    );
+  };
+  proc.on('SIGINT', onSignal('SIGINT'));
+  proc.on('SIGTERM', onSignal('SIGTERM'));
+}
