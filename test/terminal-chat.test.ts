@@ -89,6 +89,18 @@ describe('the terminal as a real demo (#19)', () => {
     await printed('Bạn là Quản trị viên · toàn thành phố. Bạn muốn làm gì?');
   });
 
+  it('a NUL or a lone surrogate typed in a name is dropped at the channel, not refused by Postgres (#14)', async () => {
+    type('/nguoithan');
+    await printed('1. Thêm người thân');
+    const at = out.length;
+    type('1');
+    await printed('tên', 5_000);
+    type('Lan\u0000 Anh\ud800 1950');
+    await printed('Lan Anh');
+    expect(out.slice(at)).not.toContain('Xin lỗi, mình gặp trục trặc nhỏ');
+    type('/huy');
+  });
+
   it('the prompt follows the chosen language', async () => {
     type('/ngonngu');
     await printed('Bạn muốn dùng ngôn ngữ nào?');

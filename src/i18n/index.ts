@@ -44,8 +44,30 @@ export function translator(i18n: i18n, locale: string): TFunction {
   let byLocale = fixed.get(i18n);
   if (!byLocale) fixed.set(i18n, (byLocale = new Map()));
   let t = byLocale.get(lng);
-  if (!t) byLocale.set(lng, (t = i18n.getFixedT(lng)));
+  if (!t) {
+    const raw = i18n.getFixedT(lng);
+    t = ((key: unknown, ...rest: unknown[]) => (raw as (...a: unknown[]) => unknown)(key, ...rest.map(inertValues))) as TFunction;
+    byLocale.set(lng, t);
+  }
   return t;
+}
+
+/**
+ * A value is text to show, never i18next syntax. "{{…}}" in a value is left
+ * alone by i18next already; a whole "$t(…)" in one (a session note, a name, a
+ * broadcast) would not be expanded either, but i18next then stops expanding
+ * the template's own $t(…), and the person reads "$t(weekdays.4)". A word
+ * joiner (invisible) between "$" and "t(" keeps the value's text as typed.
+ */
+export const inert = (value: string): string => value.replace(/\$t\(/g, '$\u2060t(');
+
+function inertValues(params: unknown): unknown {
+  if (!params || typeof params !== 'object' || Array.isArray(params)) return params;
+  let out: Record<string, unknown> | null = null;
+  for (const [k, v] of Object.entries(params)) {
+    if (typeof v === 'string' && v.includes('$t(')) (out ??= { ...(params as Record<string, unknown>) })[k] = inert(v);
+  }
+  return out ?? params;
 }
 
 /** A key of content/locales (typed from vi.json: a missing key fails the build). */

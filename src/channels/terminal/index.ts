@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { ChannelCaps } from '../../core/caps.js';
+import { cleanText } from '../../core/text.js';
 import type { Choice, InboundEvent, InboundHandler, OutboundMessage } from '../../core/messages.js';
 import { DEFAULT_LOCALE, translate } from '../../i18n/index.js';
 import type { RateLimits } from '../../outbox/rate-limit.js';
@@ -93,7 +94,9 @@ export class TerminalChat {
     }
   }
 
-  private async line(line: string): Promise<void> {
+  private async line(typed: string): Promise<void> {
+    // As on every channel: no NUL or lone surrogate reaches the engine (Postgres refuses them in text).
+    const line = cleanText(typed);
     const picked = this.pickProactive(line);
     this.proactive = null;
     await this.turn(picked ? { ...IDENTITY, kind: 'choice', value: picked.value } : { ...IDENTITY, kind: 'text', text: line });
