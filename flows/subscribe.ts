@@ -20,7 +20,7 @@ const Data = z.object({
 });
 type Data = z.infer<typeof Data>;
 
-/** Only the elderly programme chosen: it may be for a parent, so ask for whom (UX.md); else straight to the ward. */
+/** Only the elderly programme chosen: it may be for a parent, so ask for whom first; else straight to the ward. */
 async function afterProgrammes(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
   if (data.programmes.length !== 1 || data.programmes[0] !== 'elderly') return { type: 'goto', step: 'ward', data };
   const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name }));

@@ -9,7 +9,7 @@
  *    heldout*.jsonl, oos.jsonl), matched against the whole content.
  * The label is 1 when the matcher's best topic is the right one. Rows a danger sign
  * answers, and emergency rows (only a sign answers those), are left out.
- * The evaluation sets (../shared/faq-eval, test/faq/eval/) are never used here.
+ * The evaluation sets (the shared dev set, test/faq/eval/) are never used here.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

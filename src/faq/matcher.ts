@@ -1,51 +1,21 @@
 /**
  * FAQ matcher: a question → one topic, "ambiguous" (two close topics), a safety
- * topic, or none (out of scope).
+ * topic, or none (out of scope). README "FAQ matcher" has the figures and why
+ * this is our own small BM25 rather than a search library.
  *
- * Pipeline
- * 1. Safety first (safety.ts, content/safety/signs.yaml): a danger sign or a child
- *    at risk answers at once, before any retrieval.
- * 2. Analysis (normalize.ts, nlp.ts, content/nlp/): syllables with canonical tones,
- *    chat abbreviations expanded, synonyms rewritten ("có bầu" → "mang thai"),
- *    intent terms added ("ở đâu", "bao nhiêu tiền", "để làm gì" → where / cost / why).
- * 3. Ranking: BM25F over one document per entry. Fields: question phrasings and
- *    title (weight 1), the topic's description from topics.json (0.5), the answer
- *    (0.5) and its "more" part (0.2). Terms: syllables and syllable bigrams, each
- *    folded (no diacritics; every word) and exact (with diacritics; words typed
- *    with them, at a lower weight), plus the intent terms. FAQ phrasings typed
- *    without diacritics get their diacritics back from the content's own text
- *    (restore.ts), so "mùa" (season) no longer matches "mua" (buy).
- * 4. Confidence in [0, 1], separate from the rank: how much of the question the
- *    best entry covers. Each informative word weighs its rarity (IDF^0.75, words
- *    absent from the FAQ weigh the most; stop words nothing; weak everyday words
- *    and numbers a third); the confidence blends the covered share of that weight
- *    (60%), the share of the question's bigrams found in the entry's phrasings
- *    (15%) and how much of the entry's best-matching phrasing the question covers
- *    (25%). "Thời tiết Hải Phòng ngày mai" covers little of anything → none.
- * 5. Decision: confidence < threshold (0.55; +0.03 for a question typed without
- *    diacritics, whose words are ambiguous) → none; a safety topic from retrieval
- *    alone needs a margin more; a second topic with a close score and confidence
- *    → ambiguous (both offered); else answer.
- *
- * Tuned on dev.jsonl, hand-written held-out questions (test/faq/fixtures/) and a
- * leave-one-phrasing-out run over the content; never on dev's words, which stay
- * out of the index and out of content/nlp.
- *
- * Why our own small BM25 rather than MiniSearch (installed, and measured on the
- * same analysis, folded unigrams + bigrams, over dev.jsonl and the held-out sets
- * in test/faq/fixtures): MiniSearch reached top-1 0.94 but, thresholded on its
- * score, at best accuracy 0.93 / wrong 5.5% / reject 0.94, and p99 4.3 ms;
- * this matcher: 0.96 / 2.2% / 1.00 and p99 ~0.4 ms. Reasons: (1) the confidence
- * needs per-word facts (which words of the question the winner covers, and how
- * rare the uncovered ones are, including words absent from the index), which a
- * MiniSearch result does not expose, and raw BM25 scores grow with the length of
- * the question, so no single score threshold separates in-scope from out-of-scope;
- * (2) the exact/folded twin terms and the "typed without diacritics" rule need
- * control over which query terms exist, word by word; (3) MiniSearch's strengths
- * (prefix and fuzzy search over long words) misfire on Vietnamese, where every
- * syllable is a short word ("tha" is a prefix of "thai" and "thanh"). The corpus
- * is ~33 entries × ~15 phrasings: an inverted index in plain Maps builds in tens
- * of milliseconds.
+ * 1. Safety first (safety.ts): a danger sign answers before any retrieval.
+ * 2. Analysis (normalize.ts, nlp.ts, content/nlp/): syllables with canonical
+ *    tones, chat abbreviations expanded, synonyms rewritten, intent terms added
+ *    (where / cost / why …); diacritics restored from the content (restore.ts).
+ * 3. Ranking: BM25F, one document per entry (phrasings and title, topic
+ *    description, answer), folded and exact syllables and bigrams; the
+ *    out-of-scope questions are pseudo-entries.
+ * 4. Confidence: the probability that the leader is right, a logistic model
+ *    (calibration.ts, content/nlp/calibration.json refitted by fit.ts) over
+ *    facts of the ranking; without a calibration, the raw coverage and
+ *    `threshold`.
+ * 5. Decision: below the threshold → none; a close second → ambiguous; a
+ *    safety topic reached by retrieval alone needs a margin more; else answer.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
