@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { rows } from '../src/db/client.js';
 import { anonymiseGaps, maskIdentity, topGaps, weekOf } from '../src/domain/faq-gaps.js';
@@ -11,6 +11,8 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 describe('FAQ gaps', () => {
+  beforeEach(() => app.clock.set(new Date('2026-11-25T03:00:00Z'))); // the week of 23/11, which the counts below are of
+
   it('masks phone numbers, long digit runs and e-mails, keeps short numbers', () => {
     expect(maskIdentity('em 17 tuoi, sdt 0912 345 678 goi em nhe')).toBe('em 17 tuoi, sdt [số] goi em nhe');
     expect(maskIdentity('+84 912 345 678 và lan@example.com')).toBe('[số] và [email]');
@@ -46,6 +48,9 @@ describe('FAQ gaps', () => {
 });
 
 describe('FAQ gaps and erasure', () => {
+  // The week before: what these tests type stays out of the counts of the week of 23/11 above.
+  beforeEach(() => app.clock.set(new Date('2026-11-18T03:00:00Z')));
+
   it('/xoa erases what the person typed, written or still pending; others keep theirs', async () => {
     const gone = { userId: 'gap-x1', chatId: 'gap-x1' };
     const stays = { userId: 'gap-x2', chatId: 'gap-x2' };
