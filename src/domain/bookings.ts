@@ -106,20 +106,29 @@ export class BookingDesk {
         const who = dependentId === null ? null : ((await this.dependents()).find((d) => d.id === dependentId)?.name ?? null);
         let reminders = await scheduleReminders(sp, [{ id: bookingId, contactId: c.id, who }], s, this.p.now);
         await this.p.audit('booking.create', `booking:${bookingId}`, { sessionId, dependentId });
-        // The place: one conditional UPDATE, serialised by the row's lock, so capacity holds.
-        const [taken] = await sp
+        // The place: one conditional UPDATE, serialised by the row's lock, so capacity holds. The
+        // tally goes with it in the same round trip (postgres.js pipelines them on the connection),
+        // so the lock is held for one round trip and the commit; no place, and the savepoint undoes it.
+        // The place is sent first: session row, then tally row, the order a cancellation locks them in.
+        const place = sp
           .update(sessions)
           .set({ booked: sql`${sessions.booked} + 1` })
           .where(and(eq(sessions.id, sessionId), eq(sessions.status, 'scheduled'), gt(sessions.startsAt, this.p.now), sql`${sessions.booked} < ${sessions.capacity}`))
-          .returning();
-        if (!taken) throw noPlace; // back to the savepoint: no booking, no reminders, no audit
+          .returning()
+          .execute();
+        const counted = tally(sp, sessionTallies(s, { bookings: 1 }));
+        const [[taken]] = await Promise.all([place, counted]);
+        if (!taken) throw noPlace; // back to the savepoint: no booking, no reminders, no audit, no tally
         const b = { id: bookingId, contactId: c.id, who };
         if (JSON.stringify(reminderMessages(b, taken, this.p.now)) !== JSON.stringify(reminderMessages(b, s, this.p.now))) {
           // Staff changed the session since it was read: its reminders follow the session as it is now.
           await dropReminders(sp, [bookingId]);
           reminders = await scheduleReminders(sp, [b], taken, this.p.now);
         }
-        await tally(sp, sessionTallies(taken, { bookings: 1 }));
+        // Counted on the day it was read; moved since, the count moves with it.
+        const [was] = sessionTallies(s, { bookings: 1 });
+        const [is] = sessionTallies(taken, { bookings: 1 });
+        if (was!.day !== is!.day || was!.wardCode !== is!.wardCode || was!.programme !== is!.programme) await tally(sp, [{ ...was!, delta: -1 }, is!]);
         return { kind: 'booked', bookingId, session: taken, reminders };
       })
       .catch((err: unknown) => {

@@ -32,9 +32,9 @@ afterAll(async () => {
   await database.close();
 });
 
-async function session(capacity = 5) {
+async function session(capacity = 5, wardCode = '11383') {
   const { session: s } = await createSession(database.db, {
-    programme: 'elderly', wardCode: '11383', placeName: 'Trạm Y tế', placeAddress: '1 Lê Lợi',
+    programme: 'elderly', wardCode, placeName: 'Trạm Y tế', placeAddress: '1 Lê Lợi',
     startsAt: new Date('2026-12-10T00:30:00Z'), durationMin: 120, capacity, note: null, needsPhone: false,
   }, staff.id, NOW);
   return s;
@@ -99,7 +99,7 @@ describe('a booking takes its place last', () => {
   });
 
   it('the session moved meanwhile: the reminders follow it as it is now', async () => {
-    const s = await session();
+    const s = await session(5, '10507');
     const { result, person } = await book(s.id, async () => {
       await rows(other.db, sql`update sessions set starts_at = starts_at + interval '1 day', version = version + 1 where id = ${s.id}`);
     });
@@ -108,5 +108,11 @@ describe('a booking takes its place last', () => {
     const pending = reminders.filter((r) => (r as { status?: string }).status === 'pending').map((r) => r.k);
     expect(pending.length).toBeGreaterThan(0);
     expect(pending.every((k) => k.includes(`:v${s.version + 1}:`))).toBe(true);
+    // The booking counts on the session's new day, not the day it was read on.
+    const counts = await rows<{ day: string; count: number }>(
+      database.db,
+      sql`select day::text as day, count from tallies where ward_code = '10507' and programme = 'elderly' and metric = 'bookings' and count <> 0 order by day`,
+    );
+    expect(counts.map((c) => [c.day, Number(c.count)])).toEqual([['2026-12-11', 1]]);
   });
 });
