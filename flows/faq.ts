@@ -24,7 +24,8 @@ function afterAnswer(ctx: FlowContext, faq: FaqBundle, entry: FaqEntry, withFeed
     choices.push(choice(ctx.t('faq.useful'), { type: 'feedback', useful: true, topic: entry.topic }));
     choices.push(choice(ctx.t('faq.wrong'), { type: 'feedback', useful: false, topic: entry.topic }));
   }
-  choices.push(choice(ctx.t('faq.counsellor'), { type: 'counsel' }));
+  // What they were reading goes with them to the counsellor (its programme, or a safety answer).
+  choices.push(choice(ctx.t('faq.counsellor'), { type: 'counsel', about: entry.topic }));
   return choices;
 }
 

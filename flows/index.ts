@@ -1,10 +1,12 @@
 import type { GapRecorder } from '../src/domain/gap-recorder.js';
+import { type CounselContent, loadCounselContent } from '../src/domain/tickets.js';
 import type { BotModule } from '../src/engine/module.js';
 import type { FaqBundle } from '../src/faq/types.js';
 import type { Logger } from '../src/log.js';
 import { appointmentsModule } from './appointments.js';
 import { bookingModule } from './book.js';
 import { broadcastModule } from './broadcast.js';
+import { counselModule } from './counsel.js';
 import { deleteModule } from './delete.js';
 import { faqModule } from './faq.js';
 import { journeysModule } from './journeys.js';
@@ -24,6 +26,8 @@ export interface ModuleDeps {
   log: Logger;
   /** Where the staff console is reached (PUBLIC_URL, or http://localhost:PORT): /web sends a link there. */
   consoleUrl?: () => string;
+  /** Counsellors' working hours and the stations (default: content/counsel.yaml). */
+  counsel?: CounselContent;
 }
 
 /**
@@ -37,6 +41,8 @@ export function modules(deps: ModuleDeps): BotModule[] {
     faqModule({ faq: deps.faq, gaps: deps.gaps, log: deps.log }),
     appointmentsModule,
     journeysModule,
+    // Before the flows and the FAQ see a message: someone talking with a counsellor is relayed.
+    counselModule({ faq: deps.faq, content: deps.counsel ?? loadCounselContent() }),
     subscribeModule,
     stopModule,
     resumeModule,

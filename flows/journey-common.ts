@@ -184,7 +184,7 @@ export function isLossMessage(text: string): boolean {
 /** The loss path: everything about the pregnancy or a baby stops now; a kind reply and where to find support. */
 export async function lossSay(ctx: FlowContext): Promise<OutboundMessage[]> {
   await ctx.person.journeys.loss();
-  return [{ text: ctx.t('journeys.loss'), choices: [choice(ctx.t('journeys.lossCounsel'), { type: 'counsel' })] }];
+  return [{ text: ctx.t('journeys.loss'), choices: [choice(ctx.t('journeys.lossCounsel'), { type: 'counsel', about: 'loss' })] }];
 }
 
 /** Whether a person has anything about a pregnancy or a baby the loss path should stop. */

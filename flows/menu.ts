@@ -88,7 +88,6 @@ export function menuModule(o: { faq: FaqBundle; menu: MenuContent }): BotModule 
       },
       programme: { readOnly: true, run: async (turn, a) => [programmePage(turn, a.programme)] },
       ask: { readOnly: true, run: async (turn) => [{ text: turn.t('ask.prompt') }] },
-      counsel: { readOnly: true, run: async (turn) => [{ text: turn.t('counsellor.how'), choices: [choice(turn.t('menu.button'), { type: 'menu' })] }] },
     },
   };
 }

@@ -91,11 +91,14 @@ export const rolesFlow = defineFlow<Data>({
         choices: [
           ...data.matches.map((c) => ({ label: ctx.wards.get(c)?.name ?? c, value: c })),
           ...(data.wards.length ? [{ label: ctx.t('roles.wardsDone'), value: 'done' }] : []),
+          // A counsellor may answer the whole city's people instead of some wards'.
+          ...(data.role === 'counsellor' && !data.wards.length ? [{ label: ctx.t('roles.wholeCity'), value: 'city' }] : []),
         ],
       }),
       async handle(ctx, data, input) {
         if (input.kind === 'choice') {
           if (input.value === 'done' && data.wards.length) return finish(ctx, data);
+          if (input.value === 'city' && data.role === 'counsellor') return finish(ctx, { ...data, wards: [] });
           if (!ctx.wards.get(input.value)) return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
           const wards = data.wards.includes(input.value) ? data.wards : [...data.wards, input.value];
           return { type: 'goto', step: 'wards', data: { ...data, wards, matches: [] } };

@@ -33,8 +33,13 @@ export const staffFlow = defineFlow<z.infer<typeof Empty>>({
         say: [{ text: ctx.t('staff.sessions'), choices: list.map((s) => choice(sessionLine(ctx.t, s), { type: 'session', session: s.id })) }],
       };
     }
-    const wards = grant.role === 'admin' ? ctx.t('staff.allWards') : grant.wardCodes.map((c) => ctx.wards.get(c)?.name ?? c).join(', ');
+    const wards = grant.role === 'admin' || !grant.wardCodes.length ? ctx.t('staff.allWards') : grant.wardCodes.map((c) => ctx.wards.get(c)?.name ?? c).join(', ');
     const choices: Choice[] = [];
+    // A counsellor's desk is their conversations (/tuvan); sessions and broadcasts are the stations'.
+    if (grant.role === 'counsellor') {
+      choices.push(choice(ctx.t('counsel.desk.open'), { type: 'counselList' }));
+      return { type: 'done', say: [{ text: ctx.t('staff.menu', { role: ctx.t(`roles.names.${grant.role}`), wards }), choices }] };
+    }
     if (grant.role !== 'collaborator') choices.push(choice(ctx.t('staff.newSession'), { type: 'newSession' }));
     choices.push(choice(ctx.t('staff.listSessions'), { type: 'staff', page: 'sessions' }));
     choices.push(choice(ctx.t('staff.broadcast'), { type: 'broadcast' }));
@@ -71,7 +76,7 @@ export const redeemFlow = defineFlow<z.infer<typeof Empty>>({
 });
 
 function redeemed(ctx: FlowContext, grant: Grant): OutboundMessage[] {
-  const wards = grant.role === 'admin' ? ctx.t('staff.allWards') : grant.wardCodes.map((c) => ctx.wards.get(c)?.name ?? c).join(', ');
+  const wards = grant.role === 'admin' || !grant.wardCodes.length ? ctx.t('staff.allWards') : grant.wardCodes.map((c) => ctx.wards.get(c)?.name ?? c).join(', ');
   return [{ text: ctx.t('roles.redeemed', { role: ctx.t(`roles.names.${grant.role}`), wards }) }];
 }
 

@@ -23,7 +23,8 @@ describe('onboarding and FAQ', () => {
     expect(replies).toHaveLength(1);
     expect(replies[0]!.text).toContain('Không bắt buộc');
     expect(replies[0]!.text).toContain('Nguồn: Bộ Y tế');
-    expect(values(replies[0])).toEqual(['a:faq:premarital.where', 'a:fb:up:premarital.mandatory', 'a:fb:down:premarital.mandatory', 'a:counsel']);
+    // The counsellor button carries what was being read, for the counsellor's context.
+    expect(values(replies[0])).toEqual(['a:faq:premarital.where', 'a:fb:up:premarital.mandatory', 'a:fb:down:premarital.mandatory', 'a:counsel:premarital.mandatory']);
     const [count] = await rows<{ n: number }>(app.database.db, sql`select count(*)::int as n from contacts where platform_user_id = 'anon'`);
     expect(count!.n).toBe(0);
   });

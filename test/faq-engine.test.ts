@@ -18,7 +18,7 @@ describe('the real FAQ through the engine', () => {
     expect(reply!.text).toContain('Nguồn:');
     const values = reply!.choices!.map((c) => c.value);
     expect(values).toContain('a:fb:up:premarital.mandatory');
-    expect(values).toContain('a:counsel');
+    expect(values).toContain('a:counsel:premarital.mandatory');
   });
 
   it('routes danger signs to 115 before a flow, and the flow continues after', async () => {

@@ -13,7 +13,18 @@ import { isProgramme, isScreeningProgramme, type Programme, type ScreeningProgra
 export type Action =
   | { type: 'menu' }
   | { type: 'ask' }
-  | { type: 'counsel' }
+  /** "Hỏi cán bộ tư vấn": `about`, what the person was reading (an FAQ topic, or 'loss'), for the counsellor's context. */
+  | { type: 'counsel'; about?: string }
+  /** A counsellor takes a waiting conversation; answers one (their typed text goes there); transfers it. */
+  | { type: 'counselClaim'; ticket: number }
+  | { type: 'counselReply'; ticket: number }
+  | { type: 'counselTransfer'; ticket: number }
+  /** "Kết thúc", by either side. */
+  | { type: 'counselEnd'; ticket: number }
+  /** The person's 👍 / 👎 after it closed. */
+  | { type: 'counselRate'; ticket: number; up: boolean }
+  /** A counsellor's open conversations (/tuvan). */
+  | { type: 'counselList' }
   | { type: 'programme'; programme: ScreeningProgramme }
   | { type: 'subscribe'; programme?: Programme }
   | { type: 'faq'; topic: string }
@@ -131,7 +142,28 @@ type Codecs = { [T in Exclude<ActionType, 'flow'>]: Codec<T> };
 const CODECS: Codecs = {
   menu: bare('menu', 'menu'),
   ask: bare('ask', 'ask'),
-  counsel: bare('counsel', 'counsel'),
+  counsel: {
+    code: 'counsel',
+    encode: (a) => (a.about ? [a.about] : []),
+    decode: (args) => {
+      if (args.length === 0) return { type: 'counsel' };
+      return args.length === 1 && token(args[0]) ? { type: 'counsel', about: args[0]! } : null;
+    },
+  },
+  counselClaim: withId('counselClaim', 'tkc', 'ticket'),
+  counselReply: withId('counselReply', 'tkr', 'ticket'),
+  counselTransfer: withId('counselTransfer', 'tkt', 'ticket'),
+  counselEnd: withId('counselEnd', 'tke', 'ticket'),
+  counselRate: {
+    code: 'tkv',
+    encode: (a) => [`${a.ticket}-${a.up ? 'u' : 'd'}`],
+    decode: (args) => {
+      const m = args.length === 1 ? /^(\d+)-([ud])$/.exec(args[0]!) : null;
+      const ticket = m ? id(m[1]) : null;
+      return m && ticket !== null ? { type: 'counselRate', ticket, up: m[2] === 'u' } : null;
+    },
+  },
+  counselList: bare('counselList', 'tkl'),
   programme: {
     code: 'prog',
     encode: (a) => [a.programme],

@@ -3,11 +3,14 @@
  * checked at the edge of every staff action, in chat and on the web alike.
  */
 
-export const ROLES = ['admin', 'staff', 'collaborator'] as const;
+export const ROLES = ['admin', 'staff', 'collaborator', 'counsellor'] as const;
 export type Role = (typeof ROLES)[number];
 export const isRole = (v: unknown): v is Role => ROLES.includes(v as Role);
 
-/** A live role: its row, and the wards it covers (administrators: every ward, so none listed). */
+/**
+ * A live role: its row, and the wards it covers (administrators: every ward,
+ * so none listed; a counsellor with none listed answers the whole city).
+ */
 export interface Grant {
   id: number;
   role: Role;

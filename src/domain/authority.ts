@@ -12,11 +12,13 @@ export type StaffAction =
   | 'console.signin'
   | 'reports.read'
   | 'denominators.edit'
-  | 'audit.read';
+  | 'audit.read'
+  | 'counsel.answer';
 
 /**
  * Who may do what. Health-station staff run their wards' sessions; population
- * collaborators see who booked and mark who came; administrators do
+ * collaborators see who booked and mark who came; counsellors answer the
+ * people who ask for one, in their wards or the whole city; administrators do
  * everything, city-wide, and alone manage roles.
  */
 export const PERMISSIONS: Record<StaffAction, readonly Role[]> = {
@@ -35,12 +37,17 @@ export const PERMISSIONS: Record<StaffAction, readonly Role[]> = {
   'reports.read': ['admin', 'staff', 'collaborator'],
   'denominators.edit': ['admin', 'staff'],
   'audit.read': ['admin'],
+  // Conversations with people who asked for a counsellor (src/domain/tickets.ts): a ward's
+  // counsellors answer its people, city-wide counsellors (no ward listed) everyone's;
+  // administrators may take one over or hand it on (they are alerted when one waits).
+  'counsel.answer': ['admin', 'counsellor'],
 };
 
 /** The authorisation rule itself: pure, so the whole matrix is testable. */
 export function authorize(grant: Grant | null, action: StaffAction, wardCode?: string): Refusal | null {
   if (!grant || !PERMISSIONS[action].includes(grant.role)) return 'no-role';
   if (grant.role === 'admin' || wardCode === undefined) return null;
+  if (grant.role === 'counsellor' && grant.wardCodes.length === 0) return null;
   return grant.wardCodes.includes(wardCode) ? null : 'outside-ward';
 }
 
@@ -71,6 +78,6 @@ export class Authority {
   async wards(): Promise<string[] | null> {
     const g = await this.grant();
     if (!g) return [];
-    return g.role === 'admin' ? null : g.wardCodes;
+    return g.role === 'admin' || (g.role === 'counsellor' && g.wardCodes.length === 0) ? null : g.wardCodes;
   }
 }

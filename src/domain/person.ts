@@ -15,6 +15,7 @@ import { type UpcomingReminder, upcomingReminders } from './upcoming.js';
 import { DEFAULT_SETTINGS, type PersonPort, type PersonServices, type Settings } from './port.js';
 import { RelativesDesk } from './relatives.js';
 import { liveGrant, StaffDesk } from './staff.js';
+import { CounselDesk } from './tickets.js';
 import { ZnsConsentDesk } from './zns.js';
 
 /** What a stop changed: the subscriptions and journeys that ended, the bookings kept (their reminders stop too). */
@@ -55,6 +56,7 @@ export class Person {
   private journeyDesk?: JourneyDesk;
   private znsDesk?: ZnsConsentDesk;
   private relativesDesk?: RelativesDesk;
+  private counselDesk?: CounselDesk;
 
   constructor(
     private readonly q: Queryable,
@@ -177,6 +179,7 @@ export class Person {
     const c = await this.ensure();
     const subscriptions = await endAll(this.w, c.id, this.now);
     const journeys = await this.journeys.endAll('optout');
+    await this.counsel.closeOpen('stop');
     await this.zns.withdraw();
     await recordConsent(this.w, c.id, false, this.now);
     await updateContact(this.w, c.id, { optedOutAt: this.now });
@@ -225,6 +228,8 @@ export class Person {
     if (this.current) {
       for (const a of await this.bookings.upcoming()) if (await this.bookings.cancel(a.bookingId)) cancelled.push(a);
       await this.bookings.releaseAll();
+      // A conversation with a counsellor closes; what was said goes, the anonymous row stays for the figures.
+      await this.counsel.erase();
       // Ended first, so the figures count them as stopped (src/domain/tallies.ts); then the rows go.
       await endAll(this.w, this.current.id, this.now);
       await eraseContact(this.w, this.current.id);
@@ -304,6 +309,11 @@ export class Person {
   /** The elderly relatives the person looks after: their subscriptions, bookings, removal. */
   get relatives(): RelativesDesk {
     return (this.relativesDesk ??= new RelativesDesk(this.port, () => this.bookings, () => this.journeys, () => this.clearOptOut()));
+  }
+
+  /** Conversations with a counsellor: asking (anonymously), and, for counsellors, answering. */
+  get counsel(): CounselDesk {
+    return (this.counselDesk ??= new CounselDesk(this.port, this.authority));
   }
 
   /** The phone number and consent for reminders by ZNS. */

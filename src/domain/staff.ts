@@ -15,6 +15,9 @@ export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 export const normaliseCode = (typed: string) => typed.toUpperCase().replace(/[^A-Z0-9]/g, '');
 
+/** Staff and collaborators act in named wards; a counsellor may also answer the whole city (none named). */
+const wardsFit = (role: Role, wardCodes: readonly string[]) => role === 'admin' || role === 'counsellor' || wardCodes.length > 0;
+
 export async function liveGrant(q: Queryable, contactId: number): Promise<Grant | null> {
   const [row] = await q
     .select({ id: staffRoles.id, role: staffRoles.role, wardCodes: staffRoles.wardCodes })
@@ -129,7 +132,7 @@ export class StaffDesk {
   async createInvite(role: Role, wardCodes: readonly string[]): Promise<{ code: string; expiresAt: Date } | Denied> {
     const denied = await this.check('roles.manage', undefined, 'invite');
     if (denied) return denied;
-    if (role !== 'admin' && wardCodes.length === 0) return new Denied('wards');
+    if (!wardsFit(role, wardCodes)) return new Denied('wards');
     const me = await this.p.ensure();
     const code = Array.from({ length: 8 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
     const expiresAt = new Date(this.p.now.getTime() + INVITE_TTL_MS);
@@ -182,7 +185,7 @@ export class StaffDesk {
     if (denied) return denied;
     const old = await this.liveRole(roleId);
     if (!old) return new Denied('not-found');
-    if (role !== 'admin' && wardCodes.length === 0) return new Denied('wards');
+    if (!wardsFit(role, wardCodes)) return new Denied('wards');
     const me = await this.p.ensure();
     const row = await setRole(this.p.write(), old.contactId, role, wardCodes, me.id, 'invite', this.p.now);
     await this.p.audit('role.change', `contact:${old.contactId}`, { from: { role: old.role, wardCodes: old.wardCodes }, to: { role, wardCodes } });

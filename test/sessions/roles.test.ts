@@ -130,12 +130,13 @@ describe('invite codes', () => {
 });
 
 describe('authorisation matrix: each staff action by each role, inside and outside its ward', () => {
-  const users: Record<Role | 'none', string> = { none: '5000', collaborator: '5001', staff: '5002', admin: '5003' };
+  const users: Record<Role | 'none', string> = { none: '5000', collaborator: '5001', staff: '5002', admin: '5003', counsellor: '5004' };
 
   beforeAll(async () => {
     await grantRole(app, users.collaborator, 'collaborator', [LE_CHAN]);
     await grantRole(app, users.staff, 'staff', [LE_CHAN]);
     await grantRole(app, users.admin, 'admin');
+    await grantRole(app, users.counsellor, 'counsellor', [LE_CHAN]);
   });
 
   /** A Person as the engine builds one under the lock, for a domain-level call. */
@@ -180,11 +181,13 @@ describe('authorisation matrix: each staff action by each role, inside and outsi
     'reports.read': (p) => p.staff.indicators({ year: 2026, grains: ['month'], targets: null, wardCodes: [LE_CHAN, NGO_QUYEN] }),
     'denominators.edit': (p, _f, ward) => p.staff.setDenominators(ward, 2026, { births: 100 }),
     'audit.read': (p) => p.staff.auditLog({}),
+    // Which conversations a counsellor may answer by ward: test/counsel/tickets.test.ts.
+    'counsel.answer': (p) => p.counsel.list(),
   };
   /** Actions about no ward in particular: a role that has them has them everywhere. */
-  const wardless: readonly StaffAction[] = ['roles.manage', 'console.signin', 'reports.read', 'audit.read'];
+  const wardless: readonly StaffAction[] = ['roles.manage', 'console.signin', 'reports.read', 'audit.read', 'counsel.answer'];
 
-  for (const role of ['none', 'collaborator', 'staff', 'admin'] as const) {
+  for (const role of ['none', 'collaborator', 'staff', 'admin', 'counsellor'] as const) {
     for (const action of Object.keys(run) as StaffAction[]) {
       for (const [where, ward] of [['inside', LE_CHAN], ['outside', NGO_QUYEN]] as const) {
         const permitted = role !== 'none' && PERMISSIONS[action].includes(role) && (role === 'admin' || where === 'inside' || wardless.includes(action));

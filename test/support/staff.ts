@@ -26,7 +26,8 @@ export const buttonValue = (replies: OutboundMessage[], prefix: string) =>
   replies.flatMap((r) => r.choices ?? []).find((c) => c.value.startsWith(prefix))?.value;
 
 /** The administrator makes an invite in chat; the person redeems it with /moi CODE (on Telegram, or on `channel`). */
-export async function grantRole(app: TestApp, userId: string, role: 'staff' | 'collaborator' | 'admin', wards: string[] = [LE_CHAN], channel: 'telegram' | 'zalo' = 'telegram') {
+/** A counsellor with no ward answers the whole city (the roles flow's "Toàn thành phố"). */
+export async function grantRole(app: TestApp, userId: string, role: 'staff' | 'collaborator' | 'admin' | 'counsellor', wards: string[] = [LE_CHAN], channel: 'telegram' | 'zalo' = 'telegram') {
   const admin = who(ADMIN);
   await app.press('a:roles:invite', admin);
   let replies = await app.press(`f:roles:role:${role}`, admin);
@@ -35,7 +36,8 @@ export async function grantRole(app: TestApp, userId: string, role: 'staff' | 'c
     await app.say(name, admin);
     replies = await app.press(`f:roles:wards:${code}`, admin);
   }
-  if (role !== 'admin') replies = await app.press('f:roles:wards:done', admin);
+  if (role === 'counsellor' && wards.length === 0) replies = await app.press('f:roles:wards:city', admin);
+  else if (role !== 'admin') replies = await app.press('f:roles:wards:done', admin);
   const invite = /Mã mời: ([A-Z0-9]{8})/.exec(replies[0]!.text)?.[1];
   expect(invite, replies[0]!.text).toBeDefined();
   const welcome = await app.say(`/moi ${invite}`, { ...who(userId), channel });
