@@ -9,6 +9,7 @@ import { broadcastModule } from './broadcast.js';
 import { counselModule } from './counsel.js';
 import { deleteModule } from './delete.js';
 import { faqModule } from './faq.js';
+import { familyPlanningModule } from './journey-contraception.js';
 import { journeysModule } from './journeys.js';
 import { languageModule } from './language.js';
 import { type MenuContent, menuModule } from './menu.js';
@@ -41,6 +42,7 @@ export function modules(deps: ModuleDeps): BotModule[] {
     faqModule({ faq: deps.faq, gaps: deps.gaps, log: deps.log }),
     appointmentsModule,
     journeysModule,
+    familyPlanningModule({ faq: deps.faq }),
     // Before the flows and the FAQ see a message: someone talking with a counsellor is relayed.
     counselModule({ faq: deps.faq, content: deps.counsel ?? loadCounselContent() }),
     subscribeModule,

@@ -4,6 +4,7 @@ import type { TFunction } from 'i18next';
 import { fullDate, localParts } from '../src/core/time.js';
 import { parseMonth, parseWhen, resolveDate, resolveMonth } from '../src/core/when.js';
 import { gestationDays, weekOf, type Journey, type LiveJourney } from '../src/domain/journeys.js';
+import { planOf } from '../src/domain/contraception.js';
 import type { UpcomingReminder } from '../src/domain/upcoming.js';
 import type { FlowContext, StepOutcome } from '../src/engine/flow.js';
 import type { Choice, OutboundMessage } from '../src/core/messages.js';
@@ -25,6 +26,12 @@ export function journeyLine(t: TFunction, j: LiveJourney, now: Date): string {
     case 'premarital':
       line = j.anchorAt ? t('journeys.line.premarital', { month: monthYear(j.anchorAt) }) : t('journeys.line.premarital_none');
       break;
+    case 'contraception': {
+      // Discreet unless the person turned that off: the method is named only then.
+      const plan = planOf(j.plan);
+      line = plan.discreet ? t('journeys.line.contraception') : t('journeys.line.contraception', { context: 'open', method: plan.method });
+      break;
+    }
     default:
       line = t('journeys.line.elderly', j.who ? { who: j.who, context: 'dep' } : {});
   }
@@ -91,6 +98,7 @@ export async function journeysHub(ctx: FlowContext): Promise<OutboundMessage> {
     choice(ctx.t('journeys.hub.pregnancy'), { type: 'journeyPregnancy' }),
     choice(ctx.t('journeys.hub.newborn'), { type: 'journeyNewborn' }),
     choice(ctx.t('journeys.hub.premarital'), { type: 'journeyPremarital' }),
+    choice(ctx.t('journeys.hub.contraception'), { type: 'journeyContraception' }),
     ...live.map((j) => choice(ctx.t('journeys.hub.manage', { label: journeyLine(ctx.t, j, ctx.now) }), { type: 'journeyManage', journey: j.id })),
   ];
   return { text: lines.join('\n'), choices };

@@ -2,7 +2,9 @@ import { choice } from '../src/core/actions.js';
 import type { Choice } from '../src/core/messages.js';
 import { fullDate } from '../src/core/time.js';
 import type { BotModule, Turn } from '../src/engine/module.js';
+import { planOf, restarts } from '../src/domain/contraception.js';
 import { hasPregnancyMessages, isLossMessage, journeyLine, journeysHub, lossSay, remindersBlock } from './journey-common.js';
+import { contraceptionNext } from './journey-contraception.js';
 import { journeyNewbornFlow } from './journey-newborn.js';
 import { journeyPregnancyFlow } from './journey-pregnancy.js';
 import { journeyPremaritalFlow } from './journey-premarital.js';
@@ -50,8 +52,10 @@ export const journeysModule: BotModule = {
       async run(turn, a) {
         const j = await own(turn, a.journey);
         if (!j) return gone(turn);
-        await turn.person.journeys.markDone(j.id, a.window);
+        const done = await turn.person.journeys.markDone(j.id, a.window);
         if (j.kind === 'newborn' && a.window === 'check') return [{ text: turn.t('journeys.reply.checkDone') }];
+        // An injection, a new pack, a new device: the cycle starts again from today, and says when it next reminds.
+        if (done && j.kind === 'contraception' && restarts(a.window)) return [{ text: turn.t('journeys.reply.restarted', { next: contraceptionNext(turn, done) }) }];
         return [{ text: turn.t('journeys.reply.done') }];
       },
     },
@@ -75,6 +79,13 @@ export const journeysModule: BotModule = {
           choices.push(choice(turn.t('journeys.manage.changeDue'), { type: 'journeyPregnancy', change: j.id }), choice(turn.t('journeys.manage.born'), { type: 'journeyNewborn', fromPregnancy: j.id }));
         }
         if (j.kind === 'premarital') choices.push(choice(turn.t('journeys.manage.changeMonth'), { type: 'journeyPremarital' }));
+        if (j.kind === 'contraception') {
+          const discreet = planOf(j.plan).discreet;
+          choices.push(
+            choice(turn.t('journeys.manage.changeCp'), { type: 'journeyContraception' }),
+            choice(turn.t(discreet ? 'journeys.btn.discreetOff' : 'journeys.btn.discreetOn'), { type: 'journeyDiscreet', journey: j.id, on: !discreet }),
+          );
+        }
         choices.push(
           j.status === 'paused'
             ? choice(turn.t('journeys.manage.resume'), { type: 'journeyResume', journey: j.id })

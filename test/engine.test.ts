@@ -15,7 +15,7 @@ describe('onboarding and FAQ', () => {
   it('greets with the programme menu on /start', async () => {
     const replies = await app.say('/start', { userId: 'a1', chatId: 'a1' });
     expect(replies[0]!.text).toContain('Sở Y tế Hải Phòng');
-    expect(values(replies[1])).toEqual(['a:prog:premarital', 'a:prog:prenatal', 'a:prog:newborn', 'a:prog:elderly', 'a:sub', 'a:rel', 'a:ask']);
+    expect(values(replies[1])).toEqual(['a:prog:premarital', 'a:prog:prenatal', 'a:prog:newborn', 'a:prog:elderly', 'a:prog:familyplanning', 'a:sub', 'a:rel', 'a:ask']);
   });
 
   it('answers a question with its source, related topics and feedback buttons, anonymously and read-only', async () => {

@@ -29,7 +29,7 @@ describe('PGlite', () => {
 
   it('runs subscribe, stop and delete through the same repositories', async () => {
     await say('/start');
-    await say('5'); // "Nhận nhắc lịch & tin" by number, as in the terminal
+    await say('6'); // "Nhận nhắc lịch & tin" by number, as in the terminal
     await say('1');
     await say('xong');
     await say('le chan');
@@ -50,9 +50,9 @@ describe('PGlite', () => {
 
   it('remembers numbered choices between messages (the terminal has no buttons)', async () => {
     const menu = await say('/menu');
-    expect(menu[0]!.choices).toHaveLength(7);
+    expect(menu[0]!.choices).toHaveLength(8);
     const out = await say('9');
-    expect(out[0]!.text).toContain('từ 1 đến 7');
+    expect(out[0]!.text).toContain('từ 1 đến 8');
     const page = await say('khám sức khỏe người cao tuổi');
     expect(page[0]!.text).toContain('60 tuổi');
   });

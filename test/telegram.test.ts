@@ -47,7 +47,7 @@ describe('Telegram channel', () => {
     expect(sent[0]!.body.chat_id).toBe('5001');
     expect(sent[0]!.body.text).toContain('Sở Y tế Hải Phòng');
     const keyboard = sent[1]!.body.reply_markup.inline_keyboard as { text: string; callback_data: string }[][];
-    expect(keyboard.flat().map((b) => b.callback_data)).toEqual(['a:prog:premarital', 'a:prog:prenatal', 'a:prog:newborn', 'a:prog:elderly', 'a:sub', 'a:rel', 'a:ask']);
+    expect(keyboard.flat().map((b) => b.callback_data)).toEqual(['a:prog:premarital', 'a:prog:prenatal', 'a:prog:newborn', 'a:prog:elderly', 'a:prog:familyplanning', 'a:sub', 'a:rel', 'a:ask']);
     for (const b of keyboard.flat()) expect(Buffer.byteLength(b.callback_data)).toBeLessThanOrEqual(64);
   });
 

@@ -103,9 +103,10 @@ describe('Zalo webhook', () => {
     expect(sent[0]!.body).toEqual({ chat_id: 'a1001', text: t('welcome.intro') });
     const menu = sent[1]!.body.text as string;
     expect(menu).toContain(`  1. ${t('programmes.premarital.label')}`);
-    expect(menu).toContain(`  6. ${t('menu.relatives')}`);
-    expect(menu).toContain(`  7. ${t('menu.ask')}`);
-    expect(menu.split('\n').at(-1)).toBe(t('zalo.replyHintRange', { max: 7 }));
+    expect(menu).toContain(`  5. ${t('programmes.familyplanning.label')}`);
+    expect(menu).toContain(`  7. ${t('menu.relatives')}`);
+    expect(menu).toContain(`  8. ${t('menu.ask')}`);
+    expect(menu.split('\n').at(-1)).toBe(t('zalo.replyHintRange', { max: 8 }));
   });
 
   it('the reply hint is in the person\'s language, from the reply that switches it on', async () => {
@@ -121,7 +122,7 @@ describe('Zalo webhook', () => {
     await deliver(zaloEvents.text(user, '/start'));
     const menu = zalo.sent().at(-1)!.body.text as string;
     expect(menu).toContain(`  1. ${en('programmes.premarital.label')}`);
-    expect(menu.split('\n').at(-1)).toBe(en('zalo.replyHintRange', { max: 7 }));
+    expect(menu.split('\n').at(-1)).toBe(en('zalo.replyHintRange', { max: 8 }));
   });
 
   it('accepts the wrapped { ok, result } body too', async () => {
@@ -146,7 +147,7 @@ describe('Zalo webhook', () => {
     // A number out of range gets a kind reply and the menu again.
     zalo.reset();
     await deliver(zaloEvents.text(user, '9'));
-    expect(zalo.sent()[0]!.body.text).toBe(t('errors.outOfRange', { n: 9, max: 7 }));
+    expect(zalo.sent()[0]!.body.text).toBe(t('errors.outOfRange', { n: 9, max: 8 }));
   });
 
   it('replies kindly to an image, a sticker and a voice message', async () => {

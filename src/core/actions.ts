@@ -48,6 +48,10 @@ export type Action =
   | { type: 'journeyPregnancy'; change?: number }
   | { type: 'journeyNewborn'; fromPregnancy?: number }
   | { type: 'journeyPremarital' }
+  | { type: 'journeyContraception' }
+  /** A discreet reminder's details, one tap away; discretion on or off. */
+  | { type: 'journeyDetails'; journey: number; window: string }
+  | { type: 'journeyDiscreet'; journey: number; on: boolean }
   | { type: 'journeysHub' }
   | { type: 'journeyKeep' }
   | { type: 'journeyDone'; journey: number; window: string }
@@ -107,7 +111,7 @@ const withId = <T extends ActionType>(type: T, code: string, key: string): Codec
 });
 
 /** An action with an id and a window token: `jd:<journey>:<window>`. */
-const journeyWindow = <T extends 'journeyDone' | 'journeySnooze'>(type: T, code: string): Codec<T> => ({
+const journeyWindow = <T extends 'journeyDone' | 'journeySnooze' | 'journeyDetails'>(type: T, code: string): Codec<T> => ({
   code,
   encode: (a) => {
     const { journey, window } = a as ActionOf<'journeyDone'>;
@@ -255,6 +259,17 @@ const CODECS: Codecs = {
   journeyPregnancy: prefixedId('journeyPregnancy', 'jp', 'c', 'change'),
   journeyNewborn: prefixedId('journeyNewborn', 'jnb', 'p', 'fromPregnancy'),
   journeyPremarital: bare('journeyPremarital', 'jpm'),
+  journeyContraception: bare('journeyContraception', 'jc'),
+  journeyDetails: journeyWindow('journeyDetails', 'jdt'),
+  journeyDiscreet: {
+    code: 'jdi',
+    encode: (a) => [`${a.journey}-${a.on ? 1 : 0}`],
+    decode: (args) => {
+      const m = args.length === 1 ? /^(\d+)-([01])$/.exec(args[0]!) : null;
+      const journey = m ? id(m[1]) : null;
+      return m && journey !== null ? { type: 'journeyDiscreet', journey, on: m[2] === '1' } : null;
+    },
+  },
   journeysHub: bare('journeysHub', 'jh'),
   journeyKeep: bare('journeyKeep', 'jk'),
   journeyDone: journeyWindow('journeyDone', 'jd'),

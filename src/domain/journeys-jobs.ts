@@ -36,6 +36,8 @@ export interface ElderlyReport {
   completed: number;
   /** Reminders due within a day whose list of sessions changed since they were planned. */
   refreshed: number;
+  /** Contraception reminders queued ahead (a new pack every 28 days, a device's next check). */
+  planned: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export interface ElderlyReport {
  * repeats one. Also ends the date-bound journeys that have nothing more to say.
  */
 export async function runJourneysJob(q: Queryable, now: Date): Promise<ElderlyReport> {
-  const report: ElderlyReport = { created: 0, reminded: [], completed: 0, refreshed: 0 };
+  const report: ElderlyReport = { created: 0, reminded: [], completed: 0, refreshed: 0, planned: 0 };
   const at = now.toISOString();
   // Subjects: each relative subscribed for (in their ward); and for a person's own subscription,
   // each relative they booked for who has no subscription of their own (as before relatives
@@ -110,6 +112,7 @@ export async function runJourneysJob(q: Queryable, now: Date): Promise<ElderlyRe
   await enqueue(q, messages);
 
   report.refreshed = await refreshSessions(q, now);
+  report.planned = await planAhead(q, now);
 
   const live = (await q.select().from(journeys).where(and(eq(journeys.status, 'active')))).filter((j) => j.kind !== 'elderly');
   for (const j of live) {
@@ -153,6 +156,24 @@ async function refreshSessions(q: Queryable, now: Date): Promise<number> {
     await enqueue(q, [{ ...fresh, payload: next, dueAt }]);
     n++;
   }
+  return n;
+}
+
+/**
+ * Contraception journeys repeat without end (a pack every 28 days, an IUD's
+ * yearly check): each keeps its next two reminders queued, the second one
+ * ahead of need, so the doctor (which expects only the next) finds nothing missing.
+ */
+async function planAhead(q: Queryable, now: Date): Promise<number> {
+  const live = (
+    await rows<Record<string, unknown>>(
+      q,
+      sql`select j.* from journeys j join contacts c on c.id = j.contact_id
+          where j.kind = 'contraception' and j.status = 'active' and c.opted_out_at is null and c.blocked_at is null`,
+    )
+  ).map(fromRow);
+  let n = 0;
+  for (const j of live) n += await enqueue(q, await journeyMessages(q, j, now));
   return n;
 }
 

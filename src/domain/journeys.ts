@@ -8,6 +8,7 @@ import { daysFromToday, formatDate, formatTime, fromLocal, localDate, localParts
 import type { PersonPort } from './port.js';
 import { encodeAction } from '../core/actions.js';
 import { milestoneOf, subscriptionTallies, tally } from './tallies.js';
+import { contraceptionPayload, contraceptionSlots, restartAnchor, restarts } from './contraception.js';
 
 /**
  * Journeys that follow a life event. One answer (a due date, a birth time, a
@@ -24,7 +25,7 @@ import { milestoneOf, subscriptionTallies, tally } from './tallies.js';
  * heel-prick sample at 24–72 h of age, ideally 48 h (QĐ 1807 Art. 9); the
  * pre-marital checkup 3–6 months before the wedding (MoH newspaper).
  */
-export const JOURNEY_KINDS = ['pregnancy', 'newborn', 'premarital', 'elderly'] as const;
+export const JOURNEY_KINDS = ['pregnancy', 'newborn', 'premarital', 'elderly', 'contraception'] as const;
 export type JourneyKind = (typeof JOURNEY_KINDS)[number];
 
 /** A kind read back from a raw row (the table's check constraint keeps it one of these). */
@@ -125,6 +126,8 @@ export interface PlannedSlot {
   params?: Record<string, string | number>;
   /** Planned at "now" for someone joining inside a window: the doctor never re-queues these (a cleaned-up sent row would go twice). */
   catchUp?: boolean;
+  /** Queued ahead of need (a contraception journey's second next reminder): the doctor expects only the next one. */
+  ahead?: boolean;
 }
 
 /** Windows already over for a late joiner (what she may have missed), by id. */
@@ -202,7 +205,7 @@ export function journeyEnds(j: Pick<Journey, 'kind' | 'anchorAt'>): Date | null 
   }
 }
 
-export function slotsFor(j: Pick<Journey, 'kind' | 'anchorAt' | 'marks'>, now: Date): PlannedSlot[] {
+export function slotsFor(j: Pick<Journey, 'kind' | 'anchorAt' | 'marks' | 'plan'>, now: Date): PlannedSlot[] {
   if (!j.anchorAt) return [];
   switch (j.kind) {
     case 'pregnancy':
@@ -211,6 +214,8 @@ export function slotsFor(j: Pick<Journey, 'kind' | 'anchorAt' | 'marks'>, now: D
       return newbornSlots(j.anchorAt, now, j.marks);
     case 'premarital':
       return premaritalSlots(j.anchorAt, now, j.marks);
+    case 'contraception':
+      return contraceptionSlots(j.anchorAt, j.plan, now, j.marks);
     default:
       return [];
   }
@@ -244,7 +249,15 @@ export async function whereParams(q: Queryable, programme: string, wardCode: str
 
 /** The programme whose sessions a window's reminder offers. */
 export const programmeOf = (kind: string, win: string) =>
-  kind === 'premarital' ? 'premarital' : kind === 'elderly' ? 'elderly' : kind === 'newborn' || win === 'nbs' || win === 'born' ? 'newborn' : 'prenatal';
+  kind === 'contraception'
+    ? 'familyplanning'
+    : kind === 'premarital'
+      ? 'premarital'
+      : kind === 'elderly'
+        ? 'elderly'
+        : kind === 'newborn' || win === 'nbs' || win === 'born'
+          ? 'newborn'
+          : 'prenatal';
 
 /** Until when a reminder sent at `dueAt` offers sessions: the pregnancy window's end, else a month on. */
 export function windowUntil(j: Pick<Journey, 'kind' | 'anchorAt'>, win: string, dueAt: Date): Date {
@@ -252,6 +265,12 @@ export function windowUntil(j: Pick<Journey, 'kind' | 'anchorAt'>, win: string, 
   const until = j.kind === 'pregnancy' && j.anchorAt && w ? gaDayAt(j.anchorAt, w.to + 1, 0) : j.kind === 'premarital' && j.anchorAt ? j.anchorAt : new Date(dueAt.getTime() + 30 * DAY);
   return until > dueAt ? until : new Date(dueAt.getTime() + 14 * DAY);
 }
+
+/** `days` after a day's local midnight. */
+const gaDayAtOffset = (anchor: Date, days: number) => {
+  const p = localParts(anchor);
+  return fromLocal(p.y, p.m, p.d + days);
+};
 
 /** The first words of a reminder: its opening, "still time", a snoozed one again, the wedding close. */
 const leadOf = (slot: string) => (slot === 'late' ? 'late' : slot === 'soon' ? 'soon' : slot.startsWith('z') ? 'again' : 'open');
@@ -264,7 +283,8 @@ export const monthsBetween = (a: Date, b: Date) => {
 };
 
 /** A planned slot as an outbox row, with its words and where to go. */
-export async function slotMessage(q: Queryable, j: Pick<Journey, 'id' | 'contactId' | 'kind' | 'version' | 'wardCode'>, s: PlannedSlot, extra: Record<string, string | number> = {}): Promise<NewMessage> {
+export async function slotMessage(q: Queryable, j: Pick<Journey, 'id' | 'contactId' | 'kind' | 'version' | 'wardCode' | 'anchorAt' | 'plan'>, s: PlannedSlot, extra: Record<string, string | number> = {}): Promise<NewMessage> {
+  if (j.kind === 'contraception') return contraceptionMessage(q, j, s);
   const where = await whereParams(q, s.programme, j.wardCode, s.dueAt, s.until);
   const first = where.sessions[0];
   const choices = reminderChoices(j.id, j.kind, s.win);
@@ -279,11 +299,28 @@ export async function slotMessage(q: Queryable, j: Pick<Journey, 'id' | 'contact
   };
 }
 
-/** The outbox rows a journey should have now. */
+/**
+ * A contraception reminder: discreet (no method, no "tránh thai", nothing of
+ * where to go) unless the person turned discretion off; then its details and
+ * the ward's family-planning sessions, as the other journeys' reminders.
+ */
+async function contraceptionMessage(q: Queryable, j: Pick<Journey, 'id' | 'contactId' | 'kind' | 'version' | 'wardCode' | 'anchorAt' | 'plan'>, s: PlannedSlot): Promise<NewMessage> {
+  const { discreet, ...payload } = contraceptionPayload(j, s);
+  payload.params = { ...payload.params, lead: leadOf(s.slot) };
+  if (!discreet) {
+    const where = await whereParams(q, s.programme, j.wardCode, s.dueAt, s.until);
+    payload.params = { ...where.params, ...payload.params };
+    const first = where.sessions[0];
+    if (first) payload.choices!.splice(payload.choices!.length - 1, 0, { key: 'journeys.btn.book', value: encodeAction({ type: 'book', session: first.id }), params: { date: formatDate(first.startsAt) } });
+  }
+  return { dedupeKey: journeyKey(j.id, s.win, j.version, s.slot), contactId: j.contactId, kind: `journey.${j.kind}`, payload, priority: PRIORITY.reminder, dueAt: s.dueAt };
+}
+
+/** The outbox rows a journey should have now (`repair`: what the doctor expects, without catch-ups and reminders queued ahead). */
 export async function journeyMessages(q: Queryable, j: Journey, now: Date, repair = false): Promise<NewMessage[]> {
   if (j.status !== 'active') return [];
   const out: NewMessage[] = [];
-  for (const s of slotsFor(j, now)) if (!(repair && s.catchUp)) out.push(await slotMessage(q, j, s));
+  for (const s of slotsFor(j, now)) if (!(repair && (s.catchUp || s.ahead))) out.push(await slotMessage(q, j, s));
   return out;
 }
 
@@ -348,7 +385,7 @@ export class JourneyDesk {
    * Starts a journey, or changes the date of the live one of that kind (a new
    * version: pending reminders are dropped and planned again here).
    */
-  async start(kind: Exclude<JourneyKind, 'elderly'>, anchorAt: Date | null, wardCode: string | null): Promise<StartResult> {
+  async start(kind: Exclude<JourneyKind, 'elderly'>, anchorAt: Date | null, wardCode: string | null, plan?: Journey['plan']): Promise<StartResult> {
     const c = await this.p.ensure();
     const w = this.p.write();
     const now = this.p.now;
@@ -357,12 +394,12 @@ export class JourneyDesk {
     if (existing) {
       const [row] = await w
         .update(journeys)
-        .set({ anchorAt, wardCode: wardCode ?? existing.wardCode, status: 'active', version: sql`${journeys.version} + 1`, updatedAt: now })
+        .set({ anchorAt, wardCode: wardCode ?? existing.wardCode, ...(plan ? { plan, marks: {} } : {}), status: 'active', version: sql`${journeys.version} + 1`, updatedAt: now })
         .where(eq(journeys.id, existing.id))
         .returning();
       journey = row!;
     } else {
-      const [row] = await w.insert(journeys).values({ contactId: c.id, kind, anchorAt, wardCode, createdAt: now, updatedAt: now }).returning();
+      const [row] = await w.insert(journeys).values({ contactId: c.id, kind, anchorAt, wardCode, ...(plan ? { plan } : {}), createdAt: now, updatedAt: now }).returning();
       journey = row!;
     }
     const queued = await replan(w, journey, now);
@@ -377,13 +414,50 @@ export class JourneyDesk {
     if (!j || j.status === 'ended') return null;
     const w = this.p.write();
     const marks = { ...j.marks, [win]: this.p.now.toISOString() };
-    const [row] = await w.update(journeys).set({ marks, updatedAt: this.p.now }).where(eq(journeys.id, id)).returning();
     const milestone = milestoneOf(j.kind, win, j.marks);
     if (milestone) await tally(w, [{ day: localDate(this.p.now), wardCode: j.wardCode, programme: programmeOf(j.kind, win), metric: milestone, delta: 1 }]);
+    // An injection given, a new pack, a device replaced: the cycle starts again from that day.
+    if (j.kind === 'contraception' && restarts(win)) return this.restart(j, win);
+    const [row] = await w.update(journeys).set({ marks, updatedAt: this.p.now }).where(eq(journeys.id, id)).returning();
     await cancelByPrefix(w, windowPrefix(id, win));
     for (const pw of PREGNANCY_WINDOWS) if (pw.unlessDone === win) await cancelByPrefix(w, windowPrefix(id, pw.id));
     if (j.kind === 'newborn' && win === 'check') await cancelByPrefix(w, windowPrefix(id, 'heel'));
     return row ?? null;
+  }
+
+  /** A contraception cycle restarted by "Đã tiêm" / "Đã làm": a new anchor, a new version, its reminders planned again. */
+  private async restart(j: Journey, win: string): Promise<Journey> {
+    const w = this.p.write();
+    const anchorAt = j.anchorAt ? restartAnchor(j.anchorAt, j.plan, win, this.p.now) : this.p.now;
+    const [row] = await w.update(journeys).set({ anchorAt, marks: {}, version: sql`${journeys.version} + 1`, updatedAt: this.p.now }).where(eq(journeys.id, j.id)).returning();
+    await replan(w, row!, this.p.now);
+    await this.p.audit('journey.restart', `journey:${j.id}`, { kind: j.kind, window: win });
+    return row!;
+  }
+
+  /** A contraception reminder's details with the method named (the reply to "Xem chi tiết", in chat): its words, where to go, its buttons. */
+  async details(id: number, win: string): Promise<{ journey: Journey; key: string; params: Record<string, string | number>; choices: NonNullable<OutboxPayload['choices']> } | null> {
+    const j = await this.get(id);
+    if (!j?.anchorAt || j.kind !== 'contraception' || j.status === 'ended') return null;
+    const now = this.p.now;
+    const slot = win === 'inj' ? (gaDayAtOffset(j.anchorAt, 84) > now ? 'd77' : 'd84') : 'open';
+    const m = await contraceptionMessage(this.p.read, { ...j, plan: { ...j.plan, discreet: false } }, { win, slot, dueAt: now, programme: 'familyplanning', until: new Date(now.getTime() + 45 * DAY) });
+    return { journey: j, key: m.payload.key, params: m.payload.params ?? {}, choices: m.payload.choices ?? [] };
+  }
+
+  /** Discretion of a contraception journey's reminders on or off: the pending ones are queued again in the new words. */
+  async setDiscreet(id: number, on: boolean): Promise<Journey | null> {
+    const j = await this.get(id);
+    if (j?.kind !== 'contraception' || j.status === 'ended') return null;
+    const w = this.p.write();
+    const [row] = await w
+      .update(journeys)
+      .set({ plan: { ...j.plan, discreet: on }, version: sql`${journeys.version} + 1`, updatedAt: this.p.now })
+      .where(eq(journeys.id, id))
+      .returning();
+    if (row!.status === 'active') await replan(w, row!, this.p.now);
+    await this.p.audit('journey.discreet', `journey:${id}`, { on });
+    return row!;
   }
 
   /** "Nhắc lại sau 3 ngày": the same window's reminder again, three days on at 09:00. */

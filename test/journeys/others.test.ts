@@ -265,7 +265,7 @@ describe('sessions created after a reminder was planned', () => {
 describe('/hanhtrinh', () => {
   it('offers the journeys and lists the live ones with a way to manage them', async () => {
     const hub = await app.say('/hanhtrinh', who('h1'));
-    expect(hub[0]!.choices!.map((c) => c.value)).toEqual(['a:jp', 'a:jnb', 'a:jpm']);
+    expect(hub[0]!.choices!.map((c) => c.value)).toEqual(['a:jp', 'a:jnb', 'a:jpm', 'a:jc']);
     const words = await app.say('tôi đang mang thai', who('h1'));
     expect(buttonValue(words, 'a:jp')).toBe('a:jp');
   });
