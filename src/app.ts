@@ -24,6 +24,7 @@ import { GapRecorder } from './domain/gap-recorder.js';
 import { anonymiseGaps } from './domain/faq-gaps.js';
 import { appSecret } from './domain/secrets.js';
 import { journeysJob } from './domain/journeys-jobs.js';
+import { counselJob, loadCounselContent } from './domain/tickets.js';
 import type { Settings } from './domain/port.js';
 import { bootstrapAdmins, bootstrapLocalAdmin } from './domain/staff.js';
 import { consoleRoutes } from './console/index.js';
@@ -122,7 +123,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // The staff console's address for /web links: PUBLIC_URL, else this machine on the port it listens on.
   let consolePort = config.PORT;
   const consoleUrl = () => config.PUBLIC_URL ?? `http://localhost:${consolePort}`;
-  const registry = new Registry(modules({ faq, gaps, menu: loadMenu((key) => hasKey(i18n, key)), log, consoleUrl }));
+  // Counsellors' working hours, the unclaimed alert, the stations (content/counsel.yaml).
+  const counsel = loadCounselContent();
+  const registry = new Registry(modules({ faq, gaps, menu: loadMenu((key) => hasKey(i18n, key)), log, consoleUrl, counsel }));
   const engine = new Engine({
     db,
     clock,
@@ -230,7 +233,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         stops.unshift(() => sweep.stop());
       }
       if (dispatchers.length) {
-        const scheduler: Scheduler = startScheduler({ db, clock, log, dispatchers, jobs: [doctorJob, campaignJob, journeysJob, ...talliesJobs, inboxJob, gapsJob] });
+        const scheduler: Scheduler = startScheduler({ db, clock, log, dispatchers, jobs: [doctorJob, campaignJob, journeysJob, ...talliesJobs, inboxJob, gapsJob, counselJob(counsel)] });
         stops.unshift(() => scheduler.stop());
         // Broadcasts: the live status message in the author's chat, and the report at the end.
         const progress = new BroadcastProgress({ db, i18n, sinks: editors, log }).start(clock);
