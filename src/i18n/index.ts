@@ -46,7 +46,8 @@ export function translator(i18n: i18n, locale: string): TFunction {
   let t = byLocale.get(lng);
   if (!t) {
     const raw = i18n.getFixedT(lng);
-    t = ((key: unknown, ...rest: unknown[]) => (raw as (...a: unknown[]) => unknown)(key, ...rest.map(inertValues))) as TFunction;
+    const call = raw as unknown as (...a: unknown[]) => unknown;
+    t = ((key: unknown, ...rest: unknown[]) => call(key, ...rest.map(inertValues))) as unknown as TFunction;
     byLocale.set(lng, t);
   }
   return t;
