@@ -12,7 +12,10 @@ import { encodeAction } from '../src/core/actions.js';
 export const sessionLine = (t: TFunction, s: Session) => t('session.line', { ...sessionParams(s), id: s.id, booked: s.booked, capacity: s.capacity });
 
 /** The kind, clear answer to a refused staff action. */
-export const deniedSay = (t: TFunction, d: Denied): OutboundMessage[] => [{ text: t(`staff.denied.${d.reason}`) }];
+/** A refusal, kindly: a role that does not allow the action says what the role does allow. */
+export const deniedSay = (t: TFunction, d: Denied): OutboundMessage[] => [
+  { text: d.role ? t('staff.denied.role-lacks', { role: t(`roles.names.${d.role}`), can: t(`staff.can.${d.role}`) }) : t(`staff.denied.${d.reason}`) },
+];
 
 /** Buttons offering other sessions (a full session says so and offers these). */
 export function alternatives(t: TFunction, list: readonly Session[]): OutboundMessage {

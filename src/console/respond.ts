@@ -7,8 +7,8 @@ export type Ctx = Context<ConsoleEnv>;
 
 /** A refused or missing thing, said kindly: 403 for a role or ward, 404 for what is not there, 409 otherwise. */
 export function denied(c: Ctx, s: Staff, d: Denied) {
-  const status = d.reason === 'no-role' || d.reason === 'outside-ward' ? 403 : d.reason === 'not-found' ? 404 : 409;
-  const key = d.reason === 'no-role' ? 'console.errors.forbidden' : d.reason === 'outside-ward' ? 'console.errors.outsideWard' : d.reason === 'not-found' ? 'console.errors.notFound' : `staff.denied.${d.reason}`;
+  const status = d.reason === 'no-role' || d.reason === 'role-lacks' || d.reason === 'outside-ward' ? 403 : d.reason === 'not-found' ? 404 : 409;
+  const key = d.reason === 'no-role' || d.reason === 'role-lacks' ? 'console.errors.forbidden' : d.reason === 'outside-ward' ? 'console.errors.outsideWard' : d.reason === 'not-found' ? 'console.errors.notFound' : `staff.denied.${d.reason}`;
   return c.html(page(s.page, { title: s.t('console.title'), body: html`<h1>${s.t('console.title')}</h1>`, error: s.t(key) }), status);
 }
 

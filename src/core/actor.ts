@@ -23,10 +23,15 @@ export interface Actor {
   grant: Grant | null;
 }
 
-export type Refusal = 'no-role' | 'outside-ward';
+/** No role at all; a role that does not allow this (a collaborator creating a session); another ward. */
+export type Refusal = 'no-role' | 'role-lacks' | 'outside-ward';
 
 /** An action was refused (or its object does not exist); the caller says so kindly. */
 export class Denied {
-  constructor(readonly reason: Refusal | 'not-found' | 'below-booked' | 'expired' | 'wards' | 'not-yet' | 'cap' | 'quiet') {}
+  constructor(
+    readonly reason: Refusal | 'not-found' | 'below-booked' | 'expired' | 'wards' | 'not-yet' | 'cap' | 'quiet',
+    /** The role held, when it is the role that does not allow the action (to say what it does allow). */
+    readonly role?: Role,
+  ) {}
 }
 export const isDenied = (v: unknown): v is Denied => v instanceof Denied;

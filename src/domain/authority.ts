@@ -31,9 +31,10 @@ export const PERMISSIONS: Record<StaffAction, readonly Role[]> = {
   // Campaign broadcasts to their wards' subscribers; city-wide ones are an administrator's.
   'broadcast.send': ['admin', 'staff', 'collaborator'],
   'broadcast.citywide': ['admin'],
-  // The web console (src/console): a sign-in link for every role; the figures for everyone
-  // (other wards' small counts hidden); a ward's yearly denominators by its station; the audit log, administrators.
-  'console.signin': ['admin', 'staff', 'collaborator'],
+  // The web console (src/console): a sign-in link for every role (a counsellor's pages are their
+  // conversations, not the figures); the figures for the stations and administrators (other wards'
+  // small counts hidden); a ward's yearly denominators by its station; the audit log, administrators.
+  'console.signin': ['admin', 'staff', 'collaborator', 'counsellor'],
   'reports.read': ['admin', 'staff', 'collaborator'],
   'denominators.edit': ['admin', 'staff'],
   'audit.read': ['admin'],
@@ -45,7 +46,8 @@ export const PERMISSIONS: Record<StaffAction, readonly Role[]> = {
 
 /** The authorisation rule itself: pure, so the whole matrix is testable. */
 export function authorize(grant: Grant | null, action: StaffAction, wardCode?: string): Refusal | null {
-  if (!grant || !PERMISSIONS[action].includes(grant.role)) return 'no-role';
+  if (!grant) return 'no-role';
+  if (!PERMISSIONS[action].includes(grant.role)) return 'role-lacks';
   if (grant.role === 'admin' || wardCode === undefined) return null;
   if (grant.role === 'counsellor' && grant.wardCodes.length === 0) return null;
   return grant.wardCodes.includes(wardCode) ? null : 'outside-ward';
@@ -58,7 +60,7 @@ export function authorize(grant: Grant | null, action: StaffAction, wardCode?: s
 export class Authority {
   constructor(
     private readonly actor: () => Promise<Actor>,
-    /** Writes an audit row as this actor (creating their contact first when needed). */
+    /** Writes an audit row as this actor (someone who never wrote before is audited without a contact being made). */
     private readonly audit: (action: string, target?: string, details?: Record<string, unknown>) => Promise<void>,
   ) {}
 
@@ -68,10 +70,11 @@ export class Authority {
 
   /** Checks an action; a refusal is audited (who, what, where) and returned. */
   async check(action: StaffAction, wardCode?: string, target?: string): Promise<Denied | null> {
-    const refusal = authorize(await this.grant(), action, wardCode);
+    const grant = await this.grant();
+    const refusal = authorize(grant, action, wardCode);
     if (!refusal) return null;
     await this.audit('staff.denied', target, { action, reason: refusal, ...(wardCode ? { wardCode } : {}) });
-    return new Denied(refusal);
+    return new Denied(refusal, refusal === 'role-lacks' ? grant?.role : undefined);
   }
 
   /** The wards this actor acts in; null = every ward (administrator); [] = none. */

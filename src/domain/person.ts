@@ -279,10 +279,8 @@ export class Person {
   private get authority(): Authority {
     return (this.authorityOf ??= new Authority(
       () => this.actor(),
-      async (action, target, details) => {
-        await this.ensure();
-        await this.audit(action, target, details);
-      },
+      // Trying /canbo is not signing up: someone without a contact is audited by channel, and no contact is made.
+      (action, target, details) => this.audit(action, target, this.current ? details : { ...details, channel: this.identity.channel }),
     ));
   }
 

@@ -30,12 +30,13 @@ describe('/web: a single-use sign-in link in chat', () => {
     expect((await audits(app, 'console.link')).map((a) => a.actor)).toEqual(['7001', '7002', ADMIN, '7001', '7001']);
   });
 
-  it('anyone else is refused in chat, and the attempt audited', async () => {
+  it('anyone else is refused in chat, and the attempt audited (by channel: asking makes no contact)', async () => {
+    const before = (await audits(app, 'staff.denied')).length;
     const r = await app.say('/web', who('6001'));
     expect(r[0]!.text).toContain('chỉ dành cho cán bộ');
     expect(r[0]!.text).not.toContain('token=');
-    const denied = (await audits(app, 'staff.denied')).filter((a) => a.actor === '6001');
-    expect(denied.map((d) => d.details)).toEqual([{ action: 'console.signin', reason: 'no-role' }]);
+    const denied = (await audits(app, 'staff.denied')).slice(before);
+    expect(denied.map((d) => [d.actor, d.details])).toEqual([[null, { action: 'console.signin', reason: 'no-role', channel: 'telegram' }]]);
   });
 
   it('keeps only the token’s sha256: the token itself is nowhere in the database', async () => {

@@ -138,8 +138,9 @@ describe('authorisation rule', () => {
     for (const action of actions) {
       const grant = grants[who]!;
       const permitted = grant !== null && PERMISSIONS[action].includes(grant.role);
-      expect(authorize(grant, action, A), `${who} ${action} in A`).toBe(permitted ? null : 'no-role');
-      expect(authorize(grant, action, B), `${who} ${action} in B`).toBe(!permitted ? 'no-role' : grant!.role === 'admin' ? null : 'outside-ward');
+      const refusal = grant === null ? 'no-role' : 'role-lacks';
+      expect(authorize(grant, action, A), `${who} ${action} in A`).toBe(permitted ? null : refusal);
+      expect(authorize(grant, action, B), `${who} ${action} in B`).toBe(!permitted ? refusal : grant!.role === 'admin' ? null : 'outside-ward');
     }
   });
   it('the table says what the design says', () => {

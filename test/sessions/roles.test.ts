@@ -108,24 +108,39 @@ describe('invite codes', () => {
     expect((await app.say('/canbo', who('7020')))[0]!.text).toContain('chỉ dành cho cán bộ');
     expect((await audits('role.revoke')).length).toBe(1);
 
-    // A staff member cannot make invites or list roles: refused kindly, audited.
+    // A staff member cannot make invites or list roles: refused kindly (told what their role allows), audited.
     await grantRole(app, '7021', 'staff', [LE_CHAN]);
     const refused = await app.press('a:roles:invite', who('7021'));
-    expect(refused[0]!.text).toContain('chỉ dành cho cán bộ');
-    expect((await app.press('a:roles:list', who('7021')))[0]!.text).toContain('chỉ dành cho cán bộ');
+    expect(refused[0]!.text).toBe(
+      'Việc này không thuộc vai trò Cán bộ trạm y tế của bạn. Với vai trò này, bạn có thể tạo và sửa buổi khám, xem ai đăng ký, điểm danh và gửi tin tới người đăng ký ở xã/phường mình phụ trách. Cần thêm quyền thì bạn nhờ quản trị viên nhé.',
+    );
+    expect(refused[0]!.text).not.toContain('/moi');
+    expect((await app.press('a:roles:list', who('7021')))[0]!.text).toContain('Với vai trò này, bạn có thể');
     const denied = (await audits('staff.denied')).filter((a) => a.actor === '7021');
     expect(denied.map((d) => d.details!.action)).toEqual(['roles.manage', 'roles.manage']);
   });
 
-  it('someone with no role is refused at /canbo and the attempt is audited', async () => {
+  it('someone with no role is refused at /canbo and the attempt is audited, without a contact being made for them', async () => {
+    const since = await auditsFromNow('staff.denied');
     const r = await app.say('/canbo', who('6001'));
     expect(r[0]!.text).toContain('/moi');
-    const mine = (await audits('staff.denied')).filter((a) => a.actor === '6001');
+    const mine = await since();
     expect(mine).toHaveLength(1);
-    expect(mine[0]!.details).toMatchObject({ reason: 'no-role' });
+    expect(mine[0]).toMatchObject({ actor: null, details: { reason: 'no-role', channel: 'telegram' } });
+    const [made] = await sql$<{ n: number }>(app, sql`select count(*)::int as n from contacts where platform_user_id = '6001'`);
+    expect(made!.n).toBe(0);
     // And a session page by id, guessed: refused too.
     expect((await app.press('a:ses:1', who('6001')))[0]!.text).toContain('chỉ dành cho cán bộ');
     expect((await app.press('a:snew', who('6001')))[0]!.text).toContain('chỉ dành cho cán bộ');
+    expect(await since()).toHaveLength(3);
+  });
+
+  it('a collaborator asked to create a session is told what a collaborator can do, not to ask for an invite', async () => {
+    await grantRole(app, '7022', 'collaborator', [LE_CHAN]);
+    const r = await app.press('a:snew', who('7022'));
+    expect(r[0]!.text).toContain('vai trò Cộng tác viên dân số');
+    expect(r[0]!.text).toContain('tạo buổi khám là việc của trạm y tế');
+    expect(r[0]!.text).not.toContain('/moi');
   });
 });
 
@@ -201,7 +216,7 @@ describe('authorisation matrix: each staff action by each role, inside and outsi
             expect(refusals).toEqual([]);
           } else {
             expect(isDenied(result)).toBe(true);
-            expect((result as { reason: string }).reason).toBe(role === 'none' || !PERMISSIONS[action].includes(role) ? 'no-role' : 'outside-ward');
+            expect((result as { reason: string }).reason).toBe(role === 'none' ? 'no-role' : !PERMISSIONS[action].includes(role) ? 'role-lacks' : 'outside-ward');
             expect(refusals).toHaveLength(1);
             expect(refusals[0]!.details).toMatchObject({ action });
           }
@@ -228,7 +243,7 @@ describe('authorisation matrix: each staff action by each role, inside and outsi
     for (const id of shown) expect(wards.find((w) => w.id === id)!.ward_code).toBe(LE_CHAN);
     const collab = await app.say('/canbo', who(users.collaborator));
     expect(buttonValue(collab, 'a:snew')).toBeUndefined();
-    expect((await app.press('a:snew', who(users.collaborator)))[0]!.text).toContain('chỉ dành cho cán bộ');
+    expect((await app.press('a:snew', who(users.collaborator)))[0]!.text).toContain('tạo buổi khám là việc của trạm y tế');
   });
 });
 
