@@ -38,7 +38,11 @@ export const deleteFlow = defineFlow<Data>({
   id: 'delete',
   data: Data,
   async start(ctx) {
-    if (!ctx.person.contact) return { type: 'done', say: [{ text: ctx.t('delete.nothing') }] };
+    if (!ctx.person.contact) {
+      // No contact, but the questions the FAQ could not answer may hold what they typed.
+      await ctx.person.forgetQuestions();
+      return { type: 'done', say: [{ text: ctx.t('delete.nothing') }] };
+    }
     return { type: 'goto', step: 'confirm', data: await preview(ctx) };
   },
   steps: {

@@ -68,6 +68,19 @@ describe('FAQ gaps and erasure', () => {
     expect(dump).toContain('của người khác');
   });
 
+  it('/xoa from someone with no contact still erases the questions they typed', async () => {
+    const anon = { userId: 'gap-x3', chatId: 'gap-x3' };
+    await app.say('em sống ở 45 Lạch Tray, hỏi chuyện chưa ai trả lời', anon);
+    await app.gaps.flush();
+    expect(JSON.stringify(await rows(app.database.db, sql`select question from faq_gaps`))).toContain('Lạch Tray');
+    const reply = await app.say('/xoa', anon);
+    expect(reply[0]!.text).toContain('cũng đã được xóa');
+    await app.gaps.flush();
+    expect(JSON.stringify(await rows(app.database.db, sql`select question from faq_gaps`))).not.toContain('Lạch Tray');
+    const [contacts] = await rows<{ n: number }>(app.database.db, sql`select count(*)::int as n from contacts where platform_user_id = 'gap-x3'`);
+    expect(contacts!.n).toBe(0);
+  });
+
   it('after 30 days a gap keeps no trace of who asked: the daily job folds it into the anonymous count', async () => {
     const old = '2026-09-07';
     await rows(app.database.db, sql`insert into faq_gaps (week, kind, topic, question, asker, count) values (${old}, 'unanswered', '', 'câu cũ', 'a1', 2), (${old}, 'unanswered', '', 'câu cũ', 'a2', 1), (${old}, 'unanswered', '', 'câu cũ', '', 4)`);

@@ -242,6 +242,11 @@ export class Person {
     return { cancelled };
   }
 
+  /** /xoa from someone the bot keeps no contact for: only the questions they typed, kept for content work, go. */
+  async forgetQuestions(): Promise<void> {
+    await this.services.forgetQuestions?.(this.w, this.key);
+  }
+
   /** Explicit consent to keep what a booking needs (the notice was read and accepted). */
   async consent(): Promise<void> {
     const c = await this.ensure();
