@@ -19,8 +19,12 @@ import type { Session } from './sessions.js';
 
 // ---- targets ----
 
-/** Programmes the figures are kept for: the four with city targets, and campaign news. */
-export const REPORT_PROGRAMMES = ['premarital', 'prenatal', 'newborn', 'elderly', 'campaigns'] as const;
+/**
+ * Programmes the figures are kept for: the four with city coverage targets,
+ * family planning (its "Đã làm" on contraception reminders count as one column
+ * of milestones, never by method), and campaign news.
+ */
+export const REPORT_PROGRAMMES = ['premarital', 'prenatal', 'newborn', 'elderly', 'familyplanning', 'campaigns'] as const;
 export type ReportProgramme = (typeof REPORT_PROGRAMMES)[number];
 export const TARGET_PROGRAMMES = ['premarital', 'prenatal', 'newborn', 'elderly'] as const;
 export type TargetProgramme = (typeof TARGET_PROGRAMMES)[number];
@@ -40,14 +44,26 @@ const ProgrammeTarget = z.object({
   /** What counts as done: people who attended, walk-ins, and/or journey milestones marked "Đã làm". */
   numerator: z.array(z.string().regex(/^(attended|walkins|milestone\.[a-z0-9]+)$/)).min(1),
 });
+/**
+ * A target the plan sets as a number of people for the whole city, not as a
+ * share of a ward's denominator (family planning: "Tổng số người mới thực hiện
+ * biện pháp tránh thai hiện đại: 90.000 người"). The console states it with its
+ * source; nothing the bot counts measures it, so no coverage is computed.
+ */
+const CountTarget = z.object({
+  count: z.number().int().positive(),
+  indicator: z.string().min(3),
+});
 const TargetFile = z.object({
   year: z.number().int().min(2000).max(2100),
   source: z.string().min(3),
   note: z.string().optional(),
   programmes: z.object({ premarital: ProgrammeTarget, prenatal: ProgrammeTarget, newborn: ProgrammeTarget, elderly: ProgrammeTarget }),
+  counts: z.object({ familyplanning: CountTarget.optional() }).optional(),
 });
 export type Targets = z.infer<typeof TargetFile>;
 export type ProgrammeTargets = z.infer<typeof ProgrammeTarget>;
+export type CountTargets = z.infer<typeof CountTarget>;
 
 /** content/targets/<year>.yaml, each checked; a file's year must match its name. */
 export function loadTargets(dir = join(contentDir, 'targets')): Map<number, Targets> {

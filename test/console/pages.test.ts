@@ -90,8 +90,8 @@ describe('every page, for each role', () => {
     expect(lines[0]).toBe(
       '\uFEFFperiod,grain,ward_code,ward_name,programme,subscribers_new,subscribers_active,subscribers_stopped,invitations_sent,bookings,attended,no_show,walk_ins,milestones_done,reminders_delivered,reminders_failed,broadcast_reach,examined,denominator,coverage_pct,target_pct',
     );
-    // One row per ward × programme × quarter, and the city's: 114 wards (and none unknown) + city, 5 programmes, 4 quarters.
-    expect(lines).toHaveLength(1 + (114 + 1) * 5 * 4);
+    // One row per ward × programme × quarter, and the city's: 114 wards (and none unknown) + city, 6 programmes (family planning too), 4 quarters.
+    expect(lines).toHaveLength(1 + (114 + 1) * 6 * 4);
     // The staff member's own ward exactly; the city (other wards in it) with its small count hidden; the administrator sees it.
     expect(lines).toContain('2026-Q4,quarter,city,Toàn thành phố,elderly,0,0,0,0,<5,0,0,0,0,0,0,0,0,,,76');
     expect(lines).toContain(`2026-Q4,quarter,${LE_CHAN},Phường Lê Chân,elderly,0,0,0,0,1,0,0,0,0,0,0,0,0,,,76`);

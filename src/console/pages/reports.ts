@@ -83,6 +83,8 @@ export function reportPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const table = mine(grain);
     const monthly = mine('month');
     const pt = targets && (TARGET_PROGRAMMES as readonly string[]).includes(programme) ? targets.programmes[programme as (typeof TARGET_PROGRAMMES)[number]] : null;
+    // A target set as a number of people for the whole city (family planning): stated, never a coverage column.
+    const ct = programme === 'familyplanning' ? (targets?.counts?.familyplanning ?? null) : null;
     const first = table[0];
     const hasDenominator = Boolean(first && first.denominator !== null);
 
@@ -109,11 +111,20 @@ export function reportPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
         <button type="submit">${t('console.indicators.show')}</button>
       </form>
       <h2 id="heading">${t('console.indicators.heading', { programme: t(`console.programme.${programme}`), ward: wardName(ward, s), year })}</h2>
-      ${pt ? html`<p>${t('console.indicators.target', { year, target: num(s.locale, pt.target), indicator: pt.indicator })} <span class="muted">${t('console.indicators.source', { source: targets!.source })}</span></p>` : programme !== 'campaigns' ? html`<p class="muted">${t('console.indicators.noTarget', { year })}</p>` : ''}
+      ${
+        pt
+          ? html`<p>${t('console.indicators.target', { year, target: num(s.locale, pt.target), indicator: pt.indicator })} <span class="muted">${t('console.indicators.source', { source: targets!.source })}</span></p>`
+          : ct
+            ? html`<p id="count-target">${t('console.indicators.countTarget', { year, count: num(s.locale, ct.count), indicator: ct.indicator })} <span class="muted">${t('console.indicators.source', { source: targets!.source })}</span></p>
+              <p class="muted">${t('console.indicators.countTargetNotMeasured')}</p>`
+            : programme !== 'campaigns'
+              ? html`<p class="muted">${t('console.indicators.noTarget', { year })}</p>`
+              : ''
+      }
       ${pt && !hasDenominator && table.length ? html`<p class="muted">${t('console.indicators.noDenominator', { year, kind: t(`console.indicators.kinds.${pt.denominator}`) })}</p>` : ''}
       ${ward === null && first?.wardsWithDenominator ? html`<p class="muted">${t('console.indicators.cityDenominators', { n: first.wardsWithDenominator })}</p>` : ''}
       ${r.scope !== null ? html`<p class="muted">${t('console.indicators.small')}</p>` : ''}
-      ${table.length === 0 ? html`<p>${t('console.indicators.noPeriods', { year })}</p>` : indicatorTable(s, table, grain, hasDenominator)}
+      ${table.length === 0 ? html`<p>${t('console.indicators.noPeriods', { year })}</p>` : indicatorTable(s, table, grain, hasDenominator, programme)}
       ${
         chart
           ? html`<h2>${t(chart.type === 'line' ? 'console.indicators.chartCoverage' : 'console.indicators.chartCounts')}</h2>
@@ -124,7 +135,7 @@ export function reportPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
       }
       <p class="actions"><a class="button" href="/staff/indicators.csv?year=${year}&amp;grain=${grain}">${t('console.indicators.csvAll', { grain: t(`console.indicators.grains.${grain}`).toLowerCase() })}</a></p>
       <h2>${t('console.indicators.byWard')}</h2>
-      ${byWard.length ? wardTable(s, byWard, cityYear ?? null, wardName) : html`<p>${t('console.indicators.byWardEmpty')}</p>`}`;
+      ${byWard.length ? wardTable(s, byWard, cityYear ?? null, wardName, programme, pt !== null) : html`<p>${t('console.indicators.byWardEmpty')}</p>`}`;
     return render(c, t('console.indicators.title'), body, { scripts: chart ? ['/staff/assets/chart.umd.js'] : [] });
   });
 
@@ -209,10 +220,17 @@ export function reportPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   });
 }
 
-function indicatorTable(s: Staff, table: Row[], grain: Grain, hasDenominator: boolean): Html {
+/**
+ * A column's heading. Family planning's milestones are contraception reminders
+ * the person marked "Đã làm" (any method: a method per person is never shown).
+ */
+const columnLabel = (s: Staff, col: Column, programme: ReportProgramme) =>
+  s.t(col === 'milestones' && programme === 'familyplanning' ? 'console.indicators.remindersActedOn' : `console.indicators.columns.${col}`);
+
+function indicatorTable(s: Staff, table: Row[], grain: Grain, hasDenominator: boolean, programme: ReportProgramme): Html {
   const t = s.t;
   return html`<div class="table-wrap"><table id="indicators">
-    <thead><tr><th>${t('console.indicators.period')}</th>${COLUMNS.map((col) => html`<th class="n">${t(`console.indicators.columns.${col}`)}</th>`)}${
+    <thead><tr><th>${t('console.indicators.period')}</th>${COLUMNS.map((col) => html`<th class="n">${columnLabel(s, col, programme)}</th>`)}${
       hasDenominator ? html`<th class="n">${t('console.indicators.denominator')}</th><th class="n">${t('console.indicators.coverage')}</th><th></th>` : ''
     }</tr></thead>
     <tbody>${table.map(
@@ -230,13 +248,16 @@ function indicatorTable(s: Staff, table: Row[], grain: Grain, hasDenominator: bo
     )}</tbody></table></div>`;
 }
 
-function wardTable(s: Staff, list: Row[], city: Row | null, wardName: (code: string | null, s: Staff) => string): Html {
+/** Each ward's year; the denominator and coverage columns only for a programme the city measures as coverage. */
+function wardTable(s: Staff, list: Row[], city: Row | null, wardName: (code: string | null, s: Staff) => string, programme: ReportProgramme, withCoverage: boolean): Html {
   const t = s.t;
   const cols: Column[] = ['subscribersActive', 'bookings', 'attended', 'noShow', 'walkIns', 'milestones', 'examined'];
-  const line = (x: Row, cls = '') =>
-    html`<tr class="${cls}"><td>${wardName(x.wardCode, s)}</td>${cols.map((col) => html`<td class="n">${cell(s.locale, x.values[col])}</td>`)}<td class="n">${x.denominator === null ? '—' : num(s.locale, x.denominator)}</td><td class="n">${coverageCell(s.locale, x.coverage)}</td></tr>`;
+  const coverage = (x: Row) => (withCoverage ? html`<td class="n">${x.denominator === null ? '—' : num(s.locale, x.denominator)}</td><td class="n">${coverageCell(s.locale, x.coverage)}</td>` : '');
+  const line = (x: Row, cls = '') => html`<tr class="${cls}"><td>${wardName(x.wardCode, s)}</td>${cols.map((col) => html`<td class="n">${cell(s.locale, x.values[col])}</td>`)}${coverage(x)}</tr>`;
   return html`<div class="table-wrap"><table id="by-ward">
-    <thead><tr><th>${t('console.sessions.ward')}</th>${cols.map((col) => html`<th class="n">${t(`console.indicators.columns.${col}`)}</th>`)}<th class="n">${t('console.indicators.denominator')}</th><th class="n">${t('console.indicators.coverage')}</th></tr></thead>
+    <thead><tr><th>${t('console.sessions.ward')}</th>${cols.map((col) => html`<th class="n">${columnLabel(s, col, programme)}</th>`)}${
+      withCoverage ? html`<th class="n">${t('console.indicators.denominator')}</th><th class="n">${t('console.indicators.coverage')}</th>` : ''
+    }</tr></thead>
     <tbody>${list.map((x) => line(x))}${city ? line(city, 'city') : ''}</tbody></table></div>`;
 }
 

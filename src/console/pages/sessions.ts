@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { Denied, isDenied } from '../../core/actor.js';
 import { displayPhone } from '../../core/phone.js';
+import { SCREENING_PROGRAMMES } from '../../core/programmes.js';
 import { fromLocal, localDate, localParts } from '../../core/time.js';
 import { authorize } from '../../domain/authority.js';
 import type { BookingRow } from '../../domain/reports.js';
@@ -13,8 +14,8 @@ import { csrfField, type Html, html, num, options, pageOf, pager, raw, stamp, wh
 import type { ConsoleDeps } from '../index.js';
 import { backTo, denied, field, idParam, intField, noticeOf, render, wantsJson } from '../respond.js';
 
-/** The four screening programmes a session can be for (the same list as the chat's session flow). */
-export const SESSION_PROGRAMMES = ['premarital', 'prenatal', 'newborn', 'elderly'] as const;
+/** The programmes a session can be for: the chat's session flow's list (the screening programmes and family planning). */
+export const SESSION_PROGRAMMES = SCREENING_PROGRAMMES;
 type SessionProgramme = (typeof SESSION_PROGRAMMES)[number];
 const isSessionProgramme = (v: string): v is SessionProgramme => (SESSION_PROGRAMMES as readonly string[]).includes(v);
 
