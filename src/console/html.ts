@@ -3,6 +3,7 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Grant } from '../core/actor.js';
 import { formatDate, formatTime, localDate, localParts } from '../core/time.js';
 import type { Translate } from '../i18n/index.js';
+import { authorize, type StaffAction } from '../domain/authority.js';
 import type { WardDirectory } from '../domain/wards.js';
 
 /**
@@ -25,27 +26,35 @@ export interface PageContext {
   path: string;
 }
 
-const NAV: { href: string; key: string; roles?: Grant['role'][] }[] = [
+/** The navigation: each link for the roles its page's action allows (PERMISSIONS), so a counsellor sees only theirs. */
+const NAV: { href: string; key: string; action?: StaffAction }[] = [
   { href: '/staff', key: 'console.nav.home' },
-  { href: '/staff/sessions', key: 'console.nav.sessions' },
-  { href: '/staff/indicators', key: 'console.nav.indicators' },
-  { href: '/staff/denominators', key: 'console.nav.denominators' },
-  { href: '/staff/broadcasts', key: 'console.nav.broadcasts' },
-  { href: '/staff/roles', key: 'console.nav.roles', roles: ['admin'] },
-  { href: '/staff/audit', key: 'console.nav.audit', roles: ['admin'] },
+  { href: '/staff/sessions', key: 'console.nav.sessions', action: 'session.bookings' },
+  { href: '/staff/indicators', key: 'console.nav.indicators', action: 'reports.read' },
+  { href: '/staff/denominators', key: 'console.nav.denominators', action: 'reports.read' },
+  { href: '/staff/broadcasts', key: 'console.nav.broadcasts', action: 'broadcast.send' },
+  { href: '/staff/counsel', key: 'console.nav.counsel', action: 'counsel.answer' },
+  { href: '/staff/counsel/figures', key: 'console.nav.counselFigures', action: 'reports.read' },
+  { href: '/staff/roles', key: 'console.nav.roles', action: 'roles.manage' },
+  { href: '/staff/audit', key: 'console.nav.audit', action: 'audit.read' },
 ];
 
 /** The hidden field every form carries (checked on every POST with the Origin). */
 export const csrfField = (csrf: string) => html`<input type="hidden" name="_csrf" value="${csrf}">`;
 
 export function wardsLabel(ctx: Pick<PageContext, 't' | 'wards'>, grant: Grant): string {
-  return grant.role === 'admin' ? ctx.t('console.allWards') : grant.wardCodes.map((c) => ctx.wards.get(c)?.name ?? c).join(', ');
+  // An administrator, and a counsellor of the city pool (no ward listed), act city-wide.
+  return grant.role === 'admin' || grant.wardCodes.length === 0 ? ctx.t('console.allWards') : grant.wardCodes.map((c) => ctx.wards.get(c)?.name ?? c).join(', ');
 }
 
 /** The page shell: header with the reader's role and the navigation, a notice, the content. */
 export function page(ctx: PageContext, o: { title: string; body: Html; notice?: string | null; error?: string | null; scripts?: string[] }): Html {
-  const nav = NAV.filter((n) => !n.roles || n.roles.includes(ctx.grant.role));
-  const current = (href: string) => (href === '/staff' ? ctx.path === '/staff' : ctx.path.startsWith(href));
+  const nav = NAV.filter((n) => !n.action || authorize(ctx.grant, n.action) === null);
+  // The longest link the path is under is the current one (/staff/counsel/figures is not /staff/counsel).
+  const here = nav
+    .filter((n) => ctx.path === n.href || (n.href !== '/staff' && ctx.path.startsWith(`${n.href}/`)))
+    .sort((a, b) => b.href.length - a.href.length)[0]?.href;
+  const current = (href: string) => href === here;
   return shell(ctx.locale, o.title, html`
     <a class="skip" href="#main">${ctx.t('console.skip')}</a>
     <header class="top">

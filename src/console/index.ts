@@ -18,6 +18,7 @@ import { type ConsoleEnv, requireStaff, sameOrigin, securityHeaders, signInRoute
 import { bare, html } from './html.js';
 import { adminPages } from './pages/admin.js';
 import { broadcastPages } from './pages/broadcasts.js';
+import { counselPages, counsellorHome } from './pages/counsel.js';
 import { reportPages } from './pages/reports.js';
 import { sessionPages, sessionsTable } from './pages/sessions.js';
 import { denied, render } from './respond.js';
@@ -77,6 +78,11 @@ export function consoleRoutes(http: Hono, deps: ConsoleDeps): void {
   app.get('/', async (c) => {
     const s = c.get('staff');
     const t = s.t;
+    if (s.grant.role === 'counsellor') {
+      const home = await counsellorHome(s, deps);
+      if (isDenied(home)) return denied(c, s, home);
+      return render(c, t('console.title'), home);
+    }
     const upcoming = await s.person.staff.sessionList('upcoming', 0, 5);
     if (isDenied(upcoming)) return denied(c, s, upcoming);
     const body = html`<h1>${t('console.home.title', { name: s.contact.displayName ? `, ${s.contact.displayName}` : '' })}</h1>
@@ -85,6 +91,8 @@ export function consoleRoutes(http: Hono, deps: ConsoleDeps): void {
         ${authorize(s.grant, 'session.create') === null ? html`<li><a href="/staff/sessions/new">${t('console.home.newSession')}</a></li>` : ''}
         <li><a href="/staff/indicators">${t('console.home.seeIndicators')}</a></li>
         <li><a href="/staff/denominators">${t('console.home.enterDenominators')}</a></li>
+        <li><a href="/staff/counsel/figures">${t('console.home.counselFigures')}</a></li>
+        ${authorize(s.grant, 'counsel.answer') === null ? html`<li><a href="/staff/counsel">${t('console.home.counsel')}</a></li>` : ''}
         <li>${t('console.home.composeInChat')}</li>
       </ul>
       <h2>${t('console.home.upcoming')}</h2>
@@ -95,6 +103,7 @@ export function consoleRoutes(http: Hono, deps: ConsoleDeps): void {
   sessionPages(app, deps);
   reportPages(app, deps);
   broadcastPages(app, deps);
+  counselPages(app, deps);
   adminPages(app, deps);
 
   app.all('*', (c) => {

@@ -7,7 +7,7 @@ import { projectRoot } from '../../src/config/paths.js';
 import { type Listening, listen } from '../../src/http/server.js';
 import type { TestApp } from '../support/app.js';
 import { bookInChat, grantRole, LE_CHAN, sql$, staffApp } from '../support/staff.js';
-import { webLink } from './support.js';
+import { askCounsellor, webLink } from './support.js';
 
 /**
  * The console in a real browser: Debian's Chromium (CHROMIUM_PATH, else
@@ -24,6 +24,7 @@ let server: Listening;
 let browser: Browser;
 let base: string;
 const STAFF = '7501';
+const COUNSELLOR = '7502';
 const cspErrors: string[] = [];
 
 beforeAll(async () => {
@@ -136,6 +137,26 @@ describe('the staff console in Chromium', () => {
     expect(lines[0]).toMatch(/^period,grain,ward_code,ward_name,programme,subscribers_new,/);
     expect(lines).toContain(`2026-11,month,${LE_CHAN},Phường Lê Chân,elderly,0,0,0,0,2,2,0,0,0,0,0,0,2,4,50,76`);
     expect(download.suggestedFilename()).toBe('indicators-2026-month.csv');
+  });
+
+  it('a counsellor answers from a phone: takes the conversation, replies, and the reply waits in the outbox for the person', async () => {
+    await grantRole(app, COUNSELLOR, 'counsellor', [LE_CHAN]);
+    const ticket = await askCounsellor(app, '7651', LE_CHAN, 'Em hỏi về cấy que tránh thai ạ');
+    const p = await phone();
+    await p.goto(await linkFor(COUNSELLOR));
+    await p.waitForURL(`${base}/staff`);
+    await p.click('a[href="/staff/counsel"]');
+    await p.click(`a[href="/staff/counsel/${ticket.id}"]`);
+    expect(await p.textContent('#transcript')).toContain('Em hỏi về cấy que tránh thai ạ');
+    await Promise.all([p.waitForURL(/ok=claimed/), p.click('button[type=submit].primary')]);
+    await p.fill('#r-text', 'Chào bạn, que cấy dùng được 3 năm.');
+    await Promise.all([p.waitForURL(/ok=sent/), p.click('#reply button[type=submit]')]);
+    expect(await p.textContent('.notice')).toContain('Đã gửi tới người hỏi.');
+    expect(await p.textContent('#transcript')).toContain('que cấy dùng được 3 năm');
+    expect(await p.content()).not.toContain('Nguyễn Thị Lan');
+    const [row] = await sql$<{ n: number }>(app, sql`select count(*)::int as n from outbox where dedupe_key like ${`tk:${ticket.id}:m%:${ticket.contactId}`} and status = 'pending'`);
+    expect(row!.n).toBe(1);
+    await p.context().close();
   });
 
   it('broke no rule of the Content-Security-Policy on any page', () => {

@@ -98,3 +98,20 @@ export async function tallied(app: TestApp, metric: string, ward?: string): Prom
   const [r] = await sql$<{ n: number }>(app, sql`select coalesce(sum(count), 0)::int as n from tallies where metric = ${metric} ${ward ? sql`and ward_code = ${ward}` : sql``}`);
   return Number(r?.n ?? 0);
 }
+
+/**
+ * Someone of `ward` asks for a counsellor in chat and writes `text`: a ticket
+ * whose person has a name and a chat id the counsellor pages must never show.
+ * Returns the ticket's id and tag (#T…).
+ */
+export async function askCounsellor(app: TestApp, userId: string, ward: string | null, text: string, name = 'Nguyễn Thị Lan'): Promise<{ id: number; tag: string; contactId: number }> {
+  await sql$(app, sql`insert into contacts (channel, platform_user_id, chat_id, display_name, ward_code) values ('telegram', ${userId}, ${`chat-${userId}`}, ${name}, ${ward})`);
+  await app.press('a:counsel:srh.contraception', who(userId));
+  await app.say(text, who(userId));
+  const [t] = await sql$<{ id: number; pseudonym: string; contact_id: number }>(
+    app,
+    sql`select t.id, t.pseudonym, t.contact_id from tickets t join contacts c on c.id = t.contact_id where c.platform_user_id = ${userId} order by t.id desc limit 1`,
+  );
+  expect(t, `no ticket for ${userId}`).toBeDefined();
+  return { id: Number(t!.id), tag: `#T${t!.pseudonym}`, contactId: Number(t!.contact_id) };
+}
