@@ -182,7 +182,7 @@ describe('say what just happened: stop, resume, erase (#19)', () => {
     const confirm = await app.say('dừng', me);
     expect(last(confirm).text).toBe(
       [
-        'Bạn muốn dừng nhận mọi tin nhắn và nhắc lịch từ mình?',
+        'Bác muốn dừng nhận mọi tin nhắn và nhắc lịch từ mình?',
         'Sẽ dừng:',
         '• Khám sức khỏe người cao tuổi (Phường Lê Chân)',
         '• Khám sức khỏe người cao tuổi cho Lan (Phường Lê Chân)',
@@ -196,16 +196,16 @@ describe('say what just happened: stop, resume, erase (#19)', () => {
     expect(stopped[0]!.text).toContain(
       'Đã dừng mọi tin nhắn và nhắc lịch. Những mục đã dừng:\n• Khám sức khỏe người cao tuổi (Phường Lê Chân)\n• Khám sức khỏe người cao tuổi cho Lan (Phường Lê Chân)',
     );
-    expect(last(stopped).text).toContain('Bạn vẫn còn 1 lịch hẹn.');
+    expect(last(stopped).text).toContain('Bác vẫn còn 1 lịch hẹn.');
     expect(labels(stopped)).toEqual(['Giữ lịch hẹn', 'Hủy lịch hẹn']);
     const kept = await app.press('f:stop:bookings:keep', me);
     expect(kept[0]!.text).toBe(
-      'Vẫn giữ 1 lịch hẹn:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng\nMình sẽ không nhắc nữa, bạn nhớ đến đúng giờ nhé. Xem hoặc hủy: /lich.',
+      'Vẫn giữ 1 lịch hẹn:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng\nMình sẽ không nhắc nữa, bác nhớ đến đúng giờ nhé. Xem hoặc hủy: /lich.',
     );
     const [b] = await sql$<{ status: string }>(app, sql`select status from bookings where session_id = ${sessionId} and dependent_id = ${lan}`);
     expect(b!.status).toBe('booked');
     const lich = await app.say('/lich', me);
-    expect(lich[0]!.text).toContain('Không nhắc (bạn đã dừng nhận tin; gõ /batlai để bật lại)');
+    expect(lich[0]!.text).toContain('Không nhắc (bác đã dừng nhận tin; gõ /batlai để bật lại)');
   });
 
   it('/batlai names what will come back before asking, in a short notice, and names what came back', async () => {
@@ -253,7 +253,7 @@ describe('say what just happened: stop, resume, erase (#19)', () => {
     expect(last(confirm).text).toContain(
       'Các lịch hẹn sau sẽ bị hủy và trả chỗ cho trạm y tế:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
     );
-    expect(last(confirm).text).toContain('Nếu vẫn muốn đi khám mà chỉ không muốn nhận tin, bạn gõ "dừng" thay vì xóa.');
+    expect(last(confirm).text).toContain('Nếu vẫn muốn đi khám mà chỉ không muốn nhận tin, bác gõ "dừng" thay vì xóa.');
     expect(labels(confirm)).toEqual(['Xóa hết, hủy lịch hẹn', 'Không xóa']);
     const done = await app.press('f:delete:confirm:yes', u);
     expect(done[0]!.text).toContain(

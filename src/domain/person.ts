@@ -1,6 +1,7 @@
 import type { Actor, Grant } from '../core/actor.js';
 import type { ChannelName } from '../core/messages.js';
 import type { Programme } from '../core/programmes.js';
+import { VI_ELDER } from '../i18n/voice.js';
 import type { Queryable } from '../db/client.js';
 import { BroadcastDesk } from '../broadcasts/desk.js';
 import { audit } from './audit.js';
@@ -114,7 +115,12 @@ export class Person {
     return this.current;
   }
 
-  async setLocale(locale: string): Promise<void> {
+  async setLocale(chosen: string): Promise<void> {
+    // Choosing Vietnamese again keeps the voice they are addressed in.
+    await this.writeLocale(chosen === 'vi' && this.current?.locale === VI_ELDER ? VI_ELDER : chosen);
+  }
+
+  private async writeLocale(locale: string): Promise<void> {
     const c = await this.ensure();
     await updateContact(this.w, c.id, { locale });
     this.current = { ...c, locale };
@@ -124,10 +130,12 @@ export class Person {
   /** Records explicit consent and the opt-ins it covers. */
   async optIn(programmes: readonly Programme[], wardCode: string | null): Promise<void> {
     const c = await this.ensure();
+    const locale = voiceAfterOptIn(c.locale, programmes);
     await recordConsent(this.w, c.id, true, this.now);
     await subscribe(this.w, c.id, programmes, wardCode, this.now);
-    await updateContact(this.w, c.id, { wardCode, optedOutAt: null });
-    this.current = { ...c, wardCode, optedOutAt: null };
+    await updateContact(this.w, c.id, { wardCode, optedOutAt: null, ...(locale === c.locale ? {} : { locale }) });
+    this.current = { ...c, wardCode, optedOutAt: null, locale };
+    this.locale = locale;
   }
 
   /** A refusal is recorded too: silence or "no" is never consent. */
@@ -327,4 +335,16 @@ export class Person {
   async audit(action: string, target?: string, details?: Record<string, unknown>): Promise<void> {
     await audit(this.w, { actorContactId: this.current?.id ?? null, action, at: this.now, ...(target === undefined ? {} : { target }), ...(details === undefined ? {} : { details }) });
   }
+}
+
+/**
+ * Someone who subscribes to elderly checkups for themselves (and to nothing
+ * else of their own) is addressed as "bác"; one who subscribes for themselves
+ * to a premarital, pregnancy or family-planning programme, as "bạn" again.
+ */
+export function voiceAfterOptIn(locale: string, programmes: readonly Programme[]): string {
+  const own = programmes.filter((p) => p !== 'campaigns');
+  if (locale === 'vi' && own.length > 0 && own.every((p) => p === 'elderly')) return VI_ELDER;
+  if (locale === VI_ELDER && own.some((p) => p === 'premarital' || p === 'prenatal' || p === 'familyplanning')) return 'vi';
+  return locale;
 }

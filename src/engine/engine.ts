@@ -1,4 +1,5 @@
 import type { i18n } from 'i18next';
+import { addressAsElder, VI_ELDER } from '../i18n/index.js';
 import { type Action, decodeAction, encodeAction, type Stale } from '../core/actions.js';
 import type { CapsOf } from '../core/caps.js';
 import type { Clock } from '../core/clock.js';
@@ -372,4 +373,10 @@ function lastChoices(replies: OutboundMessage[]) {
 }
 
 /** Tags replies with the language they were written in (the person's, after whatever this update changed). */
-const inLocale = (replies: OutboundMessage[], locale: string): OutboundMessage[] => replies.map((r) => ({ ...r, locale }));
+/** Each reply tagged with its language; in the elder voice, texts built without `t` (an FAQ answer, a name) say "bác" too. */
+const inLocale = (replies: OutboundMessage[], locale: string): OutboundMessage[] =>
+  replies.map((r) =>
+    locale === VI_ELDER
+      ? { ...r, text: addressAsElder(r.text), ...(r.choices ? { choices: r.choices.map((c) => ({ ...c, label: addressAsElder(c.label) })) } : {}), locale }
+      : { ...r, locale },
+  );

@@ -4,6 +4,9 @@ import i18next, { type ParseKeys, type TFunction, type i18n } from 'i18next';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
 import { loadContent } from '../core/content.js';
+import { addressAsElder, VI_ELDER } from './voice.js';
+
+export { addressAsElder, VI_ELDER } from './voice.js';
 
 export const LOCALES = ['vi', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -38,16 +41,22 @@ export function createI18n(dir: string = join(contentDir, 'locales')): i18n {
 
 const fixed = new WeakMap<i18n, Map<string, TFunction>>();
 
-/** The `t` of one locale, made once per instance (getFixedT is not free on the hot path). */
+/**
+ * The `t` of one locale, made once per instance (getFixedT is not free on the
+ * hot path). VI_ELDER (voice.ts) is Vietnamese addressing the reader as "bác".
+ */
 export function translator(i18n: i18n, locale: string): TFunction {
-  const lng = isLocale(locale) ? locale : DEFAULT_LOCALE;
+  const lng = isLocale(locale) || locale === VI_ELDER ? locale : DEFAULT_LOCALE;
   let byLocale = fixed.get(i18n);
   if (!byLocale) fixed.set(i18n, (byLocale = new Map()));
   let t = byLocale.get(lng);
   if (!t) {
-    const raw = i18n.getFixedT(lng);
-    const call = raw as unknown as (...a: unknown[]) => unknown;
-    t = ((key: unknown, ...rest: unknown[]) => call(key, ...rest.map(inertValues))) as unknown as TFunction;
+    const elder = lng === VI_ELDER;
+    const call = i18n.getFixedT(elder ? 'vi' : lng) as unknown as (...a: unknown[]) => unknown;
+    t = ((key: unknown, ...rest: unknown[]) => {
+      const out = call(key, ...rest.map(inertValues));
+      return elder && typeof out === 'string' ? addressAsElder(out) : out;
+    }) as unknown as TFunction;
     byLocale.set(lng, t);
   }
   return t;
