@@ -5,6 +5,7 @@ import { authorize } from '../../domain/authority.js';
 import { monthsBegun, type Shown } from '../../domain/reports.js';
 import { type ShownTicketRow, TICKET_COUNTS, type TicketCount, ticketYear } from '../../domain/ticket-figures.js';
 import type { CounselRefusal, TicketView, TranscriptLine } from '../../domain/tickets.js';
+import { translate } from '../../i18n/index.js';
 import type { ConsoleEnv, Staff } from '../auth.js';
 import { csvHeaders, toCsv } from '../csv.js';
 import { csrfField, type Html, html, num, options, raw, stamp } from '../html.js';
@@ -163,6 +164,9 @@ export function counselPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     return render(c, t('console.counselFigures.title'), body, { scripts: chart ? ['/staff/assets/chart.umd.js'] : [] });
   });
 
+  // The CSV's city row is named in Vietnamese whatever the reader's language, like the wards' names beside it.
+  const cityName = translate(deps.i18n, 'vi')('console.cityTotal');
+
   app.get('/counsel/figures.csv', async (c) => {
     const s = c.get('staff');
     const year = yearOf(c.req.query('year'), s.now);
@@ -174,7 +178,7 @@ export function counselPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const body = rows.map((r) => [
       r.period,
       r.wardCode === null ? 'city' : r.wardCode,
-      r.wardCode === null ? 'Toàn thành phố' : r.wardCode === '' ? '' : (deps.wards.get(r.wardCode)?.name ?? r.wardCode),
+      r.wardCode === null ? cityName : r.wardCode === '' ? '' : (deps.wards.get(r.wardCode)?.name ?? r.wardCode),
       ...TICKET_COUNTS.map((k) => r.values[k]),
       r.medianMinutes === null ? '' : r.medianMinutes,
     ]);

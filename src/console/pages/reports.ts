@@ -3,6 +3,7 @@ import { isDenied } from '../../core/actor.js';
 import { localParts } from '../../core/time.js';
 import { authorize } from '../../domain/authority.js';
 import { COLUMNS, type Column, DENOMINATOR_KINDS, GRAINS, type Grain, REPORT_PROGRAMMES, type ReportProgramme, type Shown, TARGET_PROGRAMMES } from '../../domain/reports.js';
+import { translate } from '../../i18n/index.js';
 import type { ConsoleEnv, Staff } from '../auth.js';
 import { csvHeaders, toCsv } from '../csv.js';
 import { csrfField, type Html, html, num, options, pct, raw } from '../html.js';
@@ -139,6 +140,9 @@ export function reportPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     return render(c, t('console.indicators.title'), body, { scripts: chart ? ['/staff/assets/chart.umd.js'] : [] });
   });
 
+  // The CSV's city row is named in Vietnamese whatever the reader's language, like the wards' names beside it.
+  const cityName = translate(deps.i18n, 'vi')('console.cityTotal');
+
   app.get('/indicators.csv', async (c) => {
     const s = c.get('staff');
     const year = yearOf(c.req.query('year'), s.now);
@@ -152,7 +156,7 @@ export function reportPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
       x.period.key,
       grain,
       x.wardCode === null ? 'city' : x.wardCode,
-      x.wardCode === null ? 'Toàn thành phố' : x.wardCode === '' ? '' : (deps.wards.get(x.wardCode)?.name ?? x.wardCode),
+      x.wardCode === null ? cityName : x.wardCode === '' ? '' : (deps.wards.get(x.wardCode)?.name ?? x.wardCode),
       x.programme,
       ...COLUMNS.map((col) => x.values[col]),
       x.denominator,
