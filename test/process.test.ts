@@ -154,7 +154,16 @@ describe('stopping', () => {
     const exits: number[] = [];
     let stops = 0;
     let finish!: () => void;
-    stopOnSignals(proc, () => new Promise<void>((r) => ((stops++), (finish = r))), log, (c) => exits.push(c));
+    stopOnSignals(
+      proc,
+      () =>
+        new Promise<void>((r) => {
+          stops++;
+          finish = r;
+        }),
+      log,
+      (c) => exits.push(c),
+    );
     exitOnCrash(proc, log, (c) => exits.push(c));
     proc.emit('SIGTERM');
     proc.emit('SIGINT');

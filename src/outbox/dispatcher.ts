@@ -374,7 +374,7 @@ export class Dispatcher {
   }
 
   private async sendOne(m: ClaimedMessage, out: Outcomes): Promise<void> {
-    let result;
+    let result: Awaited<ReturnType<typeof this.o.sender.send>>;
     try {
       result = await this.o.sender.send(m);
     } catch (err) {

@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { and, inArray, lt, sql } from 'drizzle-orm';
 import { TIME_ZONE } from '../core/time.js';
-import { type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { rows, type Db, type Queryable, type Tx } from '../db/client.js';
 import { jobRuns, outbox } from '../db/schema.js';
 import type { Logger } from '../log.js';

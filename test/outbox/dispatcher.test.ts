@@ -151,7 +151,11 @@ describe('dispatcher on a travelling clock', () => {
   it('429: pauses the channel for every dispatcher until retry_after has passed, then sends once', async () => {
     await enqueue(database.db, people.slice(0, 5).map((p, i) => message(`r:${i}`, p.id, START)));
     let first = true;
-    sender.script = () => (first ? ((first = false), { kind: 'retry_after', seconds: 7 }) : { kind: 'ok' });
+    sender.script = () => {
+      if (!first) return { kind: 'ok' };
+      first = false;
+      return { kind: 'retry_after', seconds: 7 };
+    };
     // One send at a time, so nothing else is already in flight when the 429 comes back.
     const a = dispatcher({ concurrency: 1 });
     const report = await a.drain();

@@ -153,7 +153,10 @@ describe('the production driver', () => {
     const sender = new FakeSender(systemClock);
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    sender.script = async () => (await gate, { kind: 'ok' });
+    sender.script = async () => {
+      await gate;
+      return { kind: 'ok' };
+    };
     const driver = startDispatchers([slowDispatcher(sender)], { idleMs: 20 });
     await enqueue(database.db, [message('busy:1', people[0]!.id, new Date(), { priority: 0 })]);
     const end = Date.now() + 5_000;

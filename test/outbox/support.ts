@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ManualClock, type Clock } from '../../src/core/clock.js';
+import type { ManualClock, Clock } from '../../src/core/clock.js';
 import { rows, type Db, type Queryable } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createContact, type Contact } from '../../src/domain/contacts.js';

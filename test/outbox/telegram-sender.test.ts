@@ -9,7 +9,7 @@ import { enqueue } from '../../src/outbox/enqueue.js';
 import { singleProcessLock } from '../../src/outbox/leader.js';
 import { telegramLimits } from '../../src/channels/telegram/sender.js';
 import { createTelegramSender } from '../../src/channels/telegram/sender.js';
-import { type RenderOutbox } from '../../src/outbox/types.js';
+import type { RenderOutbox } from '../../src/outbox/types.js';
 import type { ClaimedMessage } from '../../src/outbox/types.js';
 import { API_ROOT, fakeTelegram, TOKEN } from '../support/telegram.js';
 import { message, outboxDatabase, someContacts, statusCounts, travel } from './support.js';

@@ -41,7 +41,7 @@ export function telegramUpdate(update: Update): TelegramUpdate | null {
     return { event: { ...identity(cb.from, chat), kind: 'choice', value: cb.data }, callbackId: cb.id, ...(cb.message ? { pressed: cb.message.message_id } : {}) };
   }
   const m = update.message;
-  if (!m || m.chat.type !== 'private' || !m.from) return null;
+  if (m?.chat.type !== 'private' || !m.from) return null;
   const who = identity(m.from, m.chat.id);
   if (m.text !== undefined) return { event: { ...who, kind: 'text', text: cleanText(m.text) } };
   if (m.contact) {
