@@ -44,6 +44,23 @@ export async function cleanupOutbox(q: Queryable, now: Date, retentionDays = 30)
   return { rows: deleted.length, jobs: jobs.length };
 }
 
+/**
+ * node-cron's own messages, through the app's logger instead of the console
+ * (where they would bypass the scrubber and the level). An overlap — a fire
+ * while the last one still runs — is expected under load and goes to debug; a
+ * missed fire means the event loop was blocked and is a warning.
+ */
+export function cronLogger(log: Logger, job: string): NonNullable<NonNullable<Parameters<typeof cron.schedule>[2]>['logger']> {
+  const errorOf = (message: string | Error, err?: Error) => (message instanceof Error ? message : err);
+  const textOf = (message: string | Error) => (message instanceof Error ? message.message : message);
+  return {
+    debug: (message, err) => log.debug({ job, err: errorOf(message, err) }, `cron: ${textOf(message)}`),
+    info: (message) => log.debug({ job }, `cron: ${message}`),
+    warn: (message) => (/still running|overlap/i.test(message) ? log.debug({ job }, `cron: ${message}`) : log.warn({ job }, `cron: ${message}`)),
+    error: (message, err) => log.error({ job, err: errorOf(message, err) }, `cron: ${textOf(message)}`),
+  };
+}
+
 /** A periodic job that must run once per cluster (the doctor, a due scan): its work runs in `tx`. */
 export interface ClusterJob {
   name: string;
@@ -103,7 +120,7 @@ export function startScheduler(opts: {
             log.error({ err, job: job.name, slot }, 'job failed');
           }
         },
-        { name: job.name, noOverlap: true, timezone: TIME_ZONE },
+        { name: job.name, noOverlap: true, timezone: TIME_ZONE, logger: cronLogger(log, job.name) },
       ),
     );
   }

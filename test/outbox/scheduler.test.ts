@@ -9,7 +9,8 @@ import { Dispatcher } from '../../src/outbox/dispatcher.js';
 import { startDispatchers } from '../../src/outbox/driver.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { singleProcessLock } from '../../src/outbox/leader.js';
-import { cleanupOutbox, runOncePerCluster, startScheduler } from '../../src/outbox/scheduler.js';
+import cron from 'node-cron';
+import { cleanupOutbox, cronLogger, runOncePerCluster, startScheduler } from '../../src/outbox/scheduler.js';
 import { FakeSender, manyContacts, message, outboxDatabase, someContacts, statusCounts } from './support.js';
 
 let database: Awaited<ReturnType<typeof outboxDatabase>>;
@@ -99,6 +100,40 @@ describe('scheduler', () => {
       await scheduler.stop();
     }
     expect(await statusCounts(database.db)).toEqual({ sent: 1 });
+  });
+});
+
+describe('node-cron speaks through the app logger', () => {
+  const captured = () => {
+    const lines: Array<{ level: number; msg: string; job?: string; err?: { message?: string } }> = [];
+    const log = createLogger('debug', { write: (l: string) => void lines.push(JSON.parse(l)) });
+    return { log, lines };
+  };
+
+  it('an overlapping fire is a debug line, not a console warning; a missed fire is a warning; a failure an error', async () => {
+    const { log, lines } = captured();
+    const consoleWarn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    // Every second, a job that takes longer than a second: the second fire overlaps.
+    const task = cron.schedule('* * * * * *', () => slow, { name: 'slow', noOverlap: true, logger: cronLogger(log, 'slow') });
+    try {
+      const end = Date.now() + 5_000;
+      while (!lines.some((l) => /still running/.test(l.msg)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      release();
+      await task.destroy();
+      consoleWarn.mockRestore();
+    }
+    const overlap = lines.find((l) => /still running/.test(l.msg));
+    expect(overlap).toMatchObject({ level: 20, job: 'slow' });
+    expect(consoleWarn).not.toHaveBeenCalled();
+
+    const logger = cronLogger(log, 'j');
+    logger.warn('missed execution at now! Possible blocking IO');
+    logger.error('Task failed with error!', new Error('boom'));
+    expect(lines.at(-2)).toMatchObject({ level: 40, job: 'j' });
+    expect(lines.at(-1)).toMatchObject({ level: 50, job: 'j', err: { message: 'boom' } });
   });
 });
 
