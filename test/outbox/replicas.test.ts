@@ -80,7 +80,13 @@ describe('two dispatchers on one outbox', () => {
 
   it('when the leader’s connection dies, the other takes over: nothing lost, nothing twice', async () => {
     const deliveries: Delivery[] = [];
-    const a = await replica('A', deliveries, pgLeader);
+    // A dead process never asks for the lock again: without this, A's own
+    // reconnection could win the free lock back before B asks, and B never leads.
+    let aDied = false;
+    const a = await replica('A', deliveries, (url) => {
+      const real = pgLeader(url);
+      return { ensure: async () => !aDied && real.ensure(), held: () => real.held?.() ?? true, close: () => real.close() };
+    });
     expect(await a.lock.ensure()).toBe(true); // A leads from the start
     const b = await replica('B', deliveries, pgLeader);
     expect(await b.lock.ensure()).toBe(false);
@@ -89,7 +95,12 @@ describe('two dispatchers on one outbox', () => {
     await until(() => deliveries.length >= 20, 10_000);
 
     // The leader's session ends as if its process died: its advisory lock goes with it.
-    await rows(database.db, sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted`);
+    aDied = true;
+    await rows(
+      database.db,
+      sql`select pg_terminate_backend(pid) from pg_locks
+          where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
+    );
     const cut = performance.now();
     await until(() => deliveries.length >= 80, 15_000);
     await a.d.close();
