@@ -18,7 +18,7 @@ import { contraceptionPayload, contraceptionSlots, restartAnchor, restarts } fro
  * cancelled and planned again in the same transaction. Stop, pause, "Đã làm"
  * and the loss path cancel by prefix.
  *
- * Windows (../shared/facts/screening-facts.md): QĐ 1807/QĐ-BYT sets the
+ * Windows, with their sources: QĐ 1807/QĐ-BYT sets the
  * first-trimester scan with nuchal translucency at 11w–13w6d and thalassemia
  * screening before 21 weeks; the triple test (15–22 w), morphology scan
  * (~20–24 w) and glucose test (24–28 w) come from hospital sources only; the
