@@ -101,9 +101,11 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
     // is mostly 8 updates' CPU queued one behind another) and how late its timers ran.
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
+    const profile = await startProfile(process.env.BENCH_CPU_PROFILE);
     const cpu0 = process.cpuUsage();
     const ours = await push(updates, (u) => bot.handleUpdate(u), concurrency);
     const cpu = process.cpuUsage(cpu0);
+    await profile?.stop();
     delay.disable();
     const sqlPerMessage = queries / updates.length;
     const base = await push(updates, (u) => baseline.handleUpdate(u), concurrency);
@@ -122,4 +124,27 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
     await database.close();
     await pg.stop();
   }
+}
+
+/**
+ * BENCH_CPU_PROFILE=file.cpuprofile: a CPU profile of the measured phase only
+ * (not the start-up, the index build or the warm-up), for Chrome DevTools or
+ * any .cpuprofile reader.
+ */
+async function startProfile(file: string | undefined): Promise<{ stop(): Promise<void> } | null> {
+  if (!file) return null;
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }

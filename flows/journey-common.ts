@@ -174,6 +174,10 @@ const QUESTION = ['là gì', 'thế nào', 'như thế nào', 'làm sao', 'có s
 
 /** Tone marks dropped, vowel marks kept ("mất" and "mắt" stay apart); without diacritics, fully folded. */
 const norm = (s: string, marks: boolean) => ` ${(marks ? toneless(s) : fold(s)).replace(/[^\p{L}\p{N}]+/gu, ' ').trim()} `;
+// The word lists in both forms, once (every text message is checked for a loss).
+const forms = (marks: boolean) => ({ loss: LOSS_WORDS.map((w) => norm(w, marks)), notLoss: NOT_LOSS.map((w) => norm(w, marks)), question: QUESTION.map((w) => norm(w, marks)) });
+const TONELESS = forms(true);
+const FOLDED = forms(false);
 
 /**
  * Words saying the pregnancy ended (a miscarriage, a stillbirth, a baby lost),
@@ -183,9 +187,10 @@ const norm = (s: string, marks: boolean) => ` ${(marks ? toneless(s) : fold(s)).
 export function isLossMessage(text: string): boolean {
   const marks = hasDiacritics(text);
   const t = norm(text, marks);
-  const has = (list: string[]) => list.some((w) => t.includes(norm(w, marks)));
-  if (has(NOT_LOSS) || !has(LOSS_WORDS)) return false;
-  const asks = text.includes('?') || has(QUESTION) || / (khong|ko|k|chua|hong|khum) $/.test(` ${fold(text)} `);
+  const lists = marks ? TONELESS : FOLDED;
+  const has = (list: readonly string[]) => list.some((w) => t.includes(w));
+  if (has(lists.notLoss) || !has(lists.loss)) return false;
+  const asks = text.includes('?') || has(lists.question) || / (khong|ko|k|chua|hong|khum) $/.test(` ${fold(text)} `);
   return !asks;
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createI18n, translate } from '../src/i18n/index.js';
+import { createI18n, translate, translator } from '../src/i18n/index.js';
+import { VI_ELDER } from '../src/i18n/voice.js';
 import { BroadcastTexts } from '../src/broadcasts/render.js';
 import { claimBatch } from '../src/outbox/store.js';
 import { i18nRender } from '../src/outbox/render.js';
@@ -105,4 +106,23 @@ describe('values are text, never templates', () => {
       });
     }
   }
+});
+
+describe('the translator remembers texts it has written', () => {
+  it('each call reads with its own values, past the memory’s size, and the elder voice never leaks into the plain one', () => {
+    const i18n = createI18n();
+    const t = translate(i18n, 'vi');
+    // More distinct values than the translator keeps: every one still reads its own.
+    for (let i = 0; i < 2_500; i++) expect(t('booking.forDependent', { name: `Lan ${i}` })).toBe(`Cho Lan ${i}`);
+    expect(t('booking.forDependent', { name: 'Lan 7' })).toBe('Cho Lan 7');
+    const plain = translate(i18n, 'vi')('subscribe.forRelative', { name: 'Lan', ward: 'Lê Chân' });
+    const elder = translate(i18n, VI_ELDER)('subscribe.forRelative', { name: 'Lan', ward: 'Lê Chân' });
+    expect(plain).toContain('báo bạn');
+    expect(elder).toContain('báo bác');
+    expect(translate(i18n, 'vi')('subscribe.forRelative', { name: 'Lan', ward: 'Lê Chân' })).toBe(plain);
+    // A value that is not plain (an object) is written afresh each time, never remembered wrongly.
+    const tf = translator(i18n, 'vi') as unknown as (k: string, o: unknown) => string;
+    expect(tf('booking.forDependent', { name: 'A', extra: { x: 1 } })).toBe('Cho A');
+    expect(tf('booking.forDependent', { name: 'B', extra: { x: 1 } })).toBe('Cho B');
+  });
 });

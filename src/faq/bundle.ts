@@ -14,6 +14,15 @@ export function loadFaqBundle(): FaqBundle {
     // questions are recognised by content/nlp/out-of-scope.yaml.
     matcher: createFaqMatcher(content.entries, content.topics, { safety: null, negatives: loadNegatives(), calibration: loadCalibration() }),
     safety: (text) => verdictOf(safety.detect(text)),
-    everyday: createEverydayDetector(),
+    everyday: lastOf(createEverydayDetector()),
+  };
+}
+
+/** The engine asks about one message several times (a stop word? read-only? which intent?): answered once. */
+function lastOf<T>(detect: (text: string) => T): (text: string) => T {
+  let last: { text: string; result: T } | null = null;
+  return (text) => {
+    if (last?.text !== text) last = { text, result: detect(text) };
+    return last.result;
   };
 }

@@ -427,15 +427,20 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
     }
   });
 
-  // Postings for speed: term → [doc index, tf].
-  const postings = new Map<string, [number, number][]>();
+  // Postings for speed: term → its IDF and, per document, the saturated tf (what a query
+  // multiplies), in flat typed arrays: a question walks them without allocating.
+  const lists = new Map<string, [number, number][]>();
   docs.forEach((d, i) => {
     for (const [k, v] of d.tf) {
-      let p = postings.get(k);
-      if (!p) postings.set(k, (p = []));
+      let p = lists.get(k);
+      if (!p) lists.set(k, (p = []));
       p.push([i, v]);
     }
   });
+  const postings = new Map<string, { idf: number; docs: Int32Array; tf: Float64Array }>();
+  for (const [k, p] of lists) {
+    postings.set(k, { idf: idfOf(p.length), docs: Int32Array.from(p, ([i]) => i), tf: Float64Array.from(p, ([, tf]) => (tf * (k1 + 1)) / (tf + k1)) });
+  }
 
   /** Per-question facts computed once: word weights and intents. */
   interface QueryFacts {
@@ -445,15 +450,19 @@ export function createFaqMatcher(entries: readonly FaqEntry[], topics: TopicList
   }
   const factsOf = (q: Analysed): QueryFacts => ({ ww: wordWeights(q, nlp, weakWeight), intents: intentsOf(q, nlp.intents), folded: new Set(q.folded) });
 
-  function scoreAll(q: Analysed, qf: QueryFacts): number[] {
-    const scores = new Array<number>(docs.length).fill(0);
+  function scoreAll(q: Analysed, qf: QueryFacts): Float64Array {
+    const scores = new Float64Array(docs.length);
     const terms = termsOf(q, qf.ww, stopWeight, exactWeight);
     if (intentWeight > 0) for (const it of qf.intents) terms.push({ key: `i:${it}`, weight: intentWeight });
     for (const t of terms) {
       const p = postings.get(t.key);
       if (!p) continue;
-      const idf = idfOf(p.length);
-      for (const [i, tf] of p) scores[i] = (scores[i] as number) + t.weight * idf * ((tf * (k1 + 1)) / (tf + k1));
+      const w = t.weight * p.idf;
+      const { docs: at, tf } = p;
+      for (let j = 0; j < at.length; j++) {
+        const i = at[j] as number;
+        scores[i] = (scores[i] as number) + w * (tf[j] as number);
+      }
     }
     return scores;
   }

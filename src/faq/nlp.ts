@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
 import { loadContent } from '../core/content.js';
-import { analyse, loadAbbreviations, type Abbreviations, type Analysed } from './normalize.js';
+import { analyse, loadAbbreviations, projectAbbreviations, type Abbreviations, type Analysed } from './normalize.js';
 import { compilePattern, matchAt, PatternSet, type Pattern } from './phrases.js';
 
 export const StopwordFile = z
@@ -126,7 +126,9 @@ export function loadSynonyms(file: string = join(contentDir, 'nlp', 'synonyms.ya
 
 export function loadNlp(dir: string = join(contentDir, 'nlp')): Nlp {
   return {
-    abbr: loadAbbreviations(join(dir, 'abbreviations.yaml')),
+    // The project's own list is one object for every reader: the safety check, the everyday
+    // intents and the matcher then share one analysis of a message (normalize.ts keeps it).
+    abbr: dir === join(contentDir, 'nlp') ? projectAbbreviations() : loadAbbreviations(join(dir, 'abbreviations.yaml')),
     stop: loadStopwords(join(dir, 'stopwords.yaml')),
     synonyms: loadSynonyms(join(dir, 'synonyms.yaml')),
     intents: loadIntents(join(dir, 'intents.yaml')),

@@ -341,6 +341,27 @@ const ASCIIISH = /^[a-z0-9đ]+$/;
  * chat abbreviations on the folded form of tokens typed without diacritics.
  */
 export function analyse(text: string, abbr: Abbreviations | null = projectAbbreviations()): Analysed {
+  // One message is analysed by the safety check, the everyday intents and the matcher in
+  // turn: the few latest analyses are kept (frozen: shared, so never changed by a reader).
+  const key = abbr ?? NO_ABBREVIATIONS;
+  let recent = RECENT.get(key);
+  if (!recent) RECENT.set(key, (recent = new Map()));
+  const hit = recent.get(text);
+  if (hit) return hit;
+  const a = analyseOnce(text, abbr);
+  Object.freeze(a.exact);
+  Object.freeze(a.folded);
+  Object.freeze(a.plain);
+  if (recent.size >= RECENT_SIZE) recent.delete(recent.keys().next().value as string);
+  recent.set(text, Object.freeze(a));
+  return a;
+}
+
+const RECENT_SIZE = 16;
+const NO_ABBREVIATIONS = {};
+const RECENT = new WeakMap<object, Map<string, Analysed>>();
+
+function analyseOnce(text: string, abbr: Abbreviations | null): Analysed {
   const raw = syllables(text);
   const exact: string[] = [];
   const folded: string[] = [];

@@ -53,13 +53,42 @@ export function translator(i18n: i18n, locale: string): TFunction {
   if (!t) {
     const elder = lng === VI_ELDER;
     const call = i18n.getFixedT(elder ? 'vi' : lng) as unknown as (...a: unknown[]) => unknown;
-    t = ((key: unknown, ...rest: unknown[]) => {
+    const render = (key: unknown, rest: unknown[]) => {
       const out = call(key, ...rest.map(inertValues));
       return elder && typeof out === 'string' ? addressAsElder(out) : out;
+    };
+    // The resources never change: a key with the same plain values always reads the same, so
+    // the texts of the latest calls are kept (i18next's own path costs tens of µs a call).
+    const texts = new Map<string, unknown>();
+    t = ((key: unknown, ...rest: unknown[]) => {
+      const memo = typeof key === 'string' ? memoKey(key, rest) : null;
+      if (memo === null) return render(key, rest);
+      let out = texts.get(memo);
+      if (out === undefined) {
+        if (texts.size >= MEMO_SIZE) texts.clear();
+        texts.set(memo, (out = render(key, rest)));
+      }
+      return out;
     }) as unknown as TFunction;
     byLocale.set(lng, t);
   }
   return t;
+}
+
+const MEMO_SIZE = 2_000;
+
+/** The call as a string when its options are one flat object of plain values (else null: not kept). */
+function memoKey(key: string, rest: unknown[]): string | null {
+  if (rest.length === 0) return key;
+  const o = rest[0];
+  if (rest.length > 1 || !o || typeof o !== 'object' || Array.isArray(o)) return null;
+  let k = key;
+  for (const name in o) {
+    const v = (o as Record<string, unknown>)[name];
+    if ((v !== null && typeof v === 'object') || typeof v === 'function') return null;
+    k += `\u0001${name}\u0002${String(v)}`;
+  }
+  return k;
 }
 
 /**
