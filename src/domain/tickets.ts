@@ -705,11 +705,17 @@ export class CounselDesk {
     return { mine: all.filter((v) => v.mine), waiting: all.filter((v) => v.ownerContactId === null) };
   }
 
-  /** A ticket and what was said, for the counsellor who owns it (or an administrator). */
-  async transcript(id: number): Promise<{ ticket: TicketView; lines: TranscriptLine[] } | Denied> {
+  /**
+   * A ticket and what was said. Another counsellor's conversation stays
+   * theirs: its lines are null (withheld) unless the reader owns it, it is
+   * still waiting for someone to claim it, or the reader is an administrator.
+   */
+  async transcript(id: number): Promise<{ ticket: TicketView; lines: TranscriptLine[] | null } | Denied> {
     const t = await this.answerable(id);
     if (t instanceof Denied) return t;
-    return { ticket: view(t, this.me), lines: await this.lines(id) };
+    const v = view(t, this.me);
+    const theirs = v.ownerContactId !== null && !v.mine && (await this.authority.grant())?.role !== 'admin';
+    return { ticket: v, lines: theirs ? null : await this.lines(id) };
   }
 
   /** The ticket a counsellor is answering in chat: the one their conversation (the flow `flowId`) is on. */

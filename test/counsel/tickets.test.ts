@@ -344,6 +344,30 @@ describe('a conversation with a counsellor', () => {
     expect(texts(await app.say('Mình tiếp nhận nhé', zalo(WARD_ZALO)))).toContain('✓');
   });
 
+  it("the transcript is the owner's: another counsellor of the ward gets the ticket without its lines, an administrator with them", async () => {
+    await resident(app, 'p8b', LE_CHAN);
+    await app.press('a:counsel', who('p8b'));
+    await app.say('em cần hỏi riêng', who('p8b'));
+    const t = await ticketOf(app, 'p8b');
+    const read = (uid: string, channel = 'telegram') =>
+      app.database.db.transaction(async (tx) => {
+        const { Person } = await import('../../src/domain/person.js');
+        const { findContact } = await import('../../src/domain/contacts.js');
+        const me = new Person(tx as never, { channel, userId: uid, chatId: uid }, await findContact(tx as never, channel, uid), app.clock.now(), 'vi');
+        return me.counsel.transcript(t.id);
+      });
+    // Waiting: any counsellor who may claim it reads what was asked.
+    const waiting = await read(WARD_ZALO, 'zalo');
+    expect('lines' in waiting && waiting.lines?.map((l) => l.text)).toEqual(['em cần hỏi riêng']);
+    await app.press(`a:tkc:${t.id}`, who(WARD_TG));
+    const owner = await read(WARD_TG);
+    expect('lines' in owner && owner.lines?.length).toBe(1);
+    const colleague = await read(WARD_ZALO, 'zalo');
+    expect('lines' in colleague && colleague.lines).toBeNull();
+    const admin = await read(ADMIN);
+    expect('lines' in admin && admin.lines?.length).toBe(1);
+  });
+
   it('a counsellor of another ward may not claim it (refused, audited); the city counsellors and the administrators may', async () => {
     await resident(app, 'p9', LE_CHAN);
     await app.press('a:counsel', who('p9'));

@@ -196,8 +196,6 @@ export function counselPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const v = r.ticket;
     const admin = s.grant.role === 'admin';
     const open = v.status === 'open';
-    // Another counsellor's conversation stays theirs: its messages are not shown (an administrator may take it over).
-    const hidden = v.ownerContactId !== null && !v.mine && !admin;
     const targets = open && (v.mine || admin) ? await s.person.counsel.transferTargets(id) : [];
     const others = Array.isArray(targets) ? targets : [];
     const body = html`<h1>${t('console.counsel.conversation', { tag: v.tag })}</h1>
@@ -208,7 +206,7 @@ export function counselPages(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
         ${open ? html`<dt>${t('console.counsel.wait')}</dt><dd>${waited(s, waitingSince(v), s.now)}</dd>` : ''}
       </dl>
       ${v.flagged ? html`<p class="error" role="alert">${t('console.counsel.flagged')}: ${t('console.counsel.flaggedHelp')}</p>` : ''}
-      ${hidden ? html`<p>${t('console.counsel.theirs')}</p>` : transcript(s, r.lines)}
+      ${r.lines === null ? html`<p>${t('console.counsel.theirs')}</p>` : transcript(s, r.lines)}
       ${
         open && v.ownerContactId === null
           ? html`<form method="post" action="/staff/counsel/${id}/claim" class="card">${csrfField(s.csrf)}<p class="muted">${t('console.counsel.claimHelp')}</p><button type="submit" class="primary">${t('console.counsel.claim')}</button></form>`
