@@ -424,3 +424,16 @@ describe('Telegram chats that stay tidy (#19)', () => {
     expect(on[0]!.text).toMatch(/^Đã bật: mình sẽ nhắc lịch khám sức khỏe định kỳ cho Lan/);
   });
 });
+
+describe('a label typed where its word is also a command (#19)', () => {
+  it('"English" when asked for a language switches to English (it used to ask again, for ever); /ngonngu still asks', async () => {
+    const zaloUser = { channel: 'zalo' as const, userId: 'ux-lang', chatId: 'ux-lang' };
+    const asked = await app.say('/ngonngu', zaloUser);
+    expect(labels(asked)).toContain('English');
+    expect(texts(await app.say('English', zaloUser))).toContain('Switched to English');
+    expect(labels(await app.say('/ngonngu', zaloUser))).toContain('Tiếng Việt');
+    expect(texts(await app.say('tieng viet', zaloUser))).toContain('Đã chuyển sang tiếng Việt');
+    // Outside the step the word is the command as before.
+    expect(labels(await app.say('english', zaloUser))).toContain('English');
+  });
+});

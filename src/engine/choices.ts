@@ -28,3 +28,9 @@ export function matchTypedChoice(text: string, choices: readonly Choice[]): Type
   }
   return null;
 }
+
+/** The choice on screen whose label is exactly what was typed (diacritics and case aside), if any. */
+export function labelTyped(text: string, choices: readonly Choice[]): Choice | null {
+  const typed = clean(text.trim());
+  return (typed && choices.find((c) => clean(c.label) === typed)) || null;
+}

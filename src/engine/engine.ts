@@ -11,7 +11,7 @@ import type { PersonServices, Settings } from '../domain/port.js';
 import type { WardDirectory } from '../domain/wards.js';
 import type { SafetyCheck, SafetyVerdict } from '../faq/types.js';
 import type { Logger } from '../log.js';
-import { matchTypedChoice } from './choices.js';
+import { labelTyped, matchTypedChoice } from './choices.js';
 import type { CommandTable } from './commands.js';
 import { Conversation } from './conversation.js';
 import type { Flow, FlowInput, StepOutcome } from './flow.js';
@@ -230,6 +230,10 @@ export class Engine {
     if (text.length > max) return [{ text: c.t('errors.tooLong', { max }) }, ...this.reprompt(c)];
 
     if (m.command) {
+      // A command's word that is also a label on screen ("English" when asked for a language) is that choice:
+      // running the command again would ask the same question for ever.
+      const onScreen = c.state.flow && !text.startsWith('/') ? labelTyped(text, this.currentPrompt(c)?.choices ?? []) : null;
+      if (onScreen) return this.choice(c, decodeAction(onScreen.value));
       this.deps.log.info({ event: 'command', command: m.command.name, channel: c.channel }, 'command');
       return this.deps.registry.commands.get(m.command.name)!.run(this.turn(c), m.command.arg);
     }
