@@ -437,3 +437,35 @@ describe('a label typed where its word is also a command (#19)', () => {
     expect(labels(await app.say('english', zaloUser))).toContain('English');
   });
 });
+
+describe('a number typed on Zalo after an invitation answers the invitation (#19)', () => {
+  it('"1" books the session the invitation named, not the first item of the menu shown days before', async () => {
+    const zaloUser = { channel: 'zalo' as const, userId: 'ux-inv1', chatId: 'ux-inv1' };
+    await seedSubscribers(app, { n: 1, prefix: 'ux-inv', ward: LE_CHAN, programme: 'elderly', channel: 'zalo' });
+    // The main menu, numbered, is on their screen first.
+    expect(labels(await app.say('/menu', zaloUser)).length).toBeGreaterThan(2);
+    app.clock.advance(60_000);
+    const session = await createSessionInChat(app, STAFF);
+    const [invite] = await sql$<{ id: number; payload: { choices?: { value: string }[] } }>(
+      app,
+      sql`select o.id, o.payload from outbox o join contacts c on c.id = o.contact_id where c.platform_user_id = 'ux-inv1' and o.dedupe_key like ${`%${session}%`}`,
+    );
+    expect(invite?.payload.choices?.length).toBeGreaterThan(0);
+    // The dispatcher sent it a minute later.
+    app.clock.advance(60_000);
+    await sql$(app, sql`update outbox set status = 'sent', queued = false, sent_at = ${app.clock.now().toISOString()}::timestamptz where id = ${invite!.id}`);
+    app.clock.advance(60_000);
+    const replies = await app.say('1', zaloUser);
+    // The booking of that very session starts: its day and place, then for whom.
+    expect(texts(replies)).toContain('Trạm Y tế phường Lê Chân');
+    expect(texts(replies)).toContain('Bạn đăng ký cho ai?');
+    const consent = await app.say('1', zaloUser);
+    expect(texts(consent)).toContain('Trước khi lưu');
+    expect(texts(await app.say('1', zaloUser))).toContain('Đã đăng ký buổi khám');
+    const [booking] = await sql$<{ n: number }>(
+      app,
+      sql`select count(*)::int as n from bookings b join contacts c on c.id = b.contact_id where c.platform_user_id = 'ux-inv1' and b.session_id = ${session}`,
+    );
+    expect(booking!.n).toBe(1);
+  });
+});

@@ -1,6 +1,6 @@
 import type { i18n, TFunction } from 'i18next';
 import type { Queryable } from '../db/client.js';
-import { clearState, saveState, type SavedState } from '../domain/conversations.js';
+import { clearState, lastPromptSent, saveState, type SavedState } from '../domain/conversations.js';
 import type { Contact, ConversationRow } from '../domain/contacts.js';
 import { Person } from '../domain/person.js';
 import type { WardDirectory } from '../domain/wards.js';
@@ -27,6 +27,8 @@ export class Conversation {
 
   readonly channel: ChannelName;
   readonly caps: ChannelCaps;
+  /** When the state (and the numbered menu in it) was last written; null when there is none. */
+  readonly menuShownAt: Date | null;
   readonly now: Date;
   private readonly q: Queryable;
   private readonly i18n: i18n;
@@ -60,6 +62,7 @@ export class Conversation {
     this.state = live
       ? { flow: live.flow, step: live.step, data: live.data ?? {}, menu: live.menu ?? null }
       : { ...EMPTY };
+    this.menuShownAt = live ? live.updatedAt : null;
     this.hadRow = row !== null;
     this.loaded = JSON.stringify(this.state);
   }
@@ -80,6 +83,13 @@ export class Conversation {
         return self.person.locale;
       },
     };
+  }
+
+  /** The choices of a proactive message sent to this person since the state was written (see lastPromptSent). */
+  async promptSentSince() {
+    const contact = this.person.contact;
+    if (!contact) return null;
+    return lastPromptSent(this.q, { contactId: contact.id, channel: this.channel, after: this.menuShownAt, now: this.now });
   }
 
   enterFlow(flow: string, step: string, data: unknown): void {

@@ -3,7 +3,7 @@ import { addressAsElder, VI_ELDER } from '../i18n/index.js';
 import { type Action, decodeAction, encodeAction, type Stale } from '../core/actions.js';
 import type { CapsOf } from '../core/caps.js';
 import type { Clock } from '../core/clock.js';
-import type { InboundEvent, OutboundMessage } from '../core/messages.js';
+import type { Choice, InboundEvent, OutboundMessage } from '../core/messages.js';
 import type { Db, Queryable } from '../db/client.js';
 import { findContactWithState, lockContact, setBlocked } from '../domain/contacts.js';
 import { NeedsLockError } from '../domain/person.js';
@@ -264,12 +264,24 @@ export class Engine {
       return this.flowInput(c, { kind: 'text', text });
     }
 
-    const typed = matchTypedChoice(text, c.state.menu ?? []);
+    const menu = await this.choicesOnScreen(c);
+    const typed = matchTypedChoice(text, menu);
     if (typed && 'outOfRange' in typed) {
-      return [{ text: c.t('errors.outOfRange', { n: typed.outOfRange, max: c.state.menu!.length }) }, { text: c.t('menu.again'), choices: c.state.menu! }];
+      return [{ text: c.t('errors.outOfRange', { n: typed.outOfRange, max: menu.length }) }, { text: c.t('menu.again'), choices: menu }];
     }
     if (typed) return this.choice(c, decodeAction(typed.choice.value));
     return this.deps.registry.question.run(turn, text);
+  }
+
+  /**
+   * The numbered choices a person without buttons answers outside a flow: the
+   * last menu the bot showed in chat, unless a proactive message with choices
+   * (an invitation's "Đăng ký") reached them since.
+   */
+  private async choicesOnScreen(c: Conversation): Promise<Choice[]> {
+    const sent = c.caps.buttons ? null : await c.promptSentSince();
+    if (!sent) return c.state.menu ?? [];
+    return sent.map((ch) => ({ label: String(c.t(ch.key as never, ch.params ?? {})), value: ch.value }));
   }
 
   /** A pressed button (or a typed number / label resolved to one). */
