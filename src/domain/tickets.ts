@@ -6,7 +6,7 @@ import { contentDir } from '../config/paths.js';
 import { encodeAction } from '../core/actions.js';
 import { Denied } from '../core/actor.js';
 import { loadContent } from '../core/content.js';
-import { fromLocal, localParts } from '../core/time.js';
+import { fromLocal, localDate, localParts } from '../core/time.js';
 import { rows, type Queryable } from '../db/client.js';
 import { conversationState, ticketMessages, tickets } from '../db/schema.js';
 import { cancelByPrefix, enqueue } from '../outbox/enqueue.js';
@@ -144,6 +144,8 @@ const CounselFile = z.object({
       .array(z.tuple([HHMM, HHMM]))
       .min(1)
       .refine((ps) => ps.every(([a, b]) => a < b), 'each period ends after it starts'),
+    /** Days off on a working weekday (public holidays, Tết), as YYYY-MM-DD in Hải Phòng. */
+    closed: z.array(z.iso.date()).default([]),
   }),
   unclaimedAlertMinutes: z.number().int().min(1).max(10_080),
   emptyCloseMinutes: z.number().int().min(10).default(1440),
@@ -178,7 +180,7 @@ const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.
 
 export function inWorkingHours(h: WorkingHours, at: Date): boolean {
   const p = localParts(at);
-  if (!h.days.includes(p.weekday)) return false;
+  if (!h.days.includes(p.weekday) || h.closed.includes(localDate(at))) return false;
   const m = p.h * 60 + p.mi;
   return h.periods.some(([a, b]) => m >= minutesOf(a) && m < minutesOf(b));
 }
@@ -188,9 +190,11 @@ export function nextWorkingStart(h: WorkingHours, at: Date): Date {
   if (inWorkingHours(h, at)) return at;
   const p = localParts(at);
   const starts = h.periods.map(([a]) => minutesOf(a)).sort((a, b) => a - b);
-  for (let d = 0; d < 15; d++) {
-    const day = localParts(fromLocal(p.y, p.m, p.d + d));
-    if (!h.days.includes(day.weekday)) continue;
+  // Tết can close a week and more: look a month ahead.
+  for (let d = 0; d < 31; d++) {
+    const midnight = fromLocal(p.y, p.m, p.d + d);
+    const day = localParts(midnight);
+    if (!h.days.includes(day.weekday) || h.closed.includes(localDate(midnight))) continue;
     for (const m of starts) {
       const start = fromLocal(day.y, day.m, day.d, 0, m);
       if (start > at) return start;

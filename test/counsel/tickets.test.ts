@@ -521,6 +521,15 @@ describe('waiting unclaimed: the administrators are alerted (travelling clock)',
     expect(nextWorkingStart(content.hours, local('2026-11-23T12:00')).toISOString()).toBe(local('2026-11-23T13:30').toISOString());
     expect(inWorkingHours(content.hours, local('2026-11-29T09:00'))).toBe(false); // Sunday
   });
+
+  it('a day off on a weekday (New Year, Tết) is closed: a message on New Year\'s Eve evening is answered on Monday 4 January', () => {
+    expect(content.hours.closed).toContain('2027-01-01');
+    expect(inWorkingHours(content.hours, local('2027-01-01T09:00'))).toBe(false); // a Friday
+    expect(nextWorkingStart(content.hours, local('2026-12-31T18:00')).toISOString()).toBe(local('2027-01-04T07:30').toISOString());
+    // A Tết week the department adds: the next working morning is after it.
+    const tet = { ...content.hours, closed: ['2027-02-05', '2027-02-08', '2027-02-09', '2027-02-10', '2027-02-11', '2027-02-12'] };
+    expect(nextWorkingStart(tet, local('2027-02-04T18:00')).toISOString()).toBe(local('2027-02-15T07:30').toISOString());
+  });
 });
 
 describe('figures for the console: opened, answered, median first response, by ward and month', () => {
