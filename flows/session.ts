@@ -103,7 +103,8 @@ export const sessionFlow = defineFlow<Data>({
             const text = r.list.length
               ? `${ctx.t('staffSession.bookingList', { n: r.list.length })}\n${r.list.map((b) => bookingLabel(ctx, b)).join('\n')}`
               : ctx.t('staffSession.noBookings');
-            return page(ctx, data, [{ text }]);
+            const gaveBack = r.cancelled ? `\n${ctx.t('staffSession.cancelledBookings', { n: r.cancelled })}` : '';
+            return page(ctx, data, [{ text: text + gaveBack }]);
           }
           case 'done':
             return { type: 'done', say: [{ text: ctx.t('staffSession.closed') }] };

@@ -413,19 +413,23 @@ export interface AttendanceCounts {
   walkIns: number;
   /** Bookings not cancelled. */
   total: number;
+  /** Places given back by the people who booked them (not counted when the session itself was cancelled). */
+  cancelled: number;
 }
 
 export async function attendanceCounts(q: Queryable, sessionId: number): Promise<AttendanceCounts> {
   const [r] = await rows<Record<string, number>>(
     q,
-    sql`select count(*) filter (where status = 'booked')::int as booked,
-               count(*) filter (where status = 'attended')::int as attended,
-               count(*) filter (where status = 'no_show')::int as no_show,
-               count(*) filter (where status <> 'cancelled')::int as total,
+    sql`select count(*) filter (where b.status = 'booked')::int as booked,
+               count(*) filter (where b.status = 'attended')::int as attended,
+               count(*) filter (where b.status = 'no_show')::int as no_show,
+               count(*) filter (where b.status <> 'cancelled')::int as total,
+               count(*) filter (where b.status = 'cancelled' and s.status <> 'cancelled')::int as cancelled,
                (select count(*)::int from walk_ins where session_id = ${sessionId}) as walkins
-        from bookings where session_id = ${sessionId}`,
+        from bookings b join sessions s on s.id = b.session_id where b.session_id = ${sessionId}`,
   );
-  return { booked: Number(r?.booked ?? 0), attended: Number(r?.attended ?? 0), noShow: Number(r?.no_show ?? 0), walkIns: Number(r?.walkins ?? 0), total: Number(r?.total ?? 0) };
+  const n = (k: string) => Number(r?.[k] ?? 0);
+  return { booked: n('booked'), attended: n('attended'), noShow: n('no_show'), walkIns: n('walkins'), total: n('total'), cancelled: n('cancelled') };
 }
 
 /** Sessions of these wards (null: all), upcoming (from two days ago, for attendance) or past, newest past first. */

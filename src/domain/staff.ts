@@ -255,11 +255,14 @@ export class StaffDesk {
     return done;
   }
 
-  async bookings(id: number): Promise<{ session: S.Session; list: S.BookingLine[] } | Denied> {
+  /** Who booked, and how many gave their place back. */
+  async bookings(id: number): Promise<{ session: S.Session; list: S.BookingLine[]; cancelled: number } | Denied> {
     const s = await this.session(id, 'session.bookings');
     if (isDenied(s)) return s;
     await this.p.audit('session.bookings', `session:${id}`);
-    return { session: s, list: await S.sessionBookings(this.p.read, id) };
+    const list = await S.sessionBookings(this.p.read, id);
+    const counts = await R.attendanceCounts(this.p.read, id);
+    return { session: s, list, cancelled: counts.cancelled };
   }
 
   async markAttendance(id: number, bookingId: number, attended: boolean): Promise<true | Denied> {

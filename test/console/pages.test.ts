@@ -202,7 +202,7 @@ describe('bookings of any size', () => {
     const ids = [...page.matchAll(/data-booking="(\d+)"/g)].map((m) => m[1]!);
     const json = await c.post(`/staff/sessions/${sessionId}/attendance`, { booking: ids[0]!, attended: '1' }, { accept: 'application/json' });
     expect(json.status).toBe(200);
-    expect(await json.json()).toEqual({ status: 'attended', label: 'Đã đến', counts: { booked: 2, attended: 1, noShow: 0, walkIns: 0, total: 3 } });
+    expect(await json.json()).toEqual({ status: 'attended', label: 'Đã đến', counts: { booked: 2, attended: 1, noShow: 0, walkIns: 0, total: 3, cancelled: 0 } });
     const plain = await c.post(`/staff/sessions/${sessionId}/attendance`, { booking: ids[1]!, attended: '0', back: 'q=&page=1' });
     expect(plain.status).toBe(303);
     expect(plain.headers.get('location')).toBe(`/staff/sessions/${sessionId}/bookings?page=1#b${ids[1]}`);
@@ -212,6 +212,7 @@ describe('bookings of any size', () => {
     expect(after).toContain('Bà Phạm Thị Mai (1948)');
     expect(after).toContain('data-count="walkIns">1<');
     expect(after).toContain('data-count="attended">1<');
+    expect(after).toContain('data-count="cancelled">0<');
     const badYear = await c.post(`/staff/sessions/${sessionId}/walkins`, { name: 'Ông Lê', birthYear: '1800' });
     expect(badYear.status).toBe(422);
     expect((await audits(app, 'session.attendance')).slice(-2).map((a) => a.actor)).toEqual([COLLAB, COLLAB]);

@@ -239,6 +239,10 @@ describe('dependents', () => {
     const [s] = await sql$<{ booked: number }>(app, sql`select booked from sessions where id = ${id}`);
     expect(s!.booked).toBe(0);
     expect((await app.say('/lich', who('cx1')))[0]!.text).toContain('chưa có lịch hẹn');
+    // The station sees that a place was given back.
+    await app.press(`a:ses:${id}`, who(STAFF));
+    const list = await app.press('f:session:page:bookings', who(STAFF));
+    expect(list[0]!.text).toBe('Chưa có ai đăng ký.\n1 người đã hủy lịch (chỗ đã được trả lại).');
     // Someone else's booking cannot be cancelled by id.
     await bookInChat(app, 'cx2', id);
     const other = await app.press(`a:bkc:${await bookingIdOf('cx2', id)}`, who('cx1'));

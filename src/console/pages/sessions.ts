@@ -453,7 +453,7 @@ interface BookingsView {
   session: Session;
   list: BookingRow[];
   total: number;
-  counts: { booked: number; attended: number; noShow: number; walkIns: number; total: number };
+  counts: { booked: number; attended: number; noShow: number; walkIns: number; total: number; cancelled: number };
   walkIns: WalkIn[];
 }
 
@@ -488,7 +488,7 @@ function bookingsPage(s: Staff, deps: ConsoleDeps, r: BookingsView, o: { q: stri
   return html`<h1>${t('console.bookings.title', { id: x.id })}</h1>
     <p class="print-only">${t('console.bookings.printTitle', { id: x.id })} · ${t('console.bookings.printed', { at: stamp(s.now) })}</p>
     <p><a href="/staff/sessions/${x.id}" class="no-print">#${x.id}</a> ${t('console.sessions.line', { programme: t(`console.programme.${x.programme}`), when: when(t, x.startsAt), place: `${x.placeName}, ${x.placeAddress}` })} · ${wardName(deps, x.wardCode)}</p>
-    <p class="counts" aria-live="polite">${count('total')} ${count('attended')} ${count('noShow')} ${count('booked')} ${count('walkIns')}</p>
+    <p class="counts" aria-live="polite">${count('total')} ${count('attended')} ${count('noShow')} ${count('booked')} ${count('walkIns')} ${count('cancelled')}</p>
     ${
       o.print
         ? ''
