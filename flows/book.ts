@@ -2,7 +2,7 @@ import type { BotModule } from '../src/engine/module.js';
 import { z } from 'zod';
 import type { BookResult } from '../src/domain/bookings.js';
 import { displayPhone, normalisePhone } from '../src/core/phone.js';
-import { sessionParams } from '../src/domain/reminders.js';
+import { relativeParams, sessionParams } from '../src/domain/reminders.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
 import { alternatives, appointmentLine, consentStep } from './common.js';
@@ -16,7 +16,7 @@ const Data = z.object({
   /** 'self', a dependent's id, or null while not chosen yet. */
   who: z.union([z.literal('self'), z.number().int()]).nullable(),
   dep: DepDraft.nullable().default(null),
-  deps: z.array(z.object({ id: z.number().int(), name: z.string() })).default([]),
+  deps: z.array(z.object({ id: z.number().int(), name: z.string(), rel: z.string().optional() })).default([]),
   matches: z.array(z.string()).default([]),
   consented: z.boolean().default(false),
   phone: z.string().nullable().default(null),
@@ -26,10 +26,10 @@ const Data = z.object({
 type Data = z.infer<typeof Data>;
 
 /** What happened, in words. */
-function resultSay(ctx: FlowContext, r: BookResult, who: string | null): OutboundMessage[] {
+function resultSay(ctx: FlowContext, r: BookResult, who: { name: string; rel?: string | undefined } | undefined): OutboundMessage[] {
   switch (r.kind) {
     case 'booked': {
-      const p = { ...sessionParams(r.session), ...(who ? { who, context: 'dep' } : {}) };
+      const p = { ...sessionParams(r.session), ...relativeParams(who?.name, who?.rel) };
       // The station's note, when there is one, is the last sentence of the first line (sessionParams makes it one).
       return [{ text: `${ctx.t('booking.confirmed', p).trim()}\n${ctx.t(r.reminders > 0 ? 'booking.willRemind' : 'booking.soon')}` }];
     }
@@ -50,7 +50,7 @@ async function next(ctx: FlowContext, data: Data, say: OutboundMessage[] = []): 
   if (data.phone && !data.znsAsked && (await ctx.person.zns.shouldAsk(data.phone))) return { type: 'goto', step: 'zns', data, say };
   const dependentId = data.who === 'self' ? null : data.who;
   const result = await ctx.person.bookings.book(data.sessionId, dependentId, data.phone);
-  const who = dependentId === null ? null : (data.deps.find((d) => d.id === dependentId)?.name ?? null);
+  const who = dependentId === null ? undefined : data.deps.find((d) => d.id === dependentId);
   return { type: 'done', say: [...say, ...resultSay(ctx, result, who)] };
 }
 
@@ -70,7 +70,7 @@ export const bookFlow = defineFlow<Data>({
     const s = Number.isInteger(id) && id > 0 ? await ctx.person.bookings.session(id) : null;
     if (s?.status !== 'scheduled' || s.startsAt <= ctx.now) return { type: 'done', say: [{ text: ctx.t('booking.closed') }] };
     const intro = { text: ctx.t('booking.intro', { ...sessionParams(s), free: s.capacity - s.booked }) };
-    const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name }));
+    const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name, rel: d.relationship }));
     const data: Data = {
       sessionId: s.id,
       programme: s.programme,
@@ -100,7 +100,7 @@ export const bookFlow = defineFlow<Data>({
     },
     ...dependentSteps<Data>({
       suggestWards: (_ctx, data) => [data.wardCode],
-      added: (ctx, data, dep) => next(ctx, { ...data, who: dep.id, consented: true, deps: [...data.deps, { id: dep.id, name: dep.name }] }),
+      added: (ctx, data, dep) => next(ctx, { ...data, who: dep.id, consented: true, deps: [...data.deps, { id: dep.id, name: dep.name, rel: dep.relationship }] }),
     }),
     notice: consentStep<Data>({
       prompt: (ctx) => noticePrompt(ctx, 'booking.notice'),

@@ -1,6 +1,7 @@
 import type { Appointment } from '../src/domain/bookings.js';
 import type { LiveJourney } from '../src/domain/journeys.js';
 import type { SubscriptionChange } from '../src/domain/subscriptions.js';
+import { relativeParams } from '../src/domain/reminders.js';
 import type { FlowContext } from '../src/engine/flow.js';
 import { appointmentLine } from './common.js';
 import { journeyLine } from './journey-common.js';
@@ -12,20 +13,22 @@ import { journeyLine } from './journey-common.js';
  */
 
 /** The person's relatives by id (a relative's subscription names them). */
-export async function relativeNames(ctx: FlowContext): Promise<Map<number, string>> {
-  return new Map((await ctx.person.bookings.dependents()).map((d) => [d.id, d.name]));
+export async function relativeNames(ctx: FlowContext): Promise<Map<number, Relative>> {
+  return new Map((await ctx.person.bookings.dependents()).map((d) => [d.id, { name: d.name, rel: d.relationship }]));
 }
 
-/** "• Khám sức khỏe người cao tuổi cho Lan (Phường Lê Chân)": campaign news, which rides along, last. */
-export function subscriptionLines(ctx: FlowContext, subs: readonly SubscriptionChange[], names: ReadonlyMap<number, string>): string[] {
+type Relative = { name: string; rel: string };
+
+/** "• Khám sức khỏe người cao tuổi cho mẹ Lan (Phường Lê Chân)": campaign news, which rides along, last. */
+export function subscriptionLines(ctx: FlowContext, subs: readonly SubscriptionChange[], names: ReadonlyMap<number, Relative>): string[] {
   const sorted = [...subs].sort(
     (a, b) => Number(a.programme === 'campaigns') - Number(b.programme === 'campaigns') || (a.dependentId ?? 0) - (b.dependentId ?? 0),
   );
   return sorted.map((s) => {
     const label = ctx.t(`programmes.${s.programme}.label`);
-    const name = s.dependentId === null ? null : (names.get(s.dependentId) ?? null);
+    const relative = s.dependentId === null ? undefined : names.get(s.dependentId);
     const ward = s.wardCode ? (ctx.wards.get(s.wardCode)?.name ?? null) : null;
-    return `• ${ctx.t('changes.subscription', { label, ...(name ? { name, context: 'dep' } : {}) })}${ward ? ` (${ward})` : ''}`;
+    return `• ${ctx.t('changes.subscription', { label, ...relativeParams(relative?.name, relative?.rel) })}${ward ? ` (${ward})` : ''}`;
   });
 }
 

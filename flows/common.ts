@@ -3,7 +3,7 @@ import type { TFunction } from 'i18next';
 import type { Appointment } from '../src/domain/bookings.js';
 import type { Denied } from '../src/core/actor.js';
 import type { Session } from '../src/domain/sessions.js';
-import { sessionParams } from '../src/domain/reminders.js';
+import { relativeParams, sessionParams } from '../src/domain/reminders.js';
 import type { FlowContext, FlowInput, Step, StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
 import { encodeAction } from '../src/core/actions.js';
@@ -34,7 +34,7 @@ export function typedInt(text: string): number | null {
 
 /** One appointment for /lich: "thứ Năm 10/12, 7:30 · Khám sức khỏe người cao tuổi (cho mẹ Hoa) · Trạm Y tế …" */
 export const appointmentLine = (t: TFunction, a: Appointment) =>
-  t('appointments.line', { ...sessionParams(a.session), ...(a.dependent ? { who: a.dependent, context: 'dep' } : {}) });
+  t('appointments.line', { ...sessionParams(a.session), ...relativeParams(a.dependent, a.relationship) });
 
 /** "Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng" → name and address (both needed, sensibly short). */
 export function typedPlace(input: FlowInput, max = 200): { placeName: string; placeAddress: string } | null {

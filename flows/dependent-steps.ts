@@ -35,11 +35,11 @@ export const ownWard = (ctx: FlowContext): string[] => (ctx.person.contact?.ward
 export const noticePrompt = (ctx: FlowContext, key: Key) => yesNo(ctx, key, 'notice.agree', 'notice.disagree');
 
 /** "For whom?": the person, each relative on their list by name, or a new one (values 'self', the id, 'new'). */
-export const forWhomPrompt = (ctx: FlowContext, key: Key, deps: readonly { id: number; name: string }[]): OutboundMessage => ({
+export const forWhomPrompt = (ctx: FlowContext, key: Key, deps: readonly { id: number; name: string; rel?: string | undefined }[]): OutboundMessage => ({
   text: ctx.t(key),
   choices: [
     { label: ctx.t('booking.forMe'), value: 'self' },
-    ...deps.map((d) => ({ label: ctx.t('booking.forDependent', { name: d.name }), value: String(d.id) })),
+    ...deps.map((d) => ({ label: ctx.t('booking.forDependent', { who: d.name, ...(d.rel ? { rel: d.rel } : {}) }), value: String(d.id) })),
     { label: ctx.t('booking.forNewDependent'), value: 'new' },
   ],
 });

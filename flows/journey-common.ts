@@ -6,6 +6,7 @@ import { parseMonth, parseWhen, resolveDate, resolveMonth } from '../src/core/wh
 import { gestationDays, weekOf, type Journey, type LiveJourney } from '../src/domain/journeys.js';
 import { planOf } from '../src/domain/contraception.js';
 import type { UpcomingReminder } from '../src/domain/upcoming.js';
+import { relativeParams } from '../src/domain/reminders.js';
 import type { FlowContext, StepOutcome } from '../src/engine/flow.js';
 import type { Choice, OutboundMessage } from '../src/core/messages.js';
 import { fold, hasDiacritics, toneless } from '../src/core/text.js';
@@ -33,7 +34,7 @@ export function journeyLine(t: TFunction, j: LiveJourney, now: Date): string {
       break;
     }
     default:
-      line = t('journeys.line.elderly', j.who ? { who: j.who, context: 'dep' } : {});
+      line = t('journeys.line.elderly', relativeParams(j.who, j.rel));
   }
   return j.status === 'paused' ? t('journeys.line.paused', { line }) : line;
 }

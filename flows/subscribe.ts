@@ -13,7 +13,7 @@ const Data = z.object({
   wardCode: z.string().nullable().default(null),
   matches: z.array(z.string()).default([]),
   /** The person's relatives, offered when only the elderly programme is chosen. */
-  deps: z.array(z.object({ id: z.number().int(), name: z.string() })).default([]),
+  deps: z.array(z.object({ id: z.number().int(), name: z.string(), rel: z.string().optional() })).default([]),
   /** The relative chosen (the notice is read before subscribing them). */
   depId: z.number().int().nullable().default(null),
   dep: DepDraft.nullable().default(null),
@@ -23,7 +23,7 @@ type Data = z.infer<typeof Data>;
 /** Only the elderly programme chosen: it may be for a parent, so ask for whom first; else straight to the ward. */
 async function afterProgrammes(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
   if (data.programmes.length !== 1 || data.programmes[0] !== 'elderly') return { type: 'goto', step: 'ward', data };
-  const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name }));
+  const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name, rel: d.relationship }));
   return { type: 'goto', step: 'who', data: { ...data, deps } };
 }
 
@@ -52,7 +52,7 @@ export const subscribeFlow = defineFlow<Data>({
   async start(ctx, arg) {
     // "đăng ký nhắc khám cho mẹ": the elderly checkups, for a relative (on the list, or added now).
     if (arg === 'relative') {
-      const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name }));
+      const deps = (await ctx.person.bookings.dependents()).map((d) => ({ id: d.id, name: d.name, rel: d.relationship }));
       const data = Data.parse({ programmes: ['elderly'], deps });
       return deps.length ? { type: 'goto', step: 'who', data } : { type: 'goto', step: 'depName', data };
     }

@@ -113,8 +113,8 @@ describe('the translator remembers texts it has written', () => {
     const i18n = createI18n();
     const t = translate(i18n, 'vi');
     // More distinct values than the translator keeps: every one still reads its own.
-    for (let i = 0; i < 2_500; i++) expect(t('booking.forDependent', { name: `Lan ${i}` })).toBe(`Cho Lan ${i}`);
-    expect(t('booking.forDependent', { name: 'Lan 7' })).toBe('Cho Lan 7');
+    for (let i = 0; i < 2_500; i++) expect(t('booking.forDependent', { who: `Lan ${i}` })).toBe(`Cho Lan ${i}`);
+    expect(t('booking.forDependent', { who: 'Lan 7' })).toBe('Cho Lan 7');
     const plain = translate(i18n, 'vi')('subscribe.forRelative', { name: 'Lan', ward: 'Lê Chân' });
     const elder = translate(i18n, VI_ELDER)('subscribe.forRelative', { name: 'Lan', ward: 'Lê Chân' });
     expect(plain).toContain('báo bạn');
@@ -122,7 +122,24 @@ describe('the translator remembers texts it has written', () => {
     expect(translate(i18n, 'vi')('subscribe.forRelative', { name: 'Lan', ward: 'Lê Chân' })).toBe(plain);
     // A value that is not plain (an object) is written afresh each time, never remembered wrongly.
     const tf = translator(i18n, 'vi') as unknown as (k: string, o: unknown) => string;
-    expect(tf('booking.forDependent', { name: 'A', extra: { x: 1 } })).toBe('Cho A');
-    expect(tf('booking.forDependent', { name: 'B', extra: { x: 1 } })).toBe('Cho B');
+    expect(tf('booking.forDependent', { who: 'A', extra: { x: 1 } })).toBe('Cho A');
+    expect(tf('booking.forDependent', { who: 'B', extra: { x: 1 } })).toBe('Cho B');
+  });
+});
+
+describe('a relative is named with who they are to the reader', () => {
+  it('"cho mẹ Lan", never "cho mẹ Mẹ Hoa"; a relative of another kind by name alone; in English "your mother Lan"', () => {
+    const i18n = createI18n();
+    const vi = translate(i18n, 'vi');
+    expect(vi('booking.forDependent', { who: 'Lan', rel: 'mother' })).toBe('Cho mẹ Lan');
+    expect(vi('booking.forDependent', { who: 'Tâm', rel: 'grandfather' })).toBe('Cho ông Tâm');
+    expect(vi('booking.forDependent', { who: 'Mẹ Hoa', rel: 'mother' })).toBe('Cho Mẹ Hoa');
+    expect(vi('booking.forDependent', { who: 'me Hoa', rel: 'mother' })).toBe('Cho me Hoa');
+    expect(vi('booking.forDependent', { who: 'Hạnh', rel: 'other' })).toBe('Cho Hạnh');
+    // A row written before the relationship was kept: the name alone.
+    expect(vi('booking.forDependent', { who: 'Lan' })).toBe('Cho Lan');
+    expect(translate(i18n, 'en')('booking.forDependent', { who: 'Lan', rel: 'mother' })).toBe('For your mother Lan');
+    // The elder voice keeps the kinship word.
+    expect(translate(i18n, VI_ELDER)('booking.forDependent', { who: 'Lan', rel: 'mother' })).toBe('Cho mẹ Lan');
   });
 });

@@ -174,7 +174,7 @@ describe('say what just happened: stop, resume, erase (#19)', () => {
     const booked = await app.press(`a:book:${sessionId}-${lan}`, me);
     // The confirmation starts with who it is for and what, not "…cho me Lan! khám…".
     expect(last(booked).text).toMatch(
-      /^Đã đăng ký cho Lan buổi khám sức khỏe định kỳ người cao tuổi vào thứ Năm 10\/12 lúc 7:30 tại Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng\. Nhớ mang CCCD/,
+      /^Đã đăng ký cho mẹ Lan buổi khám sức khỏe định kỳ người cao tuổi vào thứ Năm 10\/12 lúc 7:30 tại Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng\. Nhớ mang CCCD/,
     );
   });
 
@@ -185,22 +185,22 @@ describe('say what just happened: stop, resume, erase (#19)', () => {
         'Bác muốn dừng nhận mọi tin nhắn và nhắc lịch từ mình?',
         'Sẽ dừng:',
         '• Khám sức khỏe người cao tuổi (Phường Lê Chân)',
-        '• Khám sức khỏe người cao tuổi cho Lan (Phường Lê Chân)',
+        '• Khám sức khỏe người cao tuổi cho mẹ Lan (Phường Lê Chân)',
         '• Tin truyền thông sức khỏe (Phường Lê Chân)',
         'Lịch hẹn vẫn giữ, nhưng mình sẽ không nhắc nữa:',
-        '• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
+        '• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho mẹ Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
       ].join('\n'),
     );
     const stopped = await app.press('f:stop:confirm:yes', me);
     expect(stopped[0]!.retiresPressed).toBe(true); // the answered question loses its buttons
     expect(stopped[0]!.text).toContain(
-      'Đã dừng mọi tin nhắn và nhắc lịch. Những mục đã dừng:\n• Khám sức khỏe người cao tuổi (Phường Lê Chân)\n• Khám sức khỏe người cao tuổi cho Lan (Phường Lê Chân)',
+      'Đã dừng mọi tin nhắn và nhắc lịch. Những mục đã dừng:\n• Khám sức khỏe người cao tuổi (Phường Lê Chân)\n• Khám sức khỏe người cao tuổi cho mẹ Lan (Phường Lê Chân)',
     );
     expect(last(stopped).text).toContain('Bác vẫn còn 1 lịch hẹn.');
     expect(labels(stopped)).toEqual(['Giữ lịch hẹn', 'Hủy lịch hẹn']);
     const kept = await app.press('f:stop:bookings:keep', me);
     expect(kept[0]!.text).toBe(
-      'Vẫn giữ 1 lịch hẹn:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng\nMình sẽ không nhắc nữa, bác nhớ đến đúng giờ nhé. Xem hoặc hủy: /lich.',
+      'Vẫn giữ 1 lịch hẹn:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho mẹ Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng\nMình sẽ không nhắc nữa, bác nhớ đến đúng giờ nhé. Xem hoặc hủy: /lich.',
     );
     const [b] = await sql$<{ status: string }>(app, sql`select status from bookings where session_id = ${sessionId} and dependent_id = ${lan}`);
     expect(b!.status).toBe('booked');
@@ -211,12 +211,12 @@ describe('say what just happened: stop, resume, erase (#19)', () => {
   it('/batlai names what will come back before asking, in a short notice, and names what came back', async () => {
     const notice = await app.say('/batlai', me);
     expect(last(notice).text).toMatch(
-      /^Sẽ bật lại:\n• Khám sức khỏe người cao tuổi \(Phường Lê Chân\)\n• Khám sức khỏe người cao tuổi cho Lan \(Phường Lê Chân\)\n• Tin truyền thông sức khỏe \(Phường Lê Chân\)\n\nTrước khi lưu/,
+      /^Sẽ bật lại:\n• Khám sức khỏe người cao tuổi \(Phường Lê Chân\)\n• Khám sức khỏe người cao tuổi cho mẹ Lan \(Phường Lê Chân\)\n• Tin truyền thông sức khỏe \(Phường Lê Chân\)\n\nTrước khi lưu/,
     );
     expect(labels(notice)).toEqual(['Đồng ý, bật lại', 'Không đồng ý']);
     const back = await app.press('f:resume:notice:yes', me);
     expect(back[0]!.text).toBe(
-      'Đã bật lại:\n• Khám sức khỏe người cao tuổi (Phường Lê Chân)\n• Khám sức khỏe người cao tuổi cho Lan (Phường Lê Chân)\n• Tin truyền thông sức khỏe (Phường Lê Chân)',
+      'Đã bật lại:\n• Khám sức khỏe người cao tuổi (Phường Lê Chân)\n• Khám sức khỏe người cao tuổi cho mẹ Lan (Phường Lê Chân)\n• Tin truyền thông sức khỏe (Phường Lê Chân)',
     );
     expect(back[0]!.text).not.toContain('1 mục');
   });
@@ -232,7 +232,7 @@ describe('say what just happened: stop, resume, erase (#19)', () => {
     await app.press('f:stop:confirm:yes', me);
     const cancelled = await app.press('f:stop:bookings:cancel', me);
     expect(cancelled[0]!.text).toBe(
-      'Đã hủy 1 lịch hẹn và trả chỗ cho trạm y tế:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
+      'Đã hủy 1 lịch hẹn và trả chỗ cho trạm y tế:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho mẹ Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
     );
     const [after] = await sql$<{ booked: number }>(app, sql`select booked from sessions where id = ${sessionId}`);
     expect(Number(after!.booked)).toBe(Number(before!.booked) - 1);
@@ -248,16 +248,16 @@ describe('say what just happened: stop, resume, erase (#19)', () => {
     await app.press(`a:book:${sessionId}-${mother}`, u);
     const [before] = await sql$<{ booked: number }>(app, sql`select booked from sessions where id = ${sessionId}`);
     const confirm = await app.say('/xoa', u);
-    expect(last(confirm).text).toContain('Sẽ xóa:\n• Khám sức khỏe người cao tuổi (Phường Lê Chân)\n• Khám sức khỏe người cao tuổi cho Lan (Phường Lê Chân)');
+    expect(last(confirm).text).toContain('Sẽ xóa:\n• Khám sức khỏe người cao tuổi (Phường Lê Chân)\n• Khám sức khỏe người cao tuổi cho mẹ Lan (Phường Lê Chân)');
     expect(last(confirm).text).toContain('• người thân: Lan (Mẹ)');
     expect(last(confirm).text).toContain(
-      'Các lịch hẹn sau sẽ bị hủy và trả chỗ cho trạm y tế:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
+      'Các lịch hẹn sau sẽ bị hủy và trả chỗ cho trạm y tế:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho mẹ Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
     );
     expect(last(confirm).text).toContain('Nếu vẫn muốn đi khám mà chỉ không muốn nhận tin, bác gõ "dừng" thay vì xóa.');
     expect(labels(confirm)).toEqual(['Xóa hết, hủy lịch hẹn', 'Không xóa']);
     const done = await app.press('f:delete:confirm:yes', u);
     expect(done[0]!.text).toContain(
-      'Đã hủy 1 lịch hẹn và trả chỗ cho trạm y tế:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
+      'Đã hủy 1 lịch hẹn và trả chỗ cho trạm y tế:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho mẹ Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
     );
     const [after] = await sql$<{ booked: number }>(app, sql`select booked from sessions where id = ${sessionId}`);
     expect(Number(after!.booked)).toBe(Number(before!.booked) - 1);
@@ -275,10 +275,10 @@ describe('say what just happened: stop, resume, erase (#19)', () => {
     await app.press(`a:book:${sessionId}-${mother}`, u);
     await app.press(`a:rel:${mother}`, u);
     const confirm = await app.press('f:relatives:relative:remove', u);
-    expect(last(confirm).text).toContain('Lịch hẹn của Lan sẽ bị hủy:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan');
+    expect(last(confirm).text).toContain('Lịch hẹn của Lan sẽ bị hủy:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho mẹ Lan');
     const done = await app.press('f:relatives:remove:yes', u);
     expect(done[0]!.text).toBe(
-      'Đã xóa Lan khỏi danh sách. Mình sẽ không nhắc gì về bác nữa.\nĐã hủy 1 lịch hẹn và trả chỗ cho trạm y tế:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
+      'Đã xóa Lan khỏi danh sách. Mình sẽ không nhắc gì về bác nữa.\nĐã hủy 1 lịch hẹn và trả chỗ cho trạm y tế:\n• thứ Năm 10/12, 7:30 · khám sức khỏe định kỳ người cao tuổi cho mẹ Lan · Trạm Y tế phường Lê Chân, 12 Hai Bà Trưng',
     );
   });
 });

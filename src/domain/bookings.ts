@@ -22,6 +22,8 @@ export interface Appointment {
   session: Session;
   dependentId: number | null;
   dependent: string | null;
+  /** Who the relative is to the person (mother, father…). */
+  relationship: string | null;
 }
 
 /** Parses "Nguyễn Thị Hoa, 1952" or "Mẹ Hoa 1952": a name and a plausible birth year. */
@@ -103,8 +105,10 @@ export class BookingDesk {
         );
         if (!inserted) return { kind: 'already', session: s };
         const bookingId = Number(inserted.id);
-        const who = dependentId === null ? null : ((await this.dependents()).find((d) => d.id === dependentId)?.name ?? null);
-        let reminders = await scheduleReminders(sp, [{ id: bookingId, contactId: c.id, who }], s, this.p.now);
+        const dep = dependentId === null ? undefined : (await this.dependents()).find((d) => d.id === dependentId);
+        const who = dep?.name ?? null;
+        const rel = dep?.relationship ?? null;
+        let reminders = await scheduleReminders(sp, [{ id: bookingId, contactId: c.id, who, rel }], s, this.p.now);
         await this.p.audit('booking.create', `booking:${bookingId}`, { sessionId, dependentId });
         // The place: one conditional UPDATE, serialised by the row's lock, so capacity holds. The
         // tally goes with it in the same round trip (postgres.js pipelines them on the connection),
@@ -119,7 +123,7 @@ export class BookingDesk {
         const counted = tally(sp, sessionTallies(s, { bookings: 1 }));
         const [[taken]] = await Promise.all([place, counted]);
         if (!taken) throw noPlace; // back to the savepoint: no booking, no reminders, no audit, no tally
-        const b = { id: bookingId, contactId: c.id, who };
+        const b = { id: bookingId, contactId: c.id, who, rel };
         if (JSON.stringify(reminderMessages(b, taken, this.p.now)) !== JSON.stringify(reminderMessages(b, s, this.p.now))) {
           // Staff changed the session since it was read: its reminders follow the session as it is now.
           await dropReminders(sp, [bookingId]);
@@ -191,7 +195,7 @@ export class BookingDesk {
     const c = this.p.contact();
     if (!c) return [];
     const list = await this.p.read
-      .select({ bookingId: bookings.id, session: sessions, dependentId: bookings.dependentId, dependent: dependents.name })
+      .select({ bookingId: bookings.id, session: sessions, dependentId: bookings.dependentId, dependent: dependents.name, relationship: dependents.relationship })
       .from(bookings)
       .innerJoin(sessions, eq(sessions.id, bookings.sessionId))
       .leftJoin(dependents, eq(dependents.id, bookings.dependentId))

@@ -9,6 +9,7 @@ import type { PersonPort } from './port.js';
 import { encodeAction } from '../core/actions.js';
 import { milestoneOf, subscriptionTallies, tally } from './tallies.js';
 import { contraceptionPayload, contraceptionSlots, restartAnchor, restarts } from './contraception.js';
+import { relativeParams } from './reminders.js';
 
 /**
  * Journeys that follow a life event. One answer (a due date, a birth time, a
@@ -35,7 +36,7 @@ export function journeyKind(v: unknown): JourneyKind {
 }
 export type Journey = typeof journeys.$inferSelect;
 /** A live journey, with the relative's name when it is about one. */
-export type LiveJourney = Journey & { who: string | null };
+export type LiveJourney = Journey & { who: string | null; rel: string | null };
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -347,12 +348,12 @@ export class JourneyDesk {
     const c = this.p.contact();
     if (!c) return [];
     const list = await this.p.read
-      .select({ j: journeys, who: dependents.name })
+      .select({ j: journeys, who: dependents.name, rel: dependents.relationship })
       .from(journeys)
       .leftJoin(dependents, eq(dependents.id, journeys.dependentId))
       .where(and(eq(journeys.contactId, c.id), inArray(journeys.status, ['active', 'paused'])))
       .orderBy(asc(journeys.id));
-    return list.map((r) => ({ ...r.j, who: r.who }));
+    return list.map((r) => ({ ...r.j, who: r.who, rel: r.rel }));
   }
 
   /** Live journeys that still have something to say (for /lich). */
@@ -528,13 +529,13 @@ export class JourneyDesk {
     const c = this.p.contact();
     if (!c) return [];
     const ended = await this.p.read
-      .select({ j: journeys, who: dependents.name })
+      .select({ j: journeys, who: dependents.name, rel: dependents.relationship })
       .from(journeys)
       .leftJoin(dependents, eq(dependents.id, journeys.dependentId))
       .where(and(eq(journeys.contactId, c.id), eq(journeys.status, 'ended'), eq(journeys.endReason, 'optout'), sql`${journeys.endedAt} >= ${stoppedAt.toISOString()}::timestamptz`))
       .orderBy(asc(journeys.id));
     const live = await this.live();
-    return ended.map((r) => ({ ...r.j, who: r.who })).filter((j) => !live.some((l) => l.kind === j.kind && l.dependentId === j.dependentId));
+    return ended.map((r) => ({ ...r.j, who: r.who, rel: r.rel })).filter((j) => !live.some((l) => l.kind === j.kind && l.dependentId === j.dependentId));
   }
 
   /** After /batlai: journeys the last stop ended come back, planned from now. Returns those that came back. */
@@ -590,8 +591,8 @@ export class JourneyDesk {
 /** The elderly person a yearly reminder is about: nobody (themselves) or a relative by name. */
 async function subjectParams(q: Queryable, j: Pick<Journey, 'dependentId'>): Promise<Record<string, string>> {
   if (!j.dependentId) return {};
-  const [d] = await rows<{ name: string }>(q, sql`select name from dependents where id = ${j.dependentId}`);
-  return d ? { who: d.name, context: 'dep' } : {};
+  const [d] = await rows<{ name: string; relationship: string }>(q, sql`select name, relationship from dependents where id = ${j.dependentId}`);
+  return relativeParams(d?.name, d?.relationship);
 }
 
 export { subjectParams };

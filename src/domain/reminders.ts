@@ -46,7 +46,13 @@ export interface BookingForReminders {
   contactId: number;
   /** The dependent's name when booked for a relative. */
   who: string | null;
+  /** Who the relative is to the person reminded (mother, father…): the reminder says "cho mẹ Lan". */
+  rel?: string | null;
 }
+
+/** The params that name a relative in a text: "cho {{who, kin}}" in the `_dep` form of a key. */
+export const relativeParams = (who: string | null | undefined, rel?: string | null): Record<string, string> =>
+  who ? { who, ...(rel ? { rel } : {}), context: 'dep' } : {};
 
 /** The words of a session, as params rendered at send time ($t(weekdays.N) and programme labels nest in the text). */
 export function sessionParams(s: Session): Record<string, string | number> {
@@ -69,7 +75,7 @@ export function asSentence(note: string): string {
 }
 
 function payloadFor(key: string, s: Session, b: BookingForReminders, withButtons: boolean): OutboxPayload {
-  const params: Record<string, string | number> = { ...sessionParams(s), ...(b.who ? { who: b.who, context: 'dep' } : {}) };
+  const params: Record<string, string | number> = { ...sessionParams(s), ...relativeParams(b.who, b.rel) };
   return {
     key,
     params,
@@ -151,9 +157,9 @@ export interface DoctorReport {
 export async function repairReminders(q: Queryable, now: Date): Promise<DoctorReport> {
   const report: DoctorReport = { checked: 0, missing: [], stale: [], orphaned: [] };
   await rows(q, sql`select pg_advisory_xact_lock(hashtext('reminders.doctor'))`);
-  const live = await rows<{ booking_id: number; contact_id: number; who: string | null; session: Record<string, unknown> }>(
+  const live = await rows<{ booking_id: number; contact_id: number; who: string | null; rel: string | null; session: Record<string, unknown> }>(
     q,
-    sql`select b.id as booking_id, b.contact_id, d.name as who, to_jsonb(s) as session
+    sql`select b.id as booking_id, b.contact_id, d.name as who, d.relationship as rel, to_jsonb(s) as session
         from bookings b
         join sessions s on s.id = b.session_id
         join contacts c on c.id = b.contact_id
@@ -166,7 +172,7 @@ export async function repairReminders(q: Queryable, now: Date): Promise<DoctorRe
   for (const r of live) {
     const s = sessionFromJson(r.session);
     liveVersion.set(r.booking_id, s.version);
-    for (const m of reminderMessages({ id: r.booking_id, contactId: r.contact_id, who: r.who }, s, now)) expected.set(m.dedupeKey, m);
+    for (const m of reminderMessages({ id: r.booking_id, contactId: r.contact_id, who: r.who, rel: r.rel }, s, now)) expected.set(m.dedupeKey, m);
   }
   report.checked = live.length;
 

@@ -52,8 +52,8 @@ export async function createSession(q: Queryable, input: NewSession, by: number,
   const own = JSON.stringify({ key: 'invites.session', params, choices: [{ key: 'invites.book', value: encodeAction({ type: 'book', session: session.id }) }] });
   const forRelative = sql`jsonb_build_object(
     'key', 'invites.session',
-    'params', ${JSON.stringify(params)}::jsonb || jsonb_build_object('who', d.name, 'context', 'dep'),
-    'choices', jsonb_build_array(jsonb_build_object('key', 'invites.bookFor', 'value', ${bookForPrefix(session.id)} || d.id::text, 'params', jsonb_build_object('who', d.name))))`;
+    'params', ${JSON.stringify(params)}::jsonb || jsonb_build_object('who', d.name, 'rel', d.relationship, 'context', 'dep'),
+    'choices', jsonb_build_array(jsonb_build_object('key', 'invites.bookFor', 'value', ${bookForPrefix(session.id)} || d.id::text, 'params', jsonb_build_object('who', d.name, 'rel', d.relationship))))`;
   const invited = await enqueueSelect(
     q,
     sql`select 'inv:' || ${session.id}::text || ':' || s.contact_id::text || coalesce(':d' || s.dependent_id::text, '') as dedupe_key, s.contact_id,
@@ -87,7 +87,7 @@ export async function nextSessions(q: Queryable, programme: string, wardCode: st
 /** The live bookings of a session, as reminders need them. */
 async function liveBookings(q: Queryable, sessionId: number): Promise<BookingForReminders[]> {
   return q
-    .select({ id: bookings.id, contactId: bookings.contactId, who: dependents.name })
+    .select({ id: bookings.id, contactId: bookings.contactId, who: dependents.name, rel: dependents.relationship })
     .from(bookings)
     .leftJoin(dependents, eq(dependents.id, bookings.dependentId))
     .where(and(eq(bookings.sessionId, sessionId), eq(bookings.status, 'booked')));

@@ -4,6 +4,7 @@ import i18next, { type ParseKeys, type TFunction, type i18n } from 'i18next';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
 import { loadContent } from '../core/content.js';
+import { fold } from '../core/text.js';
 import { addressAsElder, VI_ELDER } from './voice.js';
 
 export { addressAsElder, VI_ELDER } from './voice.js';
@@ -36,7 +37,24 @@ export function createI18n(dir: string = join(contentDir, 'locales')): i18n {
     returnNull: false,
     initAsync: false,
   });
+  // "{{who, kin}}": a relative named with the kinship word of their `rel` ("mẹ Lan", "your mother Lan").
+  instance.services.formatter?.add('kin', (value, lng, options) => kinName(instance, value, lng, options?.rel));
   return instance;
+}
+
+/**
+ * A relative's name with the word for who they are to the reader, from
+ * `kin.<rel>` ("mẹ {{name}}"); the name alone when the relationship is
+ * unknown or "other", or when the name already starts with that word
+ * (a name saved as "Mẹ Hoa").
+ */
+function kinName(instance: i18n, name: unknown, lng: string | undefined, rel: unknown): string {
+  if (typeof name !== 'string') return String(name ?? '');
+  if (typeof rel !== 'string' || !name) return name;
+  const t = instance.getFixedT(lng ?? DEFAULT_LOCALE) as unknown as (key: string, o: object) => string;
+  const word = t(`kin.${rel}`, { name: '', defaultValue: '' }).trim();
+  if (!word || fold(name).startsWith(`${fold(word)} `)) return name;
+  return t(`kin.${rel}`, { name, defaultValue: name });
 }
 
 const fixed = new WeakMap<i18n, Map<string, TFunction>>();

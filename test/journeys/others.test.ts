@@ -193,7 +193,7 @@ describe('the yearly checkup of an elderly person', () => {
     // A year on, the mother is due again, by name.
     const later = await app.database.db.transaction((tx) => runJourneysJob(tx, local('2027-12-05T08:30')));
     expect(later.reminded).toContain(`j:${mother!.id}:checkup:v1:y2027`);
-    expect(rendered(app, (await pending(app, `j:${mother!.id}:%`))[0]!).text).toContain('cho Hoa'); // "Mẹ Hoa" typed: the name is Hoa (#19)
+    expect(rendered(app, (await pending(app, `j:${mother!.id}:%`))[0]!).text).toContain('cho mẹ Hoa'); // "Mẹ Hoa" typed: the name is Hoa, named with who she is (#19)
     await app.press(`a:jd:${mother!.id}:checkup`, me);
     expect(await pending(app, `j:${mother!.id}:%`)).toEqual([]);
   });

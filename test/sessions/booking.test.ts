@@ -193,7 +193,7 @@ describe('dependents', () => {
     const notice = await app.press('f:book:depWard:11383', me);
     expect(notice.at(-1)!.text).toContain('thay cho người thân');
     const done = await app.press('f:book:depNotice:yes', me);
-    expect(done.at(-1)!.text).toContain('Đã đăng ký cho Nguyễn Thị Hoa');
+    expect(done.at(-1)!.text).toContain('Đã đăng ký cho mẹ Nguyễn Thị Hoa');
 
     const consents = await sql$<{ purpose: string; on_behalf_of: string | null; granted: boolean }>(
       app,
@@ -207,11 +207,11 @@ describe('dependents', () => {
     ]);
     const [bid] = await sql$<{ id: number }>(app, sql`select id from bookings where dependent_id = ${dep!.id}`);
     const [d1] = (await pending(app, `appt:${bid!.id}:v1:d-1`));
-    expect(rendered(app, d1!).text).toContain('khám sức khỏe định kỳ người cao tuổi cho Nguyễn Thị Hoa tại');
+    expect(rendered(app, d1!).text).toContain('khám sức khỏe định kỳ người cao tuổi cho mẹ Nguyễn Thị Hoa tại');
 
     // The relative books for themselves too, and next time picks the mother from a button.
     const again = await app.press(`a:book:${id}`, me);
-    expect(again.at(-1)!.choices!.map((c) => c.label)).toEqual(['Cho tôi', 'Cho Nguyễn Thị Hoa', 'Cho bố/mẹ/ông/bà']);
+    expect(again.at(-1)!.choices!.map((c) => c.label)).toEqual(['Cho tôi', 'Cho mẹ Nguyễn Thị Hoa', 'Cho bố/mẹ/ông/bà']);
     await app.press('f:book:who:self', me);
     const dupe = await app.press(`a:book:${id}`, me);
     const already = await app.press(`f:book:who:${dep!.id}`, me);
@@ -220,7 +220,7 @@ describe('dependents', () => {
 
     const lich = await app.say('/lich', me);
     expect(lich[0]!.text).toContain('Lịch hẹn sắp tới');
-    expect(lich[0]!.text).toContain('cho Nguyễn Thị Hoa');
+    expect(lich[0]!.text).toContain('cho mẹ Nguyễn Thị Hoa');
     expect(lich[0]!.choices).toHaveLength(2);
   });
 

@@ -111,15 +111,15 @@ describe('a relative subscribed for a parent', () => {
     expect(more).toEqual([]);
     expect(invite!.dedupe_key).toMatch(new RegExp(`^inv:${sid}:\\d+:d${mother}$`));
     const text = rendered(app, invite!);
-    expect(text.text).toMatch(/^Buổi khám sức khỏe định kỳ người cao tuổi cho Nguyễn Thị Hoa: thứ Năm 10\/12 lúc 7:30/);
-    expect(text.choices).toEqual([{ label: 'Đăng ký cho Nguyễn Thị Hoa', value: `a:book:${sid}-${mother}` }]);
-    expect(rendered(app, invite!, 'en').text).toContain('for Nguyễn Thị Hoa');
+    expect(text.text).toMatch(/^Buổi khám sức khỏe định kỳ người cao tuổi cho mẹ Nguyễn Thị Hoa: thứ Năm 10\/12 lúc 7:30/);
+    expect(text.choices).toEqual([{ label: 'Đăng ký cho mẹ Nguyễn Thị Hoa', value: `a:book:${sid}-${mother}` }]);
+    expect(rendered(app, invite!, 'en').text).toContain('for your mother Nguyễn Thị Hoa');
     const nobodyInMyWard = await createSessionInChat(app, STAFF, { ward: LE_CHAN });
     expect(await invitesOf(nobodyInMyWard, 'r1')).toEqual([]);
 
     // The button books for her at once: no "for whom?" question.
     const booked = await app.press(`a:book:${sid}-${mother}`, { ...me, displayName: 'Trần Văn Nam' });
-    expect(booked.at(-1)!.text).toContain('Đã đăng ký cho Nguyễn Thị Hoa');
+    expect(booked.at(-1)!.text).toContain('Đã đăng ký cho mẹ Nguyễn Thị Hoa');
     expect(booked.some((m) => m.text.includes('cho ai'))).toBe(false);
 
     // The yearly checkup journey is hers.
@@ -140,10 +140,10 @@ describe('a relative subscribed for a parent', () => {
     const invites = await invitesOf(sid, 'r2');
     expect(invites.map((r) => r.dedupe_key.replace(/^inv:\d+:\d+:/, ''))).toEqual([`d${father}`, `d${mother}`]);
     expect(invites.map((r) => rendered(app, r).choices)).toEqual([
-      [{ label: 'Đăng ký cho Nam', value: `a:book:${sid}-${father}` }],
-      [{ label: 'Đăng ký cho Lan', value: `a:book:${sid}-${mother}` }],
+      [{ label: 'Đăng ký cho bố Nam', value: `a:book:${sid}-${father}` }],
+      [{ label: 'Đăng ký cho mẹ Lan', value: `a:book:${sid}-${mother}` }],
     ]);
-    expect(rendered(app, invites[0]!).text).toContain('cho Nam');
+    expect(rendered(app, invites[0]!).text).toContain('cho bố Nam');
     expect(rendered(app, invites[0]!).text).not.toContain('Lan');
   });
 
@@ -164,7 +164,7 @@ describe('a relative subscribed for a parent', () => {
     const [dep] = await sql$<{ id: number }>(app, sql`select d.id from dependents d join contacts c on c.id = d.contact_id where c.platform_user_id = 'r3'`);
     expect(await subsOf('r3')).toEqual([{ programme: 'elderly', dependent_id: dep!.id, ward_code: NGO_QUYEN, ended: false }]);
     const again = await app.press('a:sub:elderly', me);
-    expect(labels(again)).toEqual(['Cho tôi', 'Cho Hoa', 'Cho bố/mẹ/ông/bà']);
+    expect(labels(again)).toEqual(['Cho tôi', 'Cho mẹ Hoa', 'Cho bố/mẹ/ông/bà']);
     // For themselves: the ward, the notice, as before.
     const ward = await app.press('f:subscribe:who:self', me);
     expect(ward.at(-1)!.text).toContain('xã, phường hay đặc khu');
@@ -200,7 +200,7 @@ describe('a relative subscribed for a parent', () => {
     const button = pick.at(-1)!.choices!.find((c) => c.value === `a:book:${sid}-${father}`);
     expect(button?.label).toContain('14/12');
     const booked = await app.press(button!.value, me);
-    expect(booked.at(-1)!.text).toContain('Đã đăng ký cho Phạm Văn Tâm');
+    expect(booked.at(-1)!.text).toContain('Đã đăng ký cho bố Phạm Văn Tâm');
     const [b] = await sql$<{ id: number }>(app, sql`select id from bookings where dependent_id = ${father} and status = 'booked'`);
     expect((await pending(app, `appt:${b!.id}:%`)).length).toBeGreaterThan(0);
 
