@@ -51,10 +51,11 @@ export function createI18n(dir: string = join(contentDir, 'locales')): i18n {
 function kinName(instance: i18n, name: unknown, lng: string | undefined, rel: unknown): string {
   if (typeof name !== 'string') return String(name ?? '');
   if (typeof rel !== 'string' || !name) return name;
-  const t = instance.getFixedT(lng ?? DEFAULT_LOCALE) as unknown as (key: string, o: object) => string;
-  const word = t(`kin.${rel}`, { name: '', defaultValue: '' }).trim();
+  const t = translate(instance, lng ?? DEFAULT_LOCALE);
+  const key = `kin.${rel}`;
+  const word = t(key, { name: '', defaultValue: '' }).trim();
   if (!word || fold(name).startsWith(`${fold(word)} `)) return name;
-  return t(`kin.${rel}`, { name, defaultValue: name });
+  return t(key, { name, defaultValue: name });
 }
 
 const fixed = new WeakMap<i18n, Map<string, TFunction>>();
