@@ -171,6 +171,6 @@ export const bookingModule: BotModule = {
   actions: {
     book: { run: (turn, a) => turn.start('book', a.for === undefined ? String(a.session) : `${a.session}-${a.for}`) },
     cancelBooking: { run: (turn, a) => turn.start('cancel-booking', String(a.booking)) },
-    willCome: { readOnly: true, run: async (turn) => [{ text: turn.t('reminders.thanks') }] },
+    willCome: { readOnly: true, retiresPressed: true, run: async (turn) => [{ text: turn.t('reminders.thanks') }] },
   },
 };

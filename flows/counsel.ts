@@ -400,6 +400,7 @@ export function counselModule(o: { faq: FaqBundle; content: CounselContent }): B
         },
       },
       counselRate: {
+        retiresPressed: true,
         run: async (turn, a) => [{ text: turn.t((await turn.person.counsel.rate(a.ticket, a.up)) === 'rated' ? 'counsel.rated' : 'counsel.gone') }],
       },
     },

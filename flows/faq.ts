@@ -167,11 +167,13 @@ export function faqModule(o: { faq: FaqBundle; gaps: GapRecorder; log: Logger })
       },
       safetyNow: {
         readOnly: true,
+        retiresPressed: true,
         run: async (turn, a) => (isSafetyTopic(a.topic) ? [faqAnswer(turn, faq, a.topic, false), ...turn.reprompt()] : turn.stale()),
       },
-      safetyNotNow: { readOnly: true, run: async (turn) => [{ text: turn.t('safety.notNow') }, ...turn.reprompt()] },
+      safetyNotNow: { readOnly: true, retiresPressed: true, run: async (turn) => [{ text: turn.t('safety.notNow') }, ...turn.reprompt()] },
       feedback: {
         readOnly: true,
+        retiresPressed: true,
         async run(turn, a) {
           if (!faq.entries.has(a.topic)) return turn.stale();
           log.info({ event: 'faq.feedback', topic: a.topic, useful: a.useful }, 'faq feedback');

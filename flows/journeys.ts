@@ -49,6 +49,7 @@ export const journeysModule: BotModule = {
     journeysHub: { readOnly: true, run: async (turn) => [await journeysHub(turn)] },
     journeyKeep: { readOnly: true, run: async (turn) => [{ text: turn.t('journeys.reply.kept') }] },
     journeyDone: {
+      retiresPressed: true,
       async run(turn, a) {
         const j = await own(turn, a.journey);
         if (!j) return gone(turn);
@@ -60,14 +61,15 @@ export const journeysModule: BotModule = {
       },
     },
     journeySnooze: {
+      retiresPressed: true,
       async run(turn, a) {
         const j = await own(turn, a.journey);
         const at = j ? await turn.person.journeys.snooze(j.id, a.window) : null;
         return at ? [{ text: turn.t('journeys.reply.snoozed', { date: fullDate(at) }) }] : gone(turn);
       },
     },
-    journeyNotDone: { readOnly: true, run: async (turn, a) => ((await own(turn, a.journey)) ? [{ text: turn.t('journeys.reply.checkNotDone') }] : gone(turn)) },
-    journeyNotYet: { readOnly: true, run: async (turn, a) => ((await own(turn, a.journey)) ? [{ text: turn.t('journeys.reply.notYet') }] : gone(turn)) },
+    journeyNotDone: { readOnly: true, retiresPressed: true, run: async (turn, a) => ((await own(turn, a.journey)) ? [{ text: turn.t('journeys.reply.checkNotDone') }] : gone(turn)) },
+    journeyNotYet: { readOnly: true, retiresPressed: true, run: async (turn, a) => ((await own(turn, a.journey)) ? [{ text: turn.t('journeys.reply.notYet') }] : gone(turn)) },
     journeyManage: {
       readOnly: true,
       async run(turn, a) {

@@ -94,6 +94,21 @@ describe('Telegram channel', () => {
     expect(api.calls.map((c) => c.method)).toEqual(['answerCallbackQuery', 'sendMessage']);
   });
 
+  it('a rating is given once: 👍 takes the rating buttons away; a menu button leaves its menu as it was', async () => {
+    const user = 5011;
+    await bot.handleUpdate(updates.text(user, 'kham tien hon nhan co bat buoc khong'));
+    const answer = api.sent().at(-1)!.body.reply_markup.inline_keyboard.flat() as { callback_data: string }[];
+    const up = answer.find((b) => b.callback_data.startsWith('a:fb:up:'))!;
+    expect(up).toBeDefined();
+    api.reset();
+    await bot.handleUpdate(updates.press(user, up.callback_data));
+    expect(api.calls.map((c) => c.method)).toEqual(['answerCallbackQuery', 'editMessageReplyMarkup', 'sendMessage']);
+    expect(api.calls[1]!.body).toMatchObject({ chat_id: String(user), message_id: 1 });
+    api.reset();
+    await bot.handleUpdate(updates.press(user, 'a:menu'));
+    expect(api.calls.map((c) => c.method)).toEqual(['answerCallbackQuery', 'sendMessage']);
+  });
+
   it('replies kindly to a sticker', async () => {
     await bot.handleUpdate(updates.sticker(5004));
     expect(api.sent()[0]!.body.text).toContain('chỉ đọc được tin nhắn chữ');

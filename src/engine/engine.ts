@@ -293,7 +293,8 @@ export class Engine {
     }
     const handler = this.deps.registry.actions.get(action.type);
     if (!handler) return this.stale(c);
-    return handler.run(this.turn(c), action as never);
+    const replies = await handler.run(this.turn(c), action as never);
+    return handler.retiresPressed && replies.length ? [{ ...replies[0]!, retiresPressed: true }, ...replies.slice(1)] : replies;
   }
 
   private stale(c: Conversation): OutboundMessage[] {

@@ -42,6 +42,12 @@ export interface CommandHandler {
 export interface ActionHandler<T extends ActionType> {
   run(turn: Turn, action: ActionOf<T>): Promise<OutboundMessage[]>;
   readOnly?: ReadOnly<ActionOf<T>>;
+  /**
+   * The button answers its message once and for all (a rating, "Sẽ đến",
+   * "Đã làm"): the pressed message's buttons go where the channel can edit,
+   * so it cannot be pressed twice. Default: they stay (a menu).
+   */
+  retiresPressed?: boolean;
 }
 
 export type ActionHandlers = { [T in ActionType]?: ActionHandler<T> };
