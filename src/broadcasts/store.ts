@@ -22,7 +22,12 @@ export interface Audience {
 export const BROADCAST_KEY = 'broadcast.message';
 export const broadcastPrefix = (id: number) => `bc:${id}:`;
 
-/** The audience as one `select contact_id` (distinct); never empty SQL. */
+/**
+ * The contact ids a broadcast's audience names: one row per subscription (a
+ * person subscribed for herself and her mother appears twice); distinct only
+ * across groups. Count with `select distinct`; the enqueue's dedupe key keeps
+ * one message per person. Never empty SQL.
+ */
 export function audienceSql(a: Audience): SQL {
   const parts: SQL[] = [];
   const inWards = (col: SQL) => (a.wardCodes === null ? sql`true` : a.wardCodes.length ? sql`${col} in ${a.wardCodes}` : sql`false`);
@@ -54,7 +59,7 @@ export async function countAudience(q: Queryable, a: Audience): Promise<Audience
                count(*) filter (where c.opted_out_at is not null)::int as opted_out,
                count(*) filter (where c.opted_out_at is null and c.blocked_at is not null)::int as blocked,
                array_agg(distinct c.channel) filter (where c.opted_out_at is null and c.blocked_at is null) as channels
-        from (${audienceSql(a)}) a join contacts c on c.id = a.contact_id`,
+        from (select distinct contact_id from (${audienceSql(a)}) named) a join contacts c on c.id = a.contact_id`,
   );
   const channels = typeof r?.channels === 'string' ? r.channels.replace(/[{}]/g, '').split(',').filter(Boolean) : r?.channels ?? [];
   return {

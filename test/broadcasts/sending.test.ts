@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { BroadcastProgress, DEFAULT_PROGRESS_INTERVAL_MS } from '../../src/broadcasts/progress.js';
-import { enqueueBroadcast, getBroadcast } from '../../src/broadcasts/store.js';
+import { countAudience, enqueueBroadcast, getBroadcast } from '../../src/broadcasts/store.js';
 import { claimBatch } from '../../src/outbox/store.js';
 import type { TestApp } from '../support/app.js';
 import { LE_CHAN, grantRole, outboxRows, rendered, sql$, staffApp, who } from '../support/staff.js';
@@ -141,5 +141,22 @@ describe('a restart mid-send', () => {
     const { progress } = recordingSink(app);
     await progress.tick(app.clock.now());
     expect((await getBroadcast(app.database.db, id))!.status).toBe('done');
+  });
+});
+
+describe('who an audience counts', () => {
+  it('a person subscribed for herself and for her mother is one person: counted once, as she is sent once', async () => {
+    const ward = '11737'; // a ward of its own in this file
+    await seedSubscribers(app, { n: 3, prefix: 'aud-once-', ward, programme: 'elderly' });
+    const [first] = await sql$<{ id: number }>(app, sql`select id from contacts where platform_user_id = 'aud-once-1'`);
+    const [mother] = await sql$<{ id: number }>(
+      app,
+      sql`insert into dependents (contact_id, name, birth_year, relationship, ward_code, created_at) values (${first!.id}, 'Lan', 1950, 'mother', ${ward}, now()) returning id`,
+    );
+    await sql$(app, sql`insert into subscriptions (contact_id, programme, ward_code, dependent_id) values (${first!.id}, 'elderly', ${ward}, ${mother!.id})`);
+    const elderly = { programmes: ['elderly'], wardCodes: [ward], relatives: false };
+    expect((await countAudience(app.database.db, elderly)).total).toBe(3);
+    expect((await countAudience(app.database.db, { programmes: [], wardCodes: [ward], relatives: true })).total).toBe(1);
+    expect((await countAudience(app.database.db, { ...elderly, relatives: true })).total).toBe(3);
   });
 });

@@ -24,6 +24,11 @@ beforeEach(async () => {
 });
 
 const byKey = async (key: string) => (await database.db.select().from(outbox).where(eq(outbox.dedupeKey, key)))[0];
+/**
+ * `c.id in (…people)`: an audience of this file's six people only. Other tests add contacts of their own
+ * (erased-, racing-, bulk-…, 5,000 crowd-), which a whole-table audience would count, whatever ran first.
+ */
+const ourPeople = () => sql`c.id in ${people.map((p) => p.id)}`;
 
 describe('enqueue', () => {
   it('dedupes on the key: the second enqueue of a message adds nothing', async () => {
@@ -64,7 +69,7 @@ describe('enqueue', () => {
     const audience = sql`select 'bc:7:' || c.id as dedupe_key, c.id as contact_id, 'broadcast' as kind,
                                 ${JSON.stringify({ key: 'campaign.day', params: { day: 'thalassemia' } })}::jsonb as payload,
                                 ${PRIORITY.broadcast} as priority, ${noon.toISOString()}::timestamptz as due_at
-                         from contacts c where c.channel = 'telegram'`;
+                         from contacts c where c.channel = 'telegram' and ${ourPeople()}`;
     expect(await enqueueSelect(database.db, audience)).toBe(5);
     expect(await enqueueSelect(database.db, audience)).toBe(0);
     const rowsNow = await database.db.select().from(outbox);
@@ -109,7 +114,7 @@ describe('enqueue', () => {
 describe('enqueueToContacts (a broadcast)', () => {
   const toAll = (extra: Partial<ToContacts> = {}): ToContacts => ({
     // Each person twice: the audience may name someone more than once (own and a relative's subscription).
-    contacts: sql`select c.id as contact_id from contacts c union all select c.id from contacts c`,
+    contacts: sql`select c.id as contact_id from contacts c where ${ourPeople()} union all select c.id from contacts c where ${ourPeople()}`,
     keyPrefix: 'bc:9:',
     kind: 'broadcast',
     payload: { key: 'broadcast.message', params: { bc: 9 } },
