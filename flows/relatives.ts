@@ -2,7 +2,7 @@ import type { BotModule } from '../src/engine/module.js';
 import { z } from 'zod';
 import { formatDate } from '../src/core/time.js';
 import type { Relative } from '../src/domain/relatives.js';
-import { sessionParams } from '../src/domain/reminders.js';
+import { kinParams, sessionParams } from '../src/domain/reminders.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
 import type { OutboundMessage } from '../src/core/messages.js';
 import { appointmentLine, consentStep, yesNo } from './common.js';
@@ -17,6 +17,8 @@ const Data = z.object({
   /** The relative whose page is open, their name, whether they get reminders, their upcoming bookings. */
   depId: z.number().int().nullable().default(null),
   name: z.string().default(''),
+  /** Who the relative is to the person (mother…), to name them "mẹ Lan". */
+  rel: z.string().optional(),
   subscribed: z.boolean().default(false),
   bookings: z.array(Line).default([]),
   cancelId: z.number().int().nullable().default(null),
@@ -52,17 +54,17 @@ async function relativePage(ctx: FlowContext, id: number, say: OutboundMessage[]
   const lines = [
     ...(flash ? [flash] : []),
     relativeLine(ctx, r),
-    ctx.t(subscribed ? 'relatives.subscribed' : 'relatives.notSubscribed', { name: r.name, ward: wardName(ctx, r.wardCode) }),
+    ctx.t(subscribed ? 'relatives.subscribed' : 'relatives.notSubscribed', { ...kinParams(r.name, r.relationship), ward: wardName(ctx, r.wardCode) }),
     ...(appts.length ? [ctx.t('relatives.appointments'), ...appts.map((a) => `• ${appointmentLine(ctx.t, a)}`)] : []),
   ];
   const bookings = appts.map((a, i) => ({ id: a.bookingId, label: ctx.t('appointments.cancel', { n: i + 1, date: formatDate(a.session.startsAt) }) }));
-  return { type: 'goto', step: 'relative', data: Data.parse({ text: lines.join('\n'), depId: id, name: r.name, subscribed, bookings }), say };
+  return { type: 'goto', step: 'relative', data: Data.parse({ text: lines.join('\n'), depId: id, name: r.name, rel: r.relationship, subscribed, bookings }), say };
 }
 
 async function subscribeRelative(ctx: FlowContext, data: Data): Promise<StepOutcome<Data>> {
   const id = data.depId!;
   const r = await ctx.person.relatives.subscribe(id, ['elderly']);
-  return relativePage(ctx, id, [], ctx.t(r === 'ok' ? 'relatives.subscribedNow' : 'relatives.noWard', { name: data.name }));
+  return relativePage(ctx, id, [], ctx.t(r === 'ok' ? 'relatives.subscribedNow' : 'relatives.noWard', { name: data.name, ...kinParams(data.name, data.rel) }));
 }
 
 /**
@@ -119,14 +121,14 @@ export const relativesFlow = defineFlow<Data>({
             return subscribeRelative(ctx, data);
           case 'unsub':
             await ctx.person.relatives.unsubscribe(id, ['elderly']);
-            return relativePage(ctx, id, [], ctx.t('relatives.unsubscribed', { name: data.name }));
+            return relativePage(ctx, id, [], ctx.t('relatives.unsubscribed', kinParams(data.name, data.rel)));
           case 'book': {
             const r = await ctx.person.relatives.get(id);
             const list = r ? await ctx.person.bookings.openSessions('elderly', r.wardCode ?? '') : [];
-            if (list.length === 0) return { type: 'retry', say: [{ text: ctx.t('relatives.noSessions', { name: data.name }) }] };
+            if (list.length === 0) return { type: 'retry', say: [{ text: ctx.t('relatives.noSessions', kinParams(data.name, data.rel)) }] };
             // Handed to the booking flow: each button books this session for this relative.
             const choices = list.map((s) => ({ label: ctx.t('booking.alternative', { ...sessionParams(s), free: s.capacity - s.booked }), value: encodeAction({ type: 'book', session: s.id, for: id }) }));
-            return { type: 'done', say: [{ text: ctx.t('relatives.pickSession', { name: data.name }), choices }] };
+            return { type: 'done', say: [{ text: ctx.t('relatives.pickSession', kinParams(data.name, data.rel)), choices }] };
           }
           case 'remove': {
             // Which appointments go with them, named before anything is done.

@@ -3,6 +3,7 @@ import type { BotModule } from '../src/engine/module.js';
 import { consentStep, wardStep, yesNo } from './common.js';
 import { DepDraft, dependentSteps, forWhomPrompt, noticePrompt, ownWard } from './dependent-steps.js';
 import { defineFlow, type FlowContext, type StepOutcome } from '../src/engine/flow.js';
+import { kinParams } from '../src/domain/reminders.js';
 import { PROGRAMMES, isProgramme, type Programme } from '../src/core/programmes.js';
 
 /** The programmes people subscribe to from this flow (campaign news rides along with any). */
@@ -34,7 +35,7 @@ async function forRelative(ctx: FlowContext, data: Data, id: number): Promise<St
   const d = await ctx.person.relatives.get(id);
   if (r !== 'ok' || !d) return { type: 'done', say: [{ text: ctx.t('relatives.noWard', { name: d?.name ?? '' }) }] };
   const ward = d.wardCode ? (ctx.wards.get(d.wardCode)?.name ?? '') : '';
-  return { type: 'done', say: [{ text: ctx.t('subscribe.forRelative', { name: d.name, ward }) }] };
+  return { type: 'done', say: [{ text: ctx.t('subscribe.forRelative', { ...kinParams(d.name, d.relationship), ward }) }] };
 }
 
 const programmeList = (ctx: FlowContext, programmes: readonly Programme[]) =>

@@ -470,10 +470,10 @@ describe('Telegram chats that stay tidy (#19)', () => {
     const off = await app.press('f:relatives:relative:unsub', me);
     expect(off).toHaveLength(1);
     expect(off[0]!.replacesPressed).toBe(true);
-    expect(off[0]!.text).toMatch(/^Đã dừng nhắc lịch cho Lan\. Lịch hẹn đã đăng ký vẫn giữ nguyên\.\nLan \(Mẹ, sinh năm 1954\)/);
+    expect(off[0]!.text).toMatch(/^Đã dừng nhắc lịch cho mẹ Lan\. Lịch hẹn đã đăng ký vẫn giữ nguyên\.\nLan \(Mẹ, sinh năm 1954\)/);
     const on = await app.press('f:relatives:relative:sub', me);
     expect(on[0]!.replacesPressed).toBe(true);
-    expect(on[0]!.text).toMatch(/^Đã bật: mình sẽ nhắc lịch khám sức khỏe định kỳ cho Lan/);
+    expect(on[0]!.text).toMatch(/^Đã bật: mình sẽ nhắc lịch khám sức khỏe định kỳ cho mẹ Lan/);
   });
 });
 

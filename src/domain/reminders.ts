@@ -50,9 +50,12 @@ export interface BookingForReminders {
   rel?: string | null;
 }
 
-/** The params that name a relative in a text: "cho {{who, kin}}" in the `_dep` form of a key. */
+/** The params of "{{who, kin}}": a relative's name and who they are to the reader ("mẹ Lan"). */
+export const kinParams = (who: string, rel?: string | null): { who: string; rel?: string } => ({ who, ...(rel ? { rel } : {}) });
+
+/** The params that name a relative in a text: "cho {{who, kin}}" in the `_dep` form of a key (none for oneself). */
 export const relativeParams = (who: string | null | undefined, rel?: string | null): Record<string, string> =>
-  who ? { who, ...(rel ? { rel } : {}), context: 'dep' } : {};
+  who ? { ...kinParams(who, rel), context: 'dep' } : {};
 
 /** The words of a session, as params rendered at send time ($t(weekdays.N) and programme labels nest in the text). */
 export function sessionParams(s: Session): Record<string, string | number> {

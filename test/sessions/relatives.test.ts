@@ -99,7 +99,7 @@ describe('a relative subscribed for a parent', () => {
     expect(page.at(-1)!.text).toContain('Chưa nhận nhắc lịch');
     expect(labels(page)).toEqual(['Nhận nhắc lịch khám', 'Đăng ký buổi khám', 'Xóa khỏi danh sách', 'Quay lại']);
     const on = await app.press('f:relatives:relative:sub', me);
-    expect(on[0]!.text).toContain('nhắc lịch khám sức khỏe định kỳ cho Nguyễn Thị Hoa');
+    expect(on[0]!.text).toContain('nhắc lịch khám sức khỏe định kỳ cho mẹ Nguyễn Thị Hoa');
     expect(labels(on)[0]).toBe('Dừng nhắc lịch');
     expect(await subsOf('r1')).toEqual([{ programme: 'elderly', dependent_id: mother, ward_code: NGO_QUYEN, ended: false }]);
     // /lich lists the person's own subscriptions only; the relative has none of their own.
@@ -159,7 +159,7 @@ describe('a relative subscribed for a parent', () => {
     const notice = await app.press(`f:subscribe:depWard:${NGO_QUYEN}`, me);
     expect(notice.at(-1)!.text).toContain('thay cho người thân');
     const done = await app.press('f:subscribe:depNotice:yes', me);
-    expect(done[0]!.text).toContain('nhắc lịch khám sức khỏe định kỳ cho Hoa');
+    expect(done[0]!.text).toContain('nhắc lịch khám sức khỏe định kỳ cho mẹ Hoa');
     expect(done[0]!.text).toContain('Phường Ngô Quyền');
     const [dep] = await sql$<{ id: number }>(app, sql`select d.id from dependents d join contacts c on c.id = d.contact_id where c.platform_user_id = 'r3'`);
     expect(await subsOf('r3')).toEqual([{ programme: 'elderly', dependent_id: dep!.id, ward_code: NGO_QUYEN, ended: false }]);
@@ -176,7 +176,7 @@ describe('a relative subscribed for a parent', () => {
     await remindFor('r4', mother);
     await app.database.db.transaction((tx) => runJourneysJob(tx, local('2026-11-24T08:30')));
     const off = await app.press('f:relatives:relative:unsub', me);
-    expect(off[0]!.text).toContain('Đã dừng nhắc lịch cho Đỗ Thị Mai');
+    expect(off[0]!.text).toContain('Đã dừng nhắc lịch cho mẹ Đỗ Thị Mai');
     expect(await subsOf('r4')).toEqual([{ programme: 'elderly', dependent_id: mother, ward_code: NGO_QUYEN, ended: true }]);
     const [j] = await sql$<{ status: string; end_reason: string }>(app, sql`select status, end_reason from journeys where dependent_id = ${mother}`);
     expect(j).toEqual({ status: 'ended', end_reason: 'unsubscribed' });
@@ -196,7 +196,7 @@ describe('a relative subscribed for a parent', () => {
     const sid = await createSessionInChat(app, STAFF, { ward: LE_CHAN, when: '14/12 8h' });
     await app.press(`a:rel:${father}`, me);
     const pick = await app.press('f:relatives:relative:book', me);
-    expect(pick.at(-1)!.text).toContain('đăng ký cho Phạm Văn Tâm');
+    expect(pick.at(-1)!.text).toContain('đăng ký cho bố Phạm Văn Tâm');
     const button = pick.at(-1)!.choices!.find((c) => c.value === `a:book:${sid}-${father}`);
     expect(button?.label).toContain('14/12');
     const booked = await app.press(button!.value, me);
@@ -306,7 +306,7 @@ describe('stop, resume and delete cover relatives', () => {
     const notice = await app.press('f:relatives:relative:sub', me);
     expect(notice.at(-1)!.text).toContain('thay cho người thân');
     const on = await app.press('f:relatives:relNotice:yes', me);
-    expect(on[0]!.text).toContain('nhắc lịch khám sức khỏe định kỳ cho Hoàng Văn Lợi');
+    expect(on[0]!.text).toContain('nhắc lịch khám sức khỏe định kỳ cho bố Hoàng Văn Lợi');
     const [c] = await sql$<{ opted_out: boolean }>(app, sql`select opted_out_at is not null as opted_out from contacts where platform_user_id = 'sd2'`);
     expect(c!.opted_out).toBe(false);
     expect((await subsOf('sd2')).filter((s) => !s.ended)).toEqual([{ programme: 'elderly', dependent_id: father, ward_code: LE_CHAN, ended: false }]);
