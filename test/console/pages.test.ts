@@ -4,34 +4,63 @@ import { isDenied } from '../../src/core/actor.js';
 import { findContact } from '../../src/domain/contacts.js';
 import { Person } from '../../src/domain/person.js';
 import type { TestApp } from '../support/app.js';
-import { ADMIN, bookInChat, createSessionInChat, grantRole, LE_CHAN, NGO_QUYEN, outboxRows, sql$, staffApp, who } from '../support/staff.js';
+import { ADMIN, bookInChat, createSessionInChat, grantRole, LE_CHAN, NGO_QUYEN, type OutboxRow, outboxRows, sql$, staffApp, who } from '../support/staff.js';
 import { audits, type Browserless, signIn } from './support.js';
 
-let app: TestApp;
-let sessionId: number;
-let otherWardSession: number;
-let broadcastId: number;
 const STAFF = '7201';
 const COLLAB = '7202';
-const users: Record<'admin' | 'staff' | 'collaborator', Browserless> = {} as never;
+type Users = Record<'admin' | 'staff' | 'collaborator', Browserless>;
 
-beforeAll(async () => {
-  app = await staffApp();
+/** A Lê Chân session created in chat by the staff member and booked in chat by `people`: its id and its bookings' ids. */
+async function bookedSession(a: TestApp, people: string[], when = '10/12 7h30'): Promise<{ id: number; bookings: number[] }> {
+  const id = await createSessionInChat(a, STAFF, { when, needsPhone: false });
+  for (const u of people) await bookInChat(a, u, id);
+  const rows = await sql$<{ id: number }>(a, sql`select id from bookings where session_id = ${id} order by id`);
+  expect(rows, `bookings of session ${id}`).toHaveLength(people.length);
+  return { id, bookings: rows.map((r) => Number(r.id)) };
+}
+
+/** Only the outbox rows about these bookings (`appt:<booking>:…`), not other tests'. */
+const about = (list: OutboxRow[], bookings: number[]) => list.filter((r) => bookings.some((b) => r.dedupe_key.startsWith(`appt:${b}:`)));
+
+interface Fixture {
+  app: TestApp;
+  /** Lê Chân, 10/12, booked by 7301–7303. */
+  sessionId: number;
+  otherWardSession: number;
+  broadcastId: number;
+  users: Users;
+}
+
+/** An app with a staff member and a collaborator of Lê Chân, a booked session in Lê Chân and one in Ngô Quyền, a broadcast, and the three signed in. */
+async function fixture(): Promise<Fixture> {
+  const app = await staffApp();
   await grantRole(app, STAFF, 'staff', [LE_CHAN]);
   await grantRole(app, COLLAB, 'collaborator', [LE_CHAN]);
-  sessionId = await createSessionInChat(app, STAFF, { when: '10/12 7h30', needsPhone: false });
-  otherWardSession = await createSessionInChat(app, ADMIN, { when: '11/12 7h30', ward: NGO_QUYEN });
-  for (const u of ['7301', '7302', '7303']) await bookInChat(app, u, sessionId);
+  const { id: sessionId } = await bookedSession(app, ['7301', '7302', '7303']);
+  const otherWardSession = await createSessionInChat(app, ADMIN, { when: '11/12 7h30', ward: NGO_QUYEN });
   const b = await app.database.db.transaction(async (tx) => {
     const contact = await findContact(tx, 'telegram', ADMIN);
     const p = new Person(tx, { channel: 'telegram', userId: ADMIN, chatId: ADMIN }, contact, app.clock.now(), 'vi');
     return p.broadcasts.create({ audience: { programmes: ['elderly'], wardCodes: [LE_CHAN], relatives: false }, text: 'Khám sức khỏe miễn phí cho người cao tuổi', campaign: null, at: new Date('2026-11-24T02:00:00Z') });
   });
   if (isDenied(b)) throw new Error('broadcast refused');
-  broadcastId = b.id;
-  users.admin = await signIn(app, ADMIN);
-  users.staff = await signIn(app, STAFF);
-  users.collaborator = await signIn(app, COLLAB);
+  const users: Users = { admin: await signIn(app, ADMIN), staff: await signIn(app, STAFF), collaborator: await signIn(app, COLLAB) };
+  return { app, sessionId, otherWardSession, broadcastId: b.id, users };
+}
+
+/**
+ * The file's shared app. Its session (`sessionId`) is only read (the pages of each role); a test
+ * that changes a session, its bookings or the city's figures makes its own (or an app of its own).
+ */
+let app: TestApp;
+let sessionId: number;
+let otherWardSession: number;
+let broadcastId: number;
+let users: Users;
+
+beforeAll(async () => {
+  ({ app, sessionId, otherWardSession, broadcastId, users } = await fixture());
 });
 afterAll(() => app.close());
 
@@ -76,34 +105,41 @@ describe('every page, for each role', () => {
       const bytes = new Uint8Array(await res.arrayBuffer());
       return { status: res.status, type: res.headers.get('content-type'), disposition: res.headers.get('content-disposition'), bytes, text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes) };
     };
-    const bookings = await csv(users.collaborator, `/staff/sessions/${sessionId}/bookings.csv`);
-    expect(bookings.status).toBe(200);
-    expect(bookings.type).toBe('text/csv; charset=utf-8');
-    expect(bookings.disposition).toBe(`attachment; filename="session-${sessionId}-bookings.csv"`);
-    expect([...bookings.bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
-    expect(bookings.text.split('\r\n')[0]).toBe('\uFEFFkind,id,name,birth_year,booked_by,phone,status,created_at');
-    expect(bookings.text.split('\r\n').filter(Boolean)).toHaveLength(4);
-    const nov = await createSessionInChat(app, STAFF, { when: '28/11 7h30' });
-    await bookInChat(app, '7305', nov);
-    const indicators = await csv(users.staff, '/staff/indicators.csv?year=2026&grain=quarter');
-    const lines = indicators.text.split('\r\n').filter(Boolean);
-    expect(lines[0]).toBe(
-      '\uFEFFperiod,grain,ward_code,ward_name,programme,subscribers_new,subscribers_active,subscribers_stopped,invitations_sent,bookings,attended,no_show,walk_ins,milestones_done,reminders_delivered,reminders_failed,broadcast_reach,examined,denominator,coverage_pct,target_pct',
-    );
-    // One row per ward × programme × quarter, and the city's: 114 wards (and none unknown) + city, 6 programmes (family planning too), 4 quarters.
-    expect(lines).toHaveLength(1 + (114 + 1) * 6 * 4);
-    // The staff member's own ward exactly; the city (other wards in it) with its small count hidden; the administrator sees it.
-    expect(lines).toContain('2026-Q4,quarter,city,Toàn thành phố,elderly,0,0,0,0,<5,0,0,0,0,0,0,0,0,,,76');
-    expect(lines).toContain(`2026-Q4,quarter,${LE_CHAN},Phường Lê Chân,elderly,0,0,0,0,1,0,0,0,0,0,0,0,0,,,76`);
-    expect((await csv(users.admin, '/staff/indicators.csv?year=2026&grain=quarter')).text).toContain('\r\n2026-Q4,quarter,city,Toàn thành phố,elderly,0,0,0,0,1,0,');
-    for (const path of ['/staff/sessions.csv', '/staff/broadcasts.csv', '/staff/audit.csv']) {
-      const r = await csv(users.admin, path);
-      expect(r.status, path).toBe(200);
-      expect([...r.bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    // The indicators below are the whole city's: on an app of this test's own, no other test's bookings,
+    // attendance or denominators are in them, and its session's bookings are the three it was made with.
+    const { app, users, sessionId, otherWardSession } = await fixture();
+    try {
+      const bookings = await csv(users.collaborator, `/staff/sessions/${sessionId}/bookings.csv`);
+      expect(bookings.status).toBe(200);
+      expect(bookings.type).toBe('text/csv; charset=utf-8');
+      expect(bookings.disposition).toBe(`attachment; filename="session-${sessionId}-bookings.csv"`);
+      expect([...bookings.bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      expect(bookings.text.split('\r\n')[0]).toBe('\uFEFFkind,id,name,birth_year,booked_by,phone,status,created_at');
+      expect(bookings.text.split('\r\n').filter(Boolean)).toHaveLength(4);
+      const nov = await createSessionInChat(app, STAFF, { when: '28/11 7h30' });
+      await bookInChat(app, '7305', nov);
+      const indicators = await csv(users.staff, '/staff/indicators.csv?year=2026&grain=quarter');
+      const lines = indicators.text.split('\r\n').filter(Boolean);
+      expect(lines[0]).toBe(
+        '\uFEFFperiod,grain,ward_code,ward_name,programme,subscribers_new,subscribers_active,subscribers_stopped,invitations_sent,bookings,attended,no_show,walk_ins,milestones_done,reminders_delivered,reminders_failed,broadcast_reach,examined,denominator,coverage_pct,target_pct',
+      );
+      // One row per ward × programme × quarter, and the city's: 114 wards (and none unknown) + city, 6 programmes (family planning too), 4 quarters.
+      expect(lines).toHaveLength(1 + (114 + 1) * 6 * 4);
+      // The staff member's own ward exactly; the city (other wards in it) with its small count hidden; the administrator sees it.
+      expect(lines).toContain('2026-Q4,quarter,city,Toàn thành phố,elderly,0,0,0,0,<5,0,0,0,0,0,0,0,0,,,76');
+      expect(lines).toContain(`2026-Q4,quarter,${LE_CHAN},Phường Lê Chân,elderly,0,0,0,0,1,0,0,0,0,0,0,0,0,,,76`);
+      expect((await csv(users.admin, '/staff/indicators.csv?year=2026&grain=quarter')).text).toContain('\r\n2026-Q4,quarter,city,Toàn thành phố,elderly,0,0,0,0,1,0,');
+      for (const path of ['/staff/sessions.csv', '/staff/broadcasts.csv', '/staff/audit.csv']) {
+        const r = await csv(users.admin, path);
+        expect(r.status, path).toBe(200);
+        expect([...r.bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      }
+      expect((await csv(users.staff, '/staff/audit.csv')).status).toBe(403);
+      expect((await csv(users.staff, `/staff/sessions/${otherWardSession}/bookings.csv`)).status).toBe(403);
+      expect((await audits(app, 'console.export')).length).toBeGreaterThanOrEqual(5);
+    } finally {
+      await app.close();
     }
-    expect((await csv(users.staff, '/staff/audit.csv')).status).toBe(403);
-    expect((await csv(users.staff, `/staff/sessions/${otherWardSession}/bookings.csv`)).status).toBe(403);
-    expect((await audits(app, 'console.export')).length).toBeGreaterThanOrEqual(5);
   });
 });
 
@@ -143,6 +179,8 @@ describe('sessions from the console: the chat’s rules and notices', () => {
 
   it('changing the time tells the booked and re-plans their reminders; capacity below the booked is refused; cancelling tells them too', async () => {
     const c = users.staff;
+    // A session of this test's own, its three people still booked (not marked, not moved by another test).
+    const { id: sessionId, bookings } = await bookedSession(app, ['7311', '7312', '7313']);
     await c.page(`/staff/sessions/${sessionId}`);
     const low = await c.post(`/staff/sessions/${sessionId}`, { date: '2026-12-10', time: '07:30', placeName: 'Trạm Y tế phường Lê Chân', placeAddress: '12 Hai Bà Trưng', capacity: '2' });
     expect(low.status).toBe(422);
@@ -150,16 +188,15 @@ describe('sessions from the console: the chat’s rules and notices', () => {
     const res = await c.post(`/staff/sessions/${sessionId}`, { date: '2026-12-11', time: '08:00', placeName: 'Trạm Y tế phường Lê Chân', placeAddress: '12 Hai Bà Trưng', capacity: '30' });
     expect(res.status).toBe(303);
     expect(await c.page(res.headers.get('location')!)).toContain('đã báo 3 người');
-    const told = (await outboxRows(app, `appt:%:changed`)).filter((r) => r.status === 'pending');
+    const told = about(await outboxRows(app, `appt:%:changed`), bookings).filter((r) => r.status === 'pending');
     expect(told.length).toBeGreaterThanOrEqual(3);
-    expect((await outboxRows(app, 'appt:%:v2:d-1')).length).toBe(3);
+    expect(about(await outboxRows(app, 'appt:%:v2:d-1'), bookings).length).toBe(3);
 
-    const other = await createSessionInChat(app, STAFF, { when: '19/12 7h30' });
-    await bookInChat(app, '7304', other);
-    const cancel = await c.post(`/staff/sessions/${other}/cancel`);
+    const other = await bookedSession(app, ['7304'], '19/12 7h30');
+    const cancel = await c.post(`/staff/sessions/${other.id}/cancel`);
     expect(cancel.status).toBe(303);
     expect(await c.page(cancel.headers.get('location')!)).toContain('Buổi khám này đã bị hủy');
-    expect((await outboxRows(app, `appt:%:cancelled`)).length).toBe(1);
+    expect(about(await outboxRows(app, `appt:%:cancelled`), other.bookings).length).toBe(1);
   });
 });
 
@@ -198,6 +235,8 @@ describe('bookings of any size', () => {
 
   it('attendance: one post per tap, saved at once; JSON with the live counts for the page’s script, a redirect without it; walk-ins counted', async () => {
     const c = users.collaborator;
+    // A session of this test's own: three booked, nobody marked, no walk-in yet.
+    const { id: sessionId } = await bookedSession(app, ['7321', '7322', '7323']);
     const page = await c.page(`/staff/sessions/${sessionId}/bookings`);
     const ids = [...page.matchAll(/data-booking="(\d+)"/g)].map((m) => m[1]!);
     const json = await c.post(`/staff/sessions/${sessionId}/attendance`, { booking: ids[0]!, attended: '1' }, { accept: 'application/json' });
