@@ -313,7 +313,12 @@ describe('figures, denominators, broadcasts, staff, audit', () => {
     const log = await c.page('/staff/audit?action=role.');
     expect(log).toContain('role.revoke');
     expect(log).not.toContain('>session.create<');
+    // The filter box repeats what was typed: look at the table's cells, after making a row to find.
+    const { id, bookings } = await bookedSession(app, ['7331']);
+    expect((await c.post(`/staff/sessions/${id}/attendance`, { booking: String(bookings[0]), attended: '1' }, { accept: 'application/json' })).status).toBe(200);
     const bySomeone = await c.page(`/staff/audit?action=session.attendance`);
-    expect(bySomeone).toContain('session.attendance');
+    expect(bySomeone).toContain('<td>session.attendance</td>');
+    expect(bySomeone).toContain(`<td>booking:${bookings[0]}</td>`);
+    expect(bySomeone).not.toContain('<td>role.revoke</td>');
   });
 });
