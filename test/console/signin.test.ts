@@ -35,7 +35,7 @@ describe('/web: a single-use sign-in link in chat', () => {
   it('anyone else is refused in chat, and the attempt audited (by channel: asking makes no contact)', async () => {
     const before = (await audits(app, 'staff.denied')).length;
     const r = await app.say('/web', who('6001'));
-    expect(r[0]!.text).toContain('chỉ dành cho cán bộ');
+    expect(r[0]!.text).toContain('chỉ dành cho cán bộ y tế, cộng tác viên và cán bộ tư vấn');
     expect(r[0]!.text).not.toContain('token=');
     const denied = (await audits(app, 'staff.denied')).slice(before);
     expect(denied.map((d) => [d.actor, d.details])).toEqual([[null, { action: 'console.signin', reason: 'no-role', channel: 'telegram' }]]);
