@@ -21,6 +21,13 @@ describe('the real FAQ through the engine', () => {
     expect(values).toContain('a:counsel:premarital.mandatory');
   });
 
+  it('"when is prenatal screening?", the commonest question of a pregnant woman, typed any way, is answered with the schedule', async () => {
+    for (const q of ['sang loc truoc sinh lam khi nao', 'sàng lọc trước sinh làm khi nào', 'khi nào đi sàng lọc trước sinh', 'bao gio thi sang loc truoc sinh']) {
+      const [reply] = await app.say(q, who('q-when'));
+      expect(reply!.choices!.map((c) => c.value), q).toContain('a:fb:up:prenatal.schedule');
+    }
+  });
+
   it('routes danger signs to 115 before a flow, and the flow continues after', async () => {
     await app.press('a:sub:prenatal', who('q2'));
     const replies = await app.say('vo toi co bau 30 tuan bi ra mau nhieu', who('q2'));
