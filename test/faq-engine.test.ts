@@ -28,6 +28,18 @@ describe('the real FAQ through the engine', () => {
     }
   });
 
+  it('where to test for HIV, whether condoms prevent it, what a 70-year-old mother should have checked: answered, not "I don\'t know"', async () => {
+    const cases: [string, string][] = [
+      ['xet nghiem hiv o dau', 'srh.sti'],
+      ['bao cao su co tranh duoc hiv ko', 'srh.sti'],
+      ['mẹ em 70 tuổi cần khám gì', 'elderly.checkup'],
+    ];
+    for (const [q, topic] of cases) {
+      const [reply] = await app.say(q, who('q-common'));
+      expect(reply!.choices!.map((c) => c.value), q).toContain(`a:fb:up:${topic}`);
+    }
+  });
+
   it('routes danger signs to 115 before a flow, and the flow continues after', async () => {
     await app.press('a:sub:prenatal', who('q2'));
     const replies = await app.say('vo toi co bau 30 tuan bi ra mau nhieu', who('q2'));
