@@ -8,7 +8,7 @@ import { Person } from '../src/domain/person.js';
 import { createSession } from '../src/domain/sessions.js';
 import { createLogger } from '../src/log.js';
 import { testFaq } from '../test/support/app.js';
-import { benchPostgres, dbFigures, dbLimits, figure } from './support.js';
+import { benchPostgres, dbFigures, dbLimits, figure, startProfile } from './support.js';
 
 /** Connections the bookings share (32 people book at once). */
 const POOL = 16;
@@ -46,6 +46,7 @@ export async function benchBooking(opts: { quick: boolean }): Promise<string[]> 
     const limits = await dbLimits(pg.url, POOL, opts.quick ? 0.3 : 2);
     let next = 0;
     let booked = 0;
+    const profile = await startProfile(process.env.BENCH_CPU_PROFILE);
     const start = performance.now();
     await Promise.all(
       Array.from({ length: 32 }, async () => {
@@ -56,6 +57,7 @@ export async function benchBooking(opts: { quick: boolean }): Promise<string[]> 
       }),
     );
     const seconds = (performance.now() - start) / 1000;
+    await profile?.stop();
     const [over] = await database.db.execute(sql`select count(*)::int as n from sessions where booked > capacity`) as unknown as { n: number }[];
     return [
       figure('booking.per_s', Math.round(people / seconds), 'bookings/s'),

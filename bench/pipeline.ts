@@ -8,7 +8,7 @@ import { systemClock } from '../src/core/clock.js';
 import { openDatabase } from '../src/db/client.js';
 import { loadFaqBundle } from '../src/faq/bundle.js';
 import { createLogger } from '../src/log.js';
-import { benchPostgres, dbFigures, dbLimits, figure, percentile, rng } from './support.js';
+import { benchPostgres, dbFigures, dbLimits, figure, percentile, rng, startProfile } from './support.js';
 
 const BOT_INFO = { id: 42, is_bot: true, first_name: 'HP Bot', username: 'hp_health_bot' } as UserFromGetMe;
 
@@ -124,27 +124,4 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
     await database.close();
     await pg.stop();
   }
-}
-
-/**
- * BENCH_CPU_PROFILE=file.cpuprofile: a CPU profile of the measured phase only
- * (not the start-up, the index build or the warm-up), for Chrome DevTools or
- * any .cpuprofile reader.
- */
-async function startProfile(file: string | undefined): Promise<{ stop(): Promise<void> } | null> {
-  if (!file) return null;
-  const { Session } = await import('node:inspector/promises');
-  const { writeFileSync } = await import('node:fs');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 100 });
-  await session.post('Profiler.start');
-  return {
-    async stop() {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
 }

@@ -141,3 +141,26 @@ export function dbFigures(suite: string, limits: DbLimits): string[] {
     figure(`${suite}.db_insert_commit_per_s_c${limits.concurrency}`, limits.insertCommitPerS, 'commits/s'),
   ];
 }
+
+/**
+ * BENCH_CPU_PROFILE=file.cpuprofile: a CPU profile of a suite's measured phase
+ * only (not the start-up or the warm-up), for Chrome DevTools or any
+ * .cpuprofile reader. The pipeline and booking suites take it.
+ */
+export async function startProfile(file: string | undefined): Promise<{ stop(): Promise<void> } | null> {
+  if (!file) return null;
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
