@@ -8,7 +8,7 @@ import { fold } from '../core/text.js';
 import { fromLocal, localParts } from '../core/time.js';
 import { rows, type Queryable } from '../db/client.js';
 import { auditLog, bookings, contacts, dependents, sessions, wardDenominators } from '../db/schema.js';
-import type { Session } from './sessions.js';
+import type { BookingLine, Session } from './sessions.js';
 
 /**
  * The figures the console shows and their rules: the city's targets
@@ -347,15 +347,8 @@ export function shownRow(row: IndicatorRow, scope: readonly string[] | null): { 
 
 export const PAGE_SIZE = 50;
 
-export interface BookingRow {
-  id: number;
-  status: string;
-  name: string | null;
-  dependent: string | null;
-  birthYear: number | null;
-  phone: string | null;
-  createdAt: Date;
-}
+/** A booking as the console lists it: the chat's staff line, and when it was made. */
+export type BookingRow = BookingLine & { createdAt: Date };
 
 /** Lowercase without Vietnamese diacritics, in SQL (the same folding as core/text.ts fold for names). */
 const FROM = 'àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ';

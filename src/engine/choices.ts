@@ -19,7 +19,7 @@ export function matchTypedChoice(text: string, choices: readonly Choice[]): Type
   }
   const typed = clean(t);
   if (!typed) return null;
-  const exact = choices.find((c) => clean(c.label) === typed);
+  const exact = labelTyped(t, choices);
   if (exact) return { choice: exact };
   // A unique label that starts with what was typed ("dong" for "Đồng ý"), at least 3 letters.
   if (typed.length >= 3) {
@@ -34,3 +34,9 @@ export function labelTyped(text: string, choices: readonly Choice[]): Choice | n
   const typed = clean(text.trim());
   return (typed && choices.find((c) => clean(c.label) === typed)) || null;
 }
+
+/** Longest text worth reading against the choices on screen (a button's label is short). */
+const LONGEST_LABEL = 64;
+
+/** Whether typed text could name a choice at all: a number, or no longer than a label. */
+export const mayBeChoice = (text: string): boolean => text.trim().length <= LONGEST_LABEL;

@@ -11,7 +11,7 @@ import type { PersonServices, Settings } from '../domain/port.js';
 import type { WardDirectory } from '../domain/wards.js';
 import type { SafetyCheck, SafetyVerdict } from '../faq/types.js';
 import type { Logger } from '../log.js';
-import { labelTyped, matchTypedChoice } from './choices.js';
+import { labelTyped, matchTypedChoice, mayBeChoice } from './choices.js';
 import type { CommandTable } from './commands.js';
 import { Conversation } from './conversation.js';
 import type { Flow, FlowInput, StepOutcome } from './flow.js';
@@ -264,7 +264,7 @@ export class Engine {
       return this.flowInput(c, { kind: 'text', text });
     }
 
-    const menu = await this.choicesOnScreen(c);
+    const menu = await this.choicesOnScreen(c, text);
     const typed = matchTypedChoice(text, menu);
     if (typed && 'outOfRange' in typed) {
       return [{ text: c.t('errors.outOfRange', { n: typed.outOfRange, max: menu.length }) }, { text: c.t('menu.again'), choices: menu }];
@@ -278,8 +278,9 @@ export class Engine {
    * last menu the bot showed in chat, unless a proactive message with choices
    * (an invitation's "Đăng ký") reached them since.
    */
-  private async choicesOnScreen(c: Conversation): Promise<Choice[]> {
-    const sent = c.caps.buttons ? null : await c.promptSentSince();
+  private async choicesOnScreen(c: Conversation, text: string): Promise<Choice[]> {
+    // Only text short enough to be a label is read against them: a question costs no extra read.
+    const sent = c.caps.buttons || !mayBeChoice(text) ? null : await c.promptSentSince();
     if (!sent) return c.state.menu ?? [];
     return sent.map((ch) => ({ label: String(c.t(ch.key as never, ch.params ?? {})), value: ch.value }));
   }
@@ -294,7 +295,7 @@ export class Engine {
     const handler = this.deps.registry.actions.get(action.type);
     if (!handler) return this.stale(c);
     const replies = await handler.run(this.turn(c), action as never);
-    return handler.retiresPressed && replies.length ? [{ ...replies[0]!, retiresPressed: true }, ...replies.slice(1)] : replies;
+    return handler.retiresPressed ? marked(replies, 'retiresPressed') : replies;
   }
 
   private stale(c: Conversation): OutboundMessage[] {
@@ -319,9 +320,9 @@ export class Engine {
     const replies = this.apply(c, flow, outcome);
     if (!pressed || outcome.type === 'retry' || !replies.length) return replies;
     // The same question again with nothing said before it (a toggle, a page): in place of the pressed message.
-    if (outcome.type === 'goto' && outcome.step === stepId && !outcome.say?.length) return [{ ...replies[0]!, replacesPressed: true }, ...replies.slice(1)];
+    if (outcome.type === 'goto' && outcome.step === stepId && !outcome.say?.length) return marked(replies, 'replacesPressed');
     // The question was answered: its buttons go.
-    return [{ ...replies[0]!, retiresPressed: true }, ...replies.slice(1)];
+    return marked(replies, 'retiresPressed');
   }
 
   private apply(c: Conversation, flow: Flow<unknown>, outcome: StepOutcome<unknown>): OutboundMessage[] {
@@ -379,6 +380,11 @@ export class Engine {
 function commandArg(text: string): string | undefined {
   const rest = text.trim().startsWith('/') ? text.trim().replace(/^\S+\s*/, '') : '';
   return rest || undefined;
+}
+
+/** The replies with the first one marked to replace, or retire, the message whose button was pressed. */
+function marked(replies: OutboundMessage[], how: 'replacesPressed' | 'retiresPressed'): OutboundMessage[] {
+  return replies.length ? [{ ...replies[0]!, [how]: true }, ...replies.slice(1)] : replies;
 }
 
 function lastChoices(replies: OutboundMessage[]) {

@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCounselJob, loadCounselContent, nextWorkingStart, ticketFigures, inWorkingHours } from '../../src/domain/tickets.js';
 import type { OutboundMessage } from '../../src/core/messages.js';
+import { findContact } from '../../src/domain/contacts.js';
+import { Person } from '../../src/domain/person.js';
 import { testApp, type TestApp } from '../support/app.js';
 import { ADMIN, grantRole, LE_CHAN, NGO_QUYEN, outboxRows, rendered, sql$, staffApp, who } from '../support/staff.js';
 
@@ -24,6 +26,13 @@ async function resident(app: TestApp, userId: string, ward: string | null, chann
     sql`insert into contacts (channel, platform_user_id, chat_id, display_name, ward_code) values (${channel}, ${userId}, ${`chat-${userId}`}, 'Nguyễn Thị Lan', ${ward})`,
   );
 }
+
+/** What someone's counselling desk answers, in a transaction as the console's pages run it. */
+const asDesk = <T>(app: TestApp, userId: string, fn: (desk: Person['counsel']) => Promise<T>, channel = 'telegram') =>
+  app.database.db.transaction(async (tx) => {
+    const me = new Person(tx as never, { channel, userId, chatId: userId }, await findContact(tx as never, channel, userId), app.clock.now(), 'vi');
+    return fn(me.counsel);
+  });
 
 const ticketOf = async (app: TestApp, userId: string) => {
   const [t] = await sql$<{
@@ -349,13 +358,7 @@ describe('a conversation with a counsellor', () => {
     await app.press('a:counsel', who('p8b'));
     await app.say('em cần hỏi riêng', who('p8b'));
     const t = await ticketOf(app, 'p8b');
-    const read = (uid: string, channel = 'telegram') =>
-      app.database.db.transaction(async (tx) => {
-        const { Person } = await import('../../src/domain/person.js');
-        const { findContact } = await import('../../src/domain/contacts.js');
-        const me = new Person(tx as never, { channel, userId: uid, chatId: uid }, await findContact(tx as never, channel, uid), app.clock.now(), 'vi');
-        return me.counsel.transcript(t.id);
-      });
+    const read = (uid: string, channel = 'telegram') => asDesk(app, uid, (desk) => desk.transcript(t.id), channel);
     // Waiting: any counsellor who may claim it reads what was asked.
     const waiting = await read(WARD_ZALO, 'zalo');
     expect('lines' in waiting && waiting.lines?.map((l) => l.text)).toEqual(['em cần hỏi riêng']);
@@ -569,19 +572,10 @@ describe('figures for the console: opened, answered, median first response, by w
   });
 
   it('through the desk: whoever may read the indicators; a counsellor may not', async () => {
-    const admin = await app.database.db.transaction(async (tx) => {
-      const { Person } = await import('../../src/domain/person.js');
-      const { findContact } = await import('../../src/domain/contacts.js');
-      const read = async (uid: string) =>
-        new Person(
-          tx as never,
-          { channel: 'telegram', userId: uid, chatId: uid },
-          await findContact(tx as never, 'telegram', uid),
-          app.clock.now(),
-          'vi',
-        ).counsel.figures(2026);
-      return { admin: await read(ADMIN), counsellor: await read('cf') };
-    });
+    const admin = {
+      admin: await asDesk(app, ADMIN, (desk) => desk.figures(2026)),
+      counsellor: await asDesk(app, 'cf', (desk) => desk.figures(2026)),
+    };
     expect(Array.isArray(admin.admin)).toBe(true);
     expect(Array.isArray(admin.counsellor)).toBe(false);
   });

@@ -55,6 +55,28 @@ async function join(userId: string, method: 'injectable' | 'pill' | 'iud' | 'imp
 
 const planned = async (id: number) => (await pending(app, `j:${id}:%`)).map((r) => [r.dedupe_key.replace(`j:${id}:`, ''), r.due_at.toISOString()]);
 
+/** A dispatcher on a travelling clock that records which of journey `id`'s windows were sent. */
+function journeyDispatcher(id: number, at: Date) {
+  const clock = new ManualClock(at);
+  const sent: string[] = [];
+  const sender: Sender = {
+    async send(m) {
+      if (m.dedupeKey.startsWith(`j:${id}:`)) sent.push(m.dedupeKey.replace(`j:${id}:`, ''));
+      return { kind: 'ok' };
+    },
+  };
+  const d = new Dispatcher({
+    db: app.database.db,
+    channel: 'telegram',
+    sender,
+    clock,
+    leader: singleProcessLock(),
+    limits: { perSecond: 25, perChatPerSecond: 1, burst: 25 },
+    sleep: async (ms) => clock.advance(ms),
+  });
+  return { clock, sent, d };
+}
+
 function assertDiscreet(row: OutboxRow) {
   for (const locale of ['vi', 'en']) {
     const shown = i18nRender(app.i18n)({ payload: row.payload } as ClaimedMessage, locale);
@@ -76,23 +98,7 @@ describe('the 3-month injection', () => {
     expect(rendered(app, d77!).choices!.map((c) => c.label)).toEqual(['Xem chi tiết', 'Đã làm', 'Nhắc lại sau 3 ngày', 'Dừng nhắc']);
 
     // The dispatcher on a travelling clock.
-    const clock = new ManualClock(local('2027-02-05T08:59'));
-    const sent: string[] = [];
-    const sender: Sender = {
-      async send(m) {
-        if (m.dedupeKey.startsWith(`j:${id}:`)) sent.push(m.dedupeKey.replace(`j:${id}:`, ''));
-        return { kind: 'ok' };
-      },
-    };
-    const d = new Dispatcher({
-      db: app.database.db,
-      channel: 'telegram',
-      sender,
-      clock,
-      leader: singleProcessLock(),
-      limits: { perSecond: 25, perChatPerSecond: 1, burst: 25 },
-      sleep: async (ms) => clock.advance(ms),
-    });
+    const { clock, sent, d } = journeyDispatcher(id, local('2027-02-05T08:59'));
     await d.drain();
     expect(sent).toEqual([]);
     clock.set(local('2027-02-05T09:00'));
@@ -124,23 +130,7 @@ describe('the 3-month injection', () => {
 
   it('not marked done: day 84 comes too', async () => {
     const { id } = await join('inj2', 'injectable', '1/11/2026');
-    const clock = new ManualClock(local('2027-01-17T09:00'));
-    const sent: string[] = [];
-    const sender: Sender = {
-      async send(m) {
-        if (m.dedupeKey.startsWith(`j:${id}:`)) sent.push(m.dedupeKey.replace(`j:${id}:`, ''));
-        return { kind: 'ok' };
-      },
-    };
-    const d = new Dispatcher({
-      db: app.database.db,
-      channel: 'telegram',
-      sender,
-      clock,
-      leader: singleProcessLock(),
-      limits: { perSecond: 25, perChatPerSecond: 1, burst: 25 },
-      sleep: async (ms) => clock.advance(ms),
-    });
+    const { clock, sent, d } = journeyDispatcher(id, local('2027-01-17T09:00'));
     await d.drain();
     clock.set(local('2027-01-24T09:00'));
     await d.drain();
