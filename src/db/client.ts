@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import { preparing } from './prepared.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -37,7 +38,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       connect_timeout: 10,
       ...(opts.onQuery ? { debug: opts.onQuery } : {}),
     });
-    const db = drizzle(client, { schema }) as unknown as Db;
+    const db = drizzle(preparing(client), { schema }) as unknown as Db;
     return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
   }
   const { PGlite } = await import('@electric-sql/pglite');
