@@ -195,7 +195,10 @@ describe('the database goes away under a running bot', () => {
     try {
       await waitFor(async () => (await health(port))?.status === 200, 'ready');
       await pg.stop();
-      await waitFor(async () => (await health(port))?.status === 503, 'not ready once the database is gone', 20_000);
+      let seen: unknown;
+      await waitFor(async () => (seen = await health(port)) !== null && (seen as { status: number }).status === 503, 'not ready once the database is gone', 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}; /healthz last gave ${JSON.stringify(seen)}, exit ${bot.child.exitCode}:\n${bot.output().slice(-3000)}`);
+      });
       await new Promise((r) => setTimeout(r, 3_000)); // the scheduler and dispatchers meet the dead server meanwhile
       expect(bot.child.exitCode, bot.output()).toBeNull();
       expect(bot.output()).not.toContain('"event":"process.crash"');

@@ -5,6 +5,7 @@ import { deferQuietHours } from '../outbox/quiet-hours.js';
 import { PRIORITY, type NewMessage, type OutboxPayload } from '../outbox/types.js';
 import { daysFromToday, formatDate, formatTime, localDayAt, localParts } from '../core/time.js';
 import type { Session } from './sessions.js';
+import { sessionFromJson } from './session-row.js';
 import { encodeAction } from '../core/actions.js';
 
 /**
@@ -220,25 +221,4 @@ function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]));
   return v;
-}
-
-function sessionFromJson(j: Record<string, unknown>): Session {
-  return {
-    id: Number(j.id),
-    programme: String(j.programme),
-    wardCode: String(j.ward_code),
-    placeName: String(j.place_name),
-    placeAddress: String(j.place_address),
-    startsAt: new Date(String(j.starts_at)),
-    durationMin: Number(j.duration_min),
-    capacity: Number(j.capacity),
-    booked: Number(j.booked),
-    note: j.note === null ? null : String(j.note),
-    needsPhone: Boolean(j.needs_phone),
-    status: String(j.status),
-    version: Number(j.version),
-    createdBy: j.created_by === null ? null : Number(j.created_by),
-    createdAt: new Date(String(j.created_at)),
-    cancelledAt: j.cancelled_at === null ? null : new Date(String(j.cancelled_at)),
-  };
 }

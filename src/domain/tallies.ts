@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Queryable } from '../db/client.js';
 import { localDate } from '../core/time.js';
 import type { Session } from './sessions.js';
@@ -51,6 +51,12 @@ const keyOf = (t: Tally) => `${t.day}|${t.wardCode ?? ''}|${t.programme}|${t.met
  * order (no deadlock) and one statement never touches a row twice.
  */
 export async function tally(q: Queryable, list: readonly Tally[]): Promise<void> {
+  const statement = tallyStatement(list);
+  if (statement) await q.execute(statement);
+}
+
+/** `tally`'s statement, or null when nothing changes; `onlyIf` gates it (inside a WITH, on another write's rows). */
+export function tallyStatement(list: readonly Tally[], onlyIf?: SQL): SQL | null {
   const merged = new Map<string, Tally>();
   for (const t of list) {
     if (!t.delta) continue;
@@ -60,15 +66,14 @@ export async function tally(q: Queryable, list: readonly Tally[]): Promise<void>
   }
   const keys = [...merged.keys()].sort();
   const values = keys.map((k) => merged.get(k)!).filter((t) => t.delta !== 0);
-  if (values.length === 0) return;
+  if (values.length === 0) return null;
   const tuples = sql.join(
     values.map((t) => sql`(${t.day}::date, ${t.wardCode ?? ''}, ${t.programme}, ${t.metric}, ${t.delta}::bigint)`),
     sql`, `,
   );
-  await q.execute(
-    sql`insert into tallies (day, ward_code, programme, metric, count) values ${tuples}
-        on conflict (day, ward_code, programme, metric) do update set count = tallies.count + excluded.count`,
-  );
+  const source = onlyIf ? sql`select * from (values ${tuples}) as v where ${onlyIf}` : sql`values ${tuples}`;
+  return sql`insert into tallies (day, ward_code, programme, metric, count) ${source}
+        on conflict (day, ward_code, programme, metric) do update set count = tallies.count + excluded.count`;
 }
 
 /** Deltas on a session's own day, ward and programme. */

@@ -55,9 +55,13 @@ async function written(q: Queryable, statement: SQL): Promise<number> {
   return Number(result.count ?? result.affectedRows ?? 0);
 }
 
-/** Enqueues messages (one statement whatever their number). Returns how many rows were added or revived. */
-export async function enqueue(q: Queryable, messages: readonly NewMessage[]): Promise<number> {
-  if (messages.length === 0) return 0;
+/**
+ * The one statement that enqueues `messages`, or null for none. `onlyIf` (a
+ * condition, e.g. `exists (select 1 from place)` inside a WITH) gates every
+ * row, so a larger statement can enqueue only when its own write succeeded.
+ */
+export function enqueueStatement(messages: readonly NewMessage[], onlyIf?: SQL): SQL | null {
+  if (messages.length === 0) return null;
   const json = JSON.stringify(
     messages.map((m) => ({
       dedupe_key: m.dedupeKey,
@@ -73,8 +77,15 @@ export async function enqueue(q: Queryable, messages: readonly NewMessage[]): Pr
   // thousand contacts to hash them rather than look three up by key.
   const source = sql`select * from jsonb_to_recordset(${json}::jsonb)
     as v(dedupe_key text, contact_id integer, kind text, payload jsonb, priority smallint, due_at timestamptz)
+    ${onlyIf ? sql`where ${onlyIf}` : sql``}
     limit ${sql.raw(String(messages.length))}`;
-  return written(q, insertFrom(source));
+  return insertFrom(source);
+}
+
+/** Enqueues messages (one statement whatever their number). Returns how many rows were added or revived. */
+export async function enqueue(q: Queryable, messages: readonly NewMessage[]): Promise<number> {
+  const statement = enqueueStatement(messages);
+  return statement ? written(q, statement) : 0;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { openDatabase, rows, type Database, type Queryable } from '../../src/db/client.js';
-import { audit } from '../../src/domain/audit.js';
 import { BookingDesk } from '../../src/domain/bookings.js';
 import { createContact, type Contact } from '../../src/domain/contacts.js';
 import { DEFAULT_SETTINGS, type PersonPort } from '../../src/domain/port.js';
@@ -9,10 +9,10 @@ import { createSession } from '../../src/domain/sessions.js';
 import { outboxDatabase } from './support.js';
 
 /**
- * A booking takes its place last (bench/booking.ts: booking.per_s): the
- * session's row is everyone's, so its lock is taken by the last write before
- * the commit, and what comes before (the booking, its reminders in the outbox,
- * the audit) is written in a savepoint that goes if the place is gone.
+ * A booking is one read and one write (bench/booking.ts: booking.per_s): the
+ * session's row is everyone's, so its lock is taken by the one statement that
+ * writes the place, the booking, its reminders, the audit and the count, and
+ * held only until the commit; no place, and that statement writes nothing.
  */
 let database: Awaited<ReturnType<typeof outboxDatabase>>;
 let other: Database;
@@ -40,25 +40,42 @@ async function session(capacity = 5, wardCode = '11383') {
   return s;
 }
 
-/** Books `sessionId` for a new person in one transaction; `meanwhile` runs when the booking writes its audit row. */
-async function book(sessionId: number, meanwhile: () => Promise<void>) {
+const dialect = new PgDialect();
+
+/**
+ * Books `sessionId` for a new person in one transaction; `meanwhile` runs just
+ * before the booking's write (another session's change between its read and its write).
+ */
+async function book(sessionId: number, meanwhile: () => Promise<void> = async () => {}, dependentId: number | null = null, existing?: Contact) {
   n++;
-  const person = await createContact(database.db, { channel: 'telegram', platformUserId: `booker-${n}`, chatId: `booker-${n}`, locale: 'vi' });
+  const person = existing ?? (await createContact(database.db, { channel: 'telegram', platformUserId: `booker-${n}`, chatId: `booker-${n}`, locale: 'vi' }));
+  const statements: string[] = [];
   const result = await database.db.transaction(async (tx) => {
+    // The transaction as the booking sees it: each statement is recorded, and the write waits for `meanwhile`.
+    const seen = new Proxy(tx, {
+      get(target, prop, receiver) {
+        if (prop !== 'execute') return Reflect.get(target, prop, receiver);
+        return async (query: SQL) => {
+          const text = dialect.sqlToQuery(query).sql;
+          statements.push(text);
+          if (text.includes('with place as')) await meanwhile();
+          return target.execute(query);
+        };
+      },
+    }) as unknown as Queryable;
     const port: PersonPort = {
-      read: tx, write: () => tx, now: NOW, settings: DEFAULT_SETTINGS,
+      read: seen, write: () => seen, now: NOW, settings: DEFAULT_SETTINGS,
       contact: () => person, ensure: async () => person,
-      audit: async (action, target, details) => {
-        await meanwhile();
-        await audit(tx as Queryable, { actorContactId: person.id, action, at: NOW, ...(target ? { target } : {}), ...(details ? { details } : {}) });
+      audit: async () => {
+        throw new Error('a booking writes its audit row in its own statement');
       },
       rememberName: async () => {},
       actor: async () => ({ contactId: person.id, grant: null }),
       granted: () => {},
     };
-    return new BookingDesk(port).book(sessionId, null, null);
+    return new BookingDesk(port).book(sessionId, dependentId, null);
   });
-  return { result, person };
+  return { result, person, statements };
 }
 
 const left = async (contactId: number) => ({
@@ -67,24 +84,40 @@ const left = async (contactId: number) => ({
   audit: (await rows(database.db, sql`select 1 from audit_log where actor_contact_id = ${contactId}`)).length,
 });
 
-describe('a booking takes its place last', () => {
-  it('while the booking, its reminders and the audit are written, the session’s row is free for others', async () => {
-    const s = await session();
-    let locked: boolean | undefined;
-    const { result, person } = await book(s.id, async () => {
-      locked = await other.db
-        .transaction(async (tx) => {
-          // What another booking's UPDATE of the place needs (the booking row's foreign key holds only KEY SHARE).
-          await rows(tx, sql`select id from sessions where id = ${s.id} for no key update nowait`);
-          return false;
-        })
-        .catch(() => true);
-    });
-    expect(locked).toBe(false);
+describe('a booking is one read and one write', () => {
+  it('the place, the booking, its reminders, the audit and the count are written by one statement', async () => {
+    const s = await session(5, '10525');
+    const { result, person, statements } = await book(s.id);
     expect(result.kind).toBe('booked');
+    expect(statements).toHaveLength(2);
+    expect(statements[1]).toContain('with place as');
     const [row] = await rows<{ booked: number }>(database.db, sql`select booked from sessions where id = ${s.id}`);
     expect(Number(row!.booked)).toBe(1);
-    expect((await left(person.id)).reminders.length).toBeGreaterThan(0);
+    const written = await left(person.id);
+    expect(written.bookings).toBe(1);
+    expect(written.audit).toBe(1);
+    expect(written.reminders.map((r) => r.k)).toEqual(['d-1', 'd-3', 'h-2'].map((slot) => `appt:${(result as { bookingId: number }).bookingId}:v1:${slot}`));
+    if (result.kind === 'booked') expect(result.reminders).toBe(3);
+    const [counted] = await rows<{ count: number }>(database.db, sql`select count from tallies where ward_code = '10525' and metric = 'bookings'`);
+    expect(Number(counted?.count)).toBe(1);
+  });
+
+  it('booked already, or for someone else’s relative: no place taken, nothing written', async () => {
+    const s = await session(5, '10525');
+    const first = await book(s.id);
+    const again = await book(s.id, undefined, null, first.person);
+    expect(again.result.kind).toBe('already');
+    const strangers = await createContact(database.db, { channel: 'telegram', platformUserId: 'booking-stranger', chatId: 'booking-stranger', locale: 'vi' });
+    const [dep] = await rows<{ id: number }>(
+      database.db,
+      sql`insert into dependents (contact_id, name, birth_year, relationship, created_at) values (${strangers.id}, 'Lan', 1950, 'mother', now()) returning id`,
+    );
+    const other = await book(s.id, undefined, Number(dep!.id));
+    expect(other.result.kind).toBe('closed');
+    expect(other.statements).toHaveLength(1);
+    const [row] = await rows<{ booked: number }>(database.db, sql`select booked from sessions where id = ${s.id}`);
+    expect(Number(row!.booked)).toBe(1);
+    expect((await left(first.person.id)).bookings).toBe(1);
   });
 
   it('the last place taken meanwhile: full, and nothing of the booking stays (no booking, reminder or audit row)', async () => {
