@@ -67,6 +67,35 @@ async function push(updates: Update[], handle: (u: Update) => Promise<void>, con
   return { perSecond: updates.length / seconds, latencies: latencies.sort((a, b) => a - b), questions: questions.sort((a, b) => a - b) };
 }
 
+/**
+ * Updates arriving at `rate` a second, each handled the moment it arrives (as
+ * the runner hands them on, up to 500 at once, and as webhooks come in): the
+ * latency the goal names, at a stated load. Each is timed from when it was due
+ * to arrive, so a late timer or a busy loop counts against us.
+ */
+async function paced(updates: Update[], handle: (u: Update) => Promise<void>, rate: number) {
+  const latencies: number[] = [];
+  const questions: number[] = [];
+  const inFlight: Promise<void>[] = [];
+  const start = performance.now() + 5;
+  for (let i = 0; i < updates.length; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+    const u = updates[i]!;
+    inFlight.push(
+      handle(u).then(() => {
+        const ms = performance.now() - due;
+        latencies.push(ms);
+        if (u.message?.text && !u.message.text.startsWith('/')) questions.push(ms);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - start) / 1000;
+  return { perSecond: updates.length / seconds, latencies: latencies.sort((a, b) => a - b), questions: questions.sort((a, b) => a - b) };
+}
+
 export async function benchPipeline(opts: { quick: boolean }): Promise<string[]> {
   const pg = await benchPostgres();
   let queries = 0;
@@ -96,6 +125,8 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
     // on 2 cores (the FAQ matcher and safety check are ~0.4 ms of each ~0.5 ms),
     // so a deeper queue adds only waiting: p99 ≈ depth / throughput.
     const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
+    // The rate the latency goal is stated at (p99 ≤ 10 ms at 2,000 updates/s).
+    const rate = Number(process.env.BENCH_RATE ?? 2_000);
 
     await push(all.slice(0, warmup), (u) => bot.handleUpdate(u), concurrency);
     // The server's bare round trip at the same depth: a question is one read, so this is its ceiling here.
@@ -112,13 +143,19 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
     await profile?.stop();
     delay.disable();
     const sqlPerMessage = queries / updates.length;
+    // The same updates again (new ids: the adapter drops redelivered ones), arriving at the goal's rate.
+    const again = syntheticUpdates(updates.length, questions, topics).map((u, i) => ({ ...u, update_id: 1_000_000 + i }));
+    const atRate = await paced(again, (u) => bot.handleUpdate(u), rate);
     const base = await push(updates, (u) => baseline.handleUpdate(u), concurrency);
     return [
       figure('pipeline.updates_per_s', Math.round(ours.perSecond), 'updates/s'),
-      figure('pipeline.p50_ms', percentile(ours.latencies, 50), 'ms'),
-      figure('pipeline.p99_ms', percentile(ours.latencies, 99), 'ms'),
-      figure('pipeline.question_p50_ms', percentile(ours.questions, 50), 'ms'),
-      figure('pipeline.question_p99_ms', percentile(ours.questions, 99), 'ms'),
+      figure('pipeline.rate_per_s', Math.round(atRate.perSecond), 'updates/s'),
+      figure('pipeline.p50_ms', percentile(atRate.latencies, 50), 'ms'),
+      figure('pipeline.p99_ms', percentile(atRate.latencies, 99), 'ms'),
+      figure('pipeline.question_p50_ms', percentile(atRate.questions, 50), 'ms'),
+      figure('pipeline.question_p99_ms', percentile(atRate.questions, 99), 'ms'),
+      figure('pipeline.saturated_p50_ms', percentile(ours.latencies, 50), 'ms'),
+      figure('pipeline.saturated_p99_ms', percentile(ours.latencies, 99), 'ms'),
       figure('pipeline.sql_per_message', sqlPerMessage, 'statements'),
       figure('pipeline.cpu_ms_per_update', (cpu.user + cpu.system) / 1000 / updates.length, 'ms'),
       figure('pipeline.loop_delay_p99_ms', delay.percentile(99) / 1e6, 'ms'),

@@ -36,9 +36,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       onnotice: () => {},
       // Not postgres.js's 30 s: a server that is away is reported (health, a failed job) soon, and tried again.
       connect_timeout: 10,
-      ...(opts.onQuery ? { debug: opts.onQuery } : {}),
     });
-    const db = drizzle(preparing(client), { schema }) as unknown as Db;
+    const db = drizzle(preparing(client, opts.onQuery), { schema }) as unknown as Db;
     return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
   }
   const { PGlite } = await import('@electric-sql/pglite');

@@ -67,4 +67,20 @@ describe('statements with parameters', () => {
       expect(Number(p!.generic_plans) + Number(p!.custom_plans)).toBeGreaterThanOrEqual(7);
     });
   });
+
+  it('are counted for the benchmark, a transaction’s begin and commit with them', async () => {
+    let n = 0;
+    const counted = await openDatabase({ url: database.url, max: 1, onQuery: () => n++ });
+    try {
+      await statement(counted.db, 1);
+      expect(n).toBe(1);
+      await counted.db.transaction(async (tx) => {
+        await statement(tx, 2);
+        await statement(tx, 3);
+      });
+      expect(n).toBe(5);
+    } finally {
+      await counted.close();
+    }
+  });
 });
