@@ -44,27 +44,39 @@ function syntheticUpdates(n: number, questions: string[], topics: string[]): Upd
   return out;
 }
 
-/** Pushes updates through `handle` with `concurrency` in flight, as the runner does; returns per-update latencies. */
-async function push(updates: Update[], handle: (u: Update) => Promise<void>, concurrency: number) {
+/** Per-update latencies, and the free-text questions' own (a question is one read; the others may write and commit). */
+function timings() {
   const latencies: number[] = [];
-  /** The free-text questions' own latencies (a question is one read; the others may write and commit). */
   const questions: number[] = [];
-  let next = 0;
   const start = performance.now();
+  return {
+    start,
+    record(u: Update, ms: number) {
+      latencies.push(ms);
+      if (u.message?.text && !u.message.text.startsWith('/')) questions.push(ms);
+    },
+    done(n: number, from = start) {
+      const seconds = (performance.now() - from) / 1000;
+      return { perSecond: n / seconds, latencies: latencies.sort((a, b) => a - b), questions: questions.sort((a, b) => a - b) };
+    },
+  };
+}
+
+/** Pushes updates through `handle` with `concurrency` in flight, as fast as they go; returns per-update latencies. */
+async function push(updates: Update[], handle: (u: Update) => Promise<void>, concurrency: number) {
+  const t = timings();
+  let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < updates.length) {
         const u = updates[next++]!;
         const t0 = performance.now();
         await handle(u);
-        const ms = performance.now() - t0;
-        latencies.push(ms);
-        if (u.message?.text && !u.message.text.startsWith('/')) questions.push(ms);
+        t.record(u, performance.now() - t0);
       }
     }),
   );
-  const seconds = (performance.now() - start) / 1000;
-  return { perSecond: updates.length / seconds, latencies: latencies.sort((a, b) => a - b), questions: questions.sort((a, b) => a - b) };
+  return t.done(updates.length);
 }
 
 /**
@@ -74,26 +86,18 @@ async function push(updates: Update[], handle: (u: Update) => Promise<void>, con
  * to arrive, so a late timer or a busy loop counts against us.
  */
 async function paced(updates: Update[], handle: (u: Update) => Promise<void>, rate: number) {
-  const latencies: number[] = [];
-  const questions: number[] = [];
+  const t = timings();
+  const start = t.start + 5;
   const inFlight: Promise<void>[] = [];
-  const start = performance.now() + 5;
   for (let i = 0; i < updates.length; i++) {
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
     const u = updates[i]!;
-    inFlight.push(
-      handle(u).then(() => {
-        const ms = performance.now() - due;
-        latencies.push(ms);
-        if (u.message?.text && !u.message.text.startsWith('/')) questions.push(ms);
-      }),
-    );
+    inFlight.push(handle(u).then(() => t.record(u, performance.now() - due)));
   }
   await Promise.all(inFlight);
-  const seconds = (performance.now() - start) / 1000;
-  return { perSecond: updates.length / seconds, latencies: latencies.sort((a, b) => a - b), questions: questions.sort((a, b) => a - b) };
+  return t.done(updates.length, start);
 }
 
 export async function benchPipeline(opts: { quick: boolean }): Promise<string[]> {

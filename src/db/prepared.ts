@@ -25,35 +25,25 @@ import type { Sql, TransactionSql } from 'postgres';
  * query capture a stack trace, which cost the benchmark 7 % of its CPU.
  */
 export function preparing<T extends Sql | TransactionSql>(sql: T, onStatement?: () => void): T {
-  return new Proxy(sql, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (prop === 'unsafe') {
-        const unsafe = value as Sql['unsafe'];
-        return (query: string, args?: unknown[], options?: Record<string, unknown>) => {
-          onStatement?.();
-          return unsafe(query, args as never, args && args.length > 0 ? { ...options, prepare: true } : (options as never));
-        };
-      }
-      if (prop === 'begin') {
-        const begin = value as (...a: unknown[]) => Promise<unknown>;
-        return (...a: unknown[]) => {
-          const fn = a[a.length - 1] as (tx: TransactionSql) => unknown;
-          onStatement?.();
-          onStatement?.();
-          return begin(...a.slice(0, -1), (tx: TransactionSql) => fn(preparing(tx, onStatement)));
-        };
-      }
-      if (prop === 'savepoint') {
-        const savepoint = value as (...a: unknown[]) => Promise<unknown>;
-        return (...a: unknown[]) => {
-          const fn = a[a.length - 1] as (tx: TransactionSql) => unknown;
-          onStatement?.();
-          onStatement?.();
-          return savepoint(...a.slice(0, -1), (tx: TransactionSql) => fn(preparing(tx, onStatement)));
-        };
-      }
-      return value;
+  /** A transaction's or savepoint's callback gets its scope wrapped the same way; begin and end count as two. */
+  const scoped =
+    (open: (...a: unknown[]) => Promise<unknown>) =>
+    (...a: unknown[]) => {
+      const fn = a[a.length - 1] as (tx: TransactionSql) => unknown;
+      onStatement?.();
+      onStatement?.();
+      return open(...a.slice(0, -1), (tx: TransactionSql) => fn(preparing(tx, onStatement)));
+    };
+  // Built once per client, not on every query.
+  const own: Record<string | symbol, unknown> = {
+    unsafe: (query: string, args?: unknown[], options?: Record<string, unknown>) => {
+      onStatement?.();
+      return sql.unsafe(query, args as never, args && args.length > 0 ? { ...options, prepare: true } : (options as never));
     },
+    ...('begin' in sql ? { begin: scoped(sql.begin as (...a: unknown[]) => Promise<unknown>) } : {}),
+    ...('savepoint' in sql ? { savepoint: scoped(sql.savepoint as (...a: unknown[]) => Promise<unknown>) } : {}),
+  };
+  return new Proxy(sql, {
+    get: (target, prop, receiver) => (Object.hasOwn(own, prop) ? own[prop] : Reflect.get(target, prop, receiver)),
   });
 }

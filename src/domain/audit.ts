@@ -1,6 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { auditLog } from '../db/schema.js';
 
 export interface AuditEntry {
   actorContactId: number | null;
@@ -11,11 +10,11 @@ export interface AuditEntry {
 }
 
 export async function audit(q: Queryable, entry: AuditEntry): Promise<void> {
-  await q.insert(auditLog).values(entry);
+  await q.execute(auditStatement(entry));
 }
 
-/** The audit row as a statement gated by `onlyIf` (inside a WITH: written only if the audited write was). */
-export function auditStatement(entry: AuditEntry, onlyIf: SQL): SQL {
+/** The audit row's statement; `onlyIf` gates it (inside a WITH: written only if the audited write was). */
+export function auditStatement(entry: AuditEntry, onlyIf: SQL = sql`true`): SQL {
   return sql`insert into audit_log (actor_contact_id, action, target, details, at)
     select ${entry.actorContactId}::integer, ${entry.action}, ${entry.target ?? null}::text,
            ${entry.details === undefined ? null : JSON.stringify(entry.details)}::jsonb, ${entry.at.toISOString()}::timestamptz
