@@ -66,27 +66,28 @@ function wordMatches(q: Analysed, i: number, it: { exact: string; folded: string
 
 /** End index (exclusive) of a match of `p` starting at token `start`, or -1. */
 export function matchAt(q: Analysed, p: Pattern, start: number, exactOnlyArg = false): number {
+  return matchFrom(q, p, exactOnlyArg || p.exactOnly, 0, start);
+}
+
+/** Item `item` of `p` onwards, from word `pos`: where the match ends, or -1. (Module-level: no closure per call on the hot path.) */
+function matchFrom(q: Analysed, p: Pattern, exactOnly: boolean, item: number, pos: number): number {
+  if (item === p.items.length) return pos;
   const n = q.exact.length;
-  const exactOnly = exactOnlyArg || p.exactOnly;
-  const rec = (item: number, pos: number): number => {
-    if (item === p.items.length) return pos;
-    const it = p.items[item] as PatternItem;
-    if ('gap' in it) {
-      for (let g = 0; g <= it.gap && pos + g <= n; g++) {
-        const end = rec(item + 1, pos + g);
-        if (end >= 0) return end;
-      }
-      return -1;
+  const it = p.items[item] as PatternItem;
+  if ('gap' in it) {
+    for (let g = 0; g <= it.gap && pos + g <= n; g++) {
+      const end = matchFrom(q, p, exactOnly, item + 1, pos + g);
+      if (end >= 0) return end;
     }
-    if (pos >= n) return -1;
-    if ('min' in it) {
-      const v = Number(q.folded[pos]);
-      return /^\d+$/.test(q.folded[pos] as string) && v >= it.min ? rec(item + 1, pos + 1) : -1;
-    }
-    if (!wordMatches(q, pos, it, exactOnly)) return -1;
-    return rec(item + 1, pos + 1);
-  };
-  return rec(0, start);
+    return -1;
+  }
+  if (pos >= n) return -1;
+  if ('min' in it) {
+    const v = Number(q.folded[pos]);
+    return /^\d+$/.test(q.folded[pos] as string) && v >= it.min ? matchFrom(q, p, exactOnly, item + 1, pos + 1) : -1;
+  }
+  if (!wordMatches(q, pos, it, exactOnly)) return -1;
+  return matchFrom(q, p, exactOnly, item + 1, pos + 1);
 }
 
 /** Patterns indexed by the folded form of their first word, for speed. */
