@@ -6,7 +6,7 @@ import type { PersonPort } from './port.js';
 import { auditStatement } from './audit.js';
 import { enqueueStatement } from '../outbox/enqueue.js';
 import { dropReminders, reminderMessages, scheduleReminders, type BookingForReminders } from './reminders.js';
-import { sessionFromJson } from './session-row.js';
+import { fromJsonRow } from '../db/json-row.js';
 import { getSession, nextSessions, type Session } from './sessions.js';
 import { sessionTallies, tally, tallyStatement, type Tally } from './tallies.js';
 
@@ -103,7 +103,7 @@ export class BookingDesk {
           where s.id = ${sessionId}`,
     );
     if (!read || (dependentId !== null && !read.dep)) return { kind: 'closed' };
-    const s = sessionFromJson(read.session);
+    const s = fromJsonRow(sessions, read.session);
     if (s.status !== 'scheduled' || s.startsAt <= this.p.now) return { kind: 'closed' };
     if (s.booked >= s.capacity || read.next_id === null) return this.full(s);
     if (read.already) return { kind: 'already', session: s };
@@ -133,7 +133,7 @@ export class BookingDesk {
     );
     // The last place went between the read and the write.
     if (!row) return this.afterRace(sessionId);
-    const session = sessionFromJson(row.session);
+    const session = fromJsonRow(sessions, row.session);
     let reminders = Number(row.reminders);
     if (JSON.stringify(reminderMessages(b, session, this.p.now)) !== JSON.stringify(planned)) {
       // Staff changed the session since it was read: its reminders follow the session as it is now.

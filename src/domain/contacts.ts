@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Queryable } from '../db/client.js';
+import { rows, type Queryable } from '../db/client.js';
+import { fromJsonRow } from '../db/json-row.js';
 import { contacts, conversationState } from '../db/schema.js';
 import type { ChannelName } from '../core/messages.js';
 
@@ -12,6 +13,20 @@ export type ConversationRow = typeof conversationState.$inferSelect;
  */
 export async function lockContact(q: Queryable, channel: ChannelName, userId: string): Promise<void> {
   await q.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${channel}:${userId}`}, 0))`);
+}
+
+/**
+ * The person's lock, then their contact and conversation state: one round trip
+ * (the `lock_and_find_contact` function, migration 0017) for what every update
+ * that writes starts with. The read sees what the lock's previous holder committed.
+ */
+export async function lockAndFindContact(q: Queryable, channel: ChannelName, userId: string): ReturnType<typeof findContactWithState> {
+  const [row] = await rows<{ found_contact: Record<string, unknown>; found_state: Record<string, unknown> | null }>(
+    q,
+    sql`select found_contact, found_state from lock_and_find_contact(${channel}, ${userId})`,
+  );
+  if (!row) return null;
+  return { contact: fromJsonRow(contacts, row.found_contact), state: row.found_state ? fromJsonRow(conversationState, row.found_state) : null };
 }
 
 const contactWithState = (q: Queryable) =>

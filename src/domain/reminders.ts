@@ -4,8 +4,9 @@ import { cancelByPrefix, enqueue } from '../outbox/enqueue.js';
 import { deferQuietHours } from '../outbox/quiet-hours.js';
 import { PRIORITY, type NewMessage, type OutboxPayload } from '../outbox/types.js';
 import { daysFromToday, formatDate, formatTime, localDayAt, localParts } from '../core/time.js';
+import { sessions } from '../db/schema.js';
 import type { Session } from './sessions.js';
-import { sessionFromJson } from './session-row.js';
+import { fromJsonRow } from '../db/json-row.js';
 import { encodeAction } from '../core/actions.js';
 
 /**
@@ -174,7 +175,7 @@ export async function repairReminders(q: Queryable, now: Date): Promise<DoctorRe
   const expected = new Map<string, NewMessage>();
   const liveVersion = new Map<number, number>();
   for (const r of live) {
-    const s = sessionFromJson(r.session);
+    const s = fromJsonRow(sessions, r.session);
     liveVersion.set(r.booking_id, s.version);
     for (const m of reminderMessages({ id: r.booking_id, contactId: r.contact_id, who: r.who, rel: r.rel }, s, now)) expected.set(m.dedupeKey, m);
   }

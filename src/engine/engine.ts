@@ -5,7 +5,7 @@ import type { CapsOf } from '../core/caps.js';
 import type { Clock } from '../core/clock.js';
 import type { Choice, InboundEvent, OutboundMessage } from '../core/messages.js';
 import type { Db, Queryable } from '../db/client.js';
-import { findContactWithState, lockContact, setBlocked } from '../domain/contacts.js';
+import { findContactWithState, lockAndFindContact, lockContact, setBlocked } from '../domain/contacts.js';
 import { NeedsLockError } from '../domain/person.js';
 import type { PersonServices, Settings } from '../domain/port.js';
 import type { WardDirectory } from '../domain/wards.js';
@@ -105,13 +105,13 @@ export class Engine {
       }
     }
     return this.deps.db.transaction(async (tx) => {
-      await lockContact(tx, event.channel, event.userId);
       if (event.kind === 'blocked' || event.kind === 'unblocked') {
+        await lockContact(tx, event.channel, event.userId);
         await setBlocked(tx, event.channel, event.userId, event.kind === 'blocked' ? now : null);
         await opts.record?.(tx, []);
         return [];
       }
-      const found = await findContactWithState(tx, event.channel, event.userId);
+      const found = await lockAndFindContact(tx, event.channel, event.userId);
       if (found?.contact.blockedAt) {
         // Writing to us again means the person unblocked the bot.
         await setBlocked(tx, event.channel, event.userId, null);
