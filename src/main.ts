@@ -5,6 +5,7 @@ import { StartupError } from './channels/connect.js';
 import { type Config, configSecrets, loadConfig } from './config/env.js';
 import { offsetClock, systemClock } from './core/clock.js';
 import { createLogger, type Logger, scrubber } from './log.js';
+import { isDroppedTypesFetch } from './db/driver-faults.js';
 import { exitOnCrash, stopOnSignals } from './process.js';
 
 /**
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const terminal = !config.TELEGRAM_BOT_TOKEN && !config.ZALO_BOT_TOKEN;
   log = logger(config, terminal);
-  exitOnCrash(process, log, (code) => process.exit(code));
+  exitOnCrash(process, log, (code) => process.exit(code), { harmless: isDroppedTypesFetch });
   const clock = config.FAKE_NOW ? offsetClock(new Date(config.FAKE_NOW)) : systemClock;
   const app = await createApp({
     config,

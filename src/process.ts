@@ -12,9 +12,16 @@ type Exit = (code: number) => void;
  * supervisor (Docker, systemd) starts a clean process. The outbox and the
  * inbox make that restart lose nothing.
  */
-export function exitOnCrash(proc: ProcessEvents, log: Logger, exit: Exit): void {
-  const crash = (kind: string) => (reason?: unknown) => {
-    log.fatal({ event: 'process.crash', kind, err: reason }, `${kind}: exiting for the supervisor to restart`);
+export function exitOnCrash(proc: ProcessEvents, log: Logger, exit: Exit, o: { harmless?: (reason: unknown) => boolean } = {}): void {
+  const crash = (kind: string) => (reason?: unknown, promise?: unknown) => {
+    // A library's own dropped promise (db/driver-faults.ts): logged, and the process goes on.
+    if (kind === 'unhandled rejection' && o.harmless?.(reason)) {
+      log.warn({ event: 'process.rejection.harmless', err: reason }, 'a rejection the database driver dropped (a connection lost while it opened)');
+      return;
+    }
+    // A postgres.js query nobody awaited carries its SQL (never its parameters): the first words say which one it was.
+    const statement = typeof (promise as { string?: unknown } | undefined)?.string === 'string' ? (promise as { string: string }).string.replace(/\s+/g, ' ').trim().slice(0, 80) : undefined;
+    log.fatal({ event: 'process.crash', kind, err: reason, ...(statement ? { statement } : {}) }, `${kind}: exiting for the supervisor to restart`);
     exit(1);
   };
   proc.on('unhandledRejection', crash('unhandled rejection'));

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/config/paths.js';
 import { createHttp } from '../src/http/server.js';
 import { createLogger } from '../src/log.js';
+import { isDroppedTypesFetch } from '../src/db/driver-faults.js';
 import { exitOnCrash, stopOnSignals } from '../src/process.js';
 import { freshDatabase } from './support/db.js';
 import { freePort, startThrowawayPostgres } from './support/postgres-server.js';
@@ -174,6 +175,29 @@ describe('stopping', () => {
     proc.emit('unhandledRejection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
     expect(exits).toEqual([0, 1]);
     expect(lines.join('')).toMatch(/"level":60.*"event":"process.crash".*"code":"ECONNRESET"/);
+    // A query nobody awaited names itself by its SQL (what an outage crash left us guessing at).
+    const query = Object.assign(Promise.resolve(), { string: 'select found_contact,\n  found_state from lock_and_find_contact($1, $2)' });
+    proc.emit('unhandledRejection', new Error('read ECONNRESET'), query);
+    expect(lines.at(-1)).toContain('"statement":"select found_contact, found_state from lock_and_find_contact($1, $2)"');
+  });
+});
+
+describe('a rejection the database driver drops', () => {
+  it('is logged and the process goes on; any other still ends it', () => {
+    // The catalog query exactly as the installed postgres.js sends it, and its error as it shapes it (queryError).
+    const source = readFileSync(join(projectRoot, 'node_modules/postgres/src/connection.js'), 'utf8');
+    const typesQuery = /async function fetchArrayTypes\(\)[\s\S]*?new Query\(\[`([\s\S]*?)`\]/.exec(source)?.[1];
+    expect(typesQuery).toContain('pg_catalog.pg_type');
+    const shaped = (query: string) => Object.defineProperties(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), { query: { value: query, enumerable: false } });
+    const proc = new EventEmitter();
+    const lines: string[] = [];
+    const exits: number[] = [];
+    exitOnCrash(proc, createLogger('info', { write: (l: string) => void lines.push(l) }), (c) => exits.push(c), { harmless: isDroppedTypesFetch });
+    proc.emit('unhandledRejection', shaped(typesQuery!), Promise.resolve());
+    expect(exits).toEqual([]);
+    expect(lines.join('')).toMatch(/"level":40.*"event":"process.rejection.harmless"/);
+    proc.emit('unhandledRejection', shaped('select 1'), Promise.resolve());
+    expect(exits).toEqual([1]);
   });
 });
 
