@@ -45,7 +45,7 @@ const SafetyAskData = z.object({ topic: z.enum(SAFETY_TOPICS), question: z.strin
 type SafetyAskData = z.infer<typeof SafetyAskData>;
 
 /** The answer to a question, as the FAQ gives it (or an honest "I don't know" with a way to a person). */
-type Answer = (ctx: FlowContext, question: string) => OutboundMessage[];
+type Answer = (ctx: FlowContext, question: string) => Promise<OutboundMessage[]>;
 
 function safetyAskFlow(answer: Answer, faq: FaqBundle) {
   return defineFlow<SafetyAskData>({
@@ -68,7 +68,7 @@ function safetyAskFlow(answer: Answer, faq: FaqBundle) {
         async handle(ctx, data, input) {
           if (input.kind !== 'choice') return { type: 'retry', say: [{ text: ctx.t('common.chooseOne') }] };
           if (input.value === 'yes') return { type: 'done', say: [faqAnswer(ctx, faq, data.topic, false)] };
-          return { type: 'done', say: answer(ctx, data.question) };
+          return { type: 'done', say: await answer(ctx, data.question) };
         },
       },
     },
@@ -85,8 +85,8 @@ export function faqModule(o: { faq: FaqBundle; gaps: GapRecorder; log: Logger })
   const { faq, gaps, log } = o;
   const everyday = (text: string) => faq.everyday?.(text) ?? null;
 
-  const answer: Answer = (turn, question) => {
-        const result = faq.matcher.match(question);
+  const answer: Answer = async (turn, question) => {
+        const result = await faq.matcher.match(question);
         log.info({ event: 'faq', kind: result.kind, topic: result.topic, score: Number(result.score.toFixed(3)) }, 'faq');
         switch (result.kind) {
           case 'answer':

@@ -35,6 +35,7 @@ import { CommandTable } from './engine/commands.js';
 import { Engine } from './engine/engine.js';
 import { Registry } from './engine/registry.js';
 import { loadFaqBundle } from './faq/bundle.js';
+import { startMatcherPool } from './faq/matcher-pool.js';
 import type { FaqBundle } from './faq/types.js';
 import { createHttp, type Listening, listen, type Readiness } from './http/server.js';
 import { createI18n, hasKey } from './i18n/index.js';
@@ -101,6 +102,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const ownsDatabase = !deps.database;
   const db = database.db;
 
+  // The FAQ's matcher workers build their index while the database migrates.
+  const matcherPool = deps.faq || config.FAQ_WORKERS === 0 ? null : startMatcherPool({ size: config.FAQ_WORKERS, log });
+  matcherPool?.catch(() => {}); // awaited below; a failure there fails the start
+
   const applied = await migrate(db);
   if (applied) log.info({ applied }, 'migrations applied');
   const wardList = loadWards();
@@ -111,7 +116,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   if (deps.terminal && config.NODE_ENV !== 'production') await bootstrapLocalAdmin(db, { channel: 'terminal', userId: 'local' }, clock.now());
 
   const i18n = createI18n();
-  const faq = deps.faq ?? loadFaqBundle();
+  const pool = await matcherPool;
+  const faq = deps.faq ?? loadFaqBundle(pool ? { matcher: pool } : {});
   const gaps = new GapRecorder(db, clock, log, await appSecret(db, 'gaps.asker'));
   const platforms = PLATFORM_CHANNELS.filter((c) => c.enabled(config));
   const settings: Settings = {
@@ -247,6 +253,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         readiness = 'stopping';
         for (const stop of stops) await stop().catch((err: unknown) => log.warn({ err }, 'stop failed'));
         if (!stops.length) await gaps.stop();
+        await pool?.close();
         if (ownsDatabase) await database.close();
       })();
       return stopping;

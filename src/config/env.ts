@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { loadZnsConfig, type ZnsConfig } from './zns.js';
 
@@ -36,6 +37,13 @@ export const EnvSchema = z
     INBOX_LEASE_SECONDS: optional.transform((v) => (v === undefined ? 60 : Number(v))).pipe(z.number().min(1).max(3600)),
     /** How long start-up keeps trying to reach a platform (getMe, setWebhook) before it gives up. */
     STARTUP_TIMEOUT_SECONDS: optional.transform((v) => (v === undefined ? 120 : Number(v))).pipe(z.number().min(1).max(3600)),
+    /**
+     * Worker threads that match FAQ questions beside the event loop. Default: 1 when the
+     * machine has more than one core, else 0 (matched in the event loop itself).
+     */
+    FAQ_WORKERS: optional
+      .transform((v) => (v === undefined ? (availableParallelism() > 1 ? 1 : 0) : Number(v)))
+      .pipe(z.number().int().min(0).max(16)),
     LOG_LEVEL: optional.transform((v) => v ?? 'info').pipe(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     ),

@@ -1,18 +1,30 @@
-import type { FaqBundle } from './types.js';
-import { createFaqMatcher, loadCalibration, loadFaqContent, loadNegatives } from './matcher.js';
+import type { FaqBundle, FaqMatcher } from './types.js';
+import { createFaqMatcher, type FaqContent, type FaqMatcherExt, loadCalibration, loadFaqContent, loadNegatives } from './matcher.js';
 import { createEverydayDetector } from './everyday.js';
 import { createSafetyDetector, verdictOf } from './safety.js';
 
-/** The project's FAQ: content/faq entries, the matcher over them, the safety check. */
-export function loadFaqBundle(): FaqBundle {
+/**
+ * The matcher as the bot answers with it: content/faq's entries, calibrated
+ * probabilities (content/nlp/calibration.json), out-of-scope questions
+ * recognised by content/nlp/out-of-scope.yaml. The engine checks safety before
+ * any flow or FAQ, so the matcher need not check again. The same in this
+ * thread and in a matcher worker (matcher-worker.ts).
+ */
+export function createContentMatcher(content: FaqContent = loadFaqContent()): FaqMatcherExt {
+  return createFaqMatcher(content.entries, content.topics, { safety: null, negatives: loadNegatives(), calibration: loadCalibration() });
+}
+
+/**
+ * The project's FAQ: content/faq entries, the matcher over them, the safety
+ * check. `matcher`: one already running elsewhere (the worker pool), so this
+ * thread does not build its own index.
+ */
+export function loadFaqBundle(options: { matcher?: FaqMatcher } = {}): FaqBundle {
   const content = loadFaqContent();
   const safety = createSafetyDetector();
   return {
     entries: new Map(content.entries.map((e) => [e.topic, e])),
-    // The engine checks safety before any flow or FAQ, so the matcher need not check again.
-    // Scores are calibrated probabilities (content/nlp/calibration.json); out-of-scope
-    // questions are recognised by content/nlp/out-of-scope.yaml.
-    matcher: createFaqMatcher(content.entries, content.topics, { safety: null, negatives: loadNegatives(), calibration: loadCalibration() }),
+    matcher: options.matcher ?? createContentMatcher(content),
     safety: (text) => verdictOf(safety.detect(text)),
     everyday: lastOf(createEverydayDetector()),
   };

@@ -251,6 +251,8 @@ export interface Ranked {
 }
 
 export interface FaqMatcherExt extends FaqMatcher {
+  /** In this thread: answers at once. */
+  match(question: string): FaqResult;
   /** Every topic, best first, with BM25 score and confidence (for staff tools and tests). */
   rank(question: string): Ranked[];
   /** How the confidence of one topic for a question is made (for staff tools and tuning). */

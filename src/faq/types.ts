@@ -30,9 +30,13 @@ export type FaqResult =
   /** Out of scope or too unsure: say honestly we do not know. */
   | { kind: 'none'; topic: null; score: number };
 
-/** The one interface the engine knows; built once from content, then pure and synchronous. */
+/**
+ * The one interface the engine knows; built once from content, then pure. In
+ * this thread it answers at once; the worker pool (matcher-pool.ts) answers
+ * later, from another core.
+ */
 export interface FaqMatcher {
-  match(question: string): FaqResult;
+  match(question: string): FaqResult | Promise<FaqResult>;
 }
 
 /** Everyday messages that are not questions, in the order they are tried (src/faq/everyday.ts). */
