@@ -112,7 +112,7 @@ async function paced(updates: Update[], handle: (u: Update) => Promise<void>, ra
 export async function benchPipeline(opts: { quick: boolean }): Promise<string[]> {
   const pg = await benchPostgres();
   let queries = 0;
-  const database = await openDatabase({ url: pg.url, max: 16, onQuery: () => queries++ });
+  const database = await openDatabase({ url: pg.url, max: Number(process.env.BENCH_DB_MAX ?? 16), onQuery: () => queries++ });
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   try {
     // As `npm start` builds it: the FAQ's matcher in worker threads (FAQ_WORKERS; default 1 on more than one core).

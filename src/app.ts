@@ -117,7 +117,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const i18n = createI18n();
   const pool = await matcherPool;
-  const faq = deps.faq ?? loadFaqBundle(pool ? { matcher: pool } : {});
+  const faq = deps.faq ?? loadFaqBundle(pool ? { pool } : {});
   const gaps = new GapRecorder(db, clock, log, await appSecret(db, 'gaps.asker'));
   const platforms = PLATFORM_CHANNELS.filter((c) => c.enabled(config));
   const settings: Settings = {
@@ -137,6 +137,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     clock,
     i18n,
     safety: faq.safety,
+    ...(faq.prepare ? { prepare: faq.prepare } : {}),
     wards,
     registry,
     commands: new CommandTable(join(contentDir, 'commands.json'), new Set(registry.commands.keys())),

@@ -26,6 +26,8 @@ export interface EngineDeps {
   clock: Clock;
   i18n: i18n;
   safety: SafetyCheck;
+  /** Works a message out ahead, off the event loop, before the safety check and the handlers ask about it. */
+  prepare?: (text: string) => Promise<void>;
   wards: WardDirectory;
   registry: Registry;
   commands: CommandTable;
@@ -86,7 +88,7 @@ export class Engine {
 
   private async process(event: InboundEvent, opts: HandleOptions): Promise<OutboundMessage[]> {
     const now = this.deps.clock.now();
-    const classified = this.classify(event);
+    const classified = await this.classify(event);
     if (this.mayRunFast(event, classified)) {
       const found = await findContactWithState(this.deps.db, event.channel, event.userId);
       if (!found?.contact.blockedAt && !found?.state) {
@@ -128,10 +130,11 @@ export class Engine {
   }
 
   /** Reads what an update is: its text cleaned, the command or action it names, the safety verdict. */
-  private classify(event: InboundEvent): Classified {
+  private async classify(event: InboundEvent): Promise<Classified> {
     if (event.kind === 'choice') return { kind: 'choice', action: decodeAction(event.value) };
     if (event.kind !== 'text') return { kind: 'other' };
     const text = event.text.normalize('NFC').trim();
+    if (text && !text.startsWith('/')) await this.deps.prepare?.(text);
     const recognised = text ? (this.deps.commands.recognise(text) ?? this.everydayCommand(text)) : null;
     const command = recognised && 'command' in recognised ? { name: recognised.command, arg: commandArg(text) } : null;
     const unknownCommand = recognised && 'unknownCommand' in recognised ? recognised.unknownCommand : null;

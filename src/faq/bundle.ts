@@ -1,5 +1,6 @@
-import type { FaqBundle, FaqMatcher } from './types.js';
+import type { FaqBundle, TextFacts } from './types.js';
 import { createFaqMatcher, type FaqContent, type FaqMatcherExt, loadCalibration, loadFaqContent, loadNegatives } from './matcher.js';
+import type { MatcherPool } from './matcher-pool.js';
 import { createEverydayDetector } from './everyday.js';
 import { createSafetyDetector, verdictOf } from './safety.js';
 
@@ -7,26 +8,61 @@ import { createSafetyDetector, verdictOf } from './safety.js';
  * The matcher as the bot answers with it: content/faq's entries, calibrated
  * probabilities (content/nlp/calibration.json), out-of-scope questions
  * recognised by content/nlp/out-of-scope.yaml. The engine checks safety before
- * any flow or FAQ, so the matcher need not check again. The same in this
- * thread and in a matcher worker (matcher-worker.ts).
+ * any flow or FAQ, so the matcher need not check again.
  */
 export function createContentMatcher(content: FaqContent = loadFaqContent()): FaqMatcherExt {
   return createFaqMatcher(content.entries, content.topics, { safety: null, negatives: loadNegatives(), calibration: loadCalibration() });
 }
 
+/** Everything the FAQ side makes of a message, in one place: this thread, or a matcher worker (the same code). */
+export function createTextInspector(content: FaqContent = loadFaqContent()): (text: string) => TextFacts {
+  const matcher = createContentMatcher(content);
+  const safety = createSafetyDetector();
+  const everyday = createEverydayDetector();
+  return (text) => ({ verdict: verdictOf(safety.detect(text)), everyday: everyday(text), result: matcher.match(text) });
+}
+
+/** Messages worked out ahead and kept for their handlers: enough for every update in flight. */
+const PREPARED_KEPT = 256;
+
 /**
  * The project's FAQ: content/faq entries, the matcher over them, the safety
- * check. `matcher`: one already running elsewhere (the worker pool), so this
- * thread does not build its own index.
+ * check. With `pool` (matcher workers), each message is worked out there,
+ * once (`prepare`), and this thread builds no index; the safety check and the
+ * everyday intents are still worked out here when a message was not prepared
+ * (or its facts were already dropped), so they never depend on the workers.
  */
-export function loadFaqBundle(options: { matcher?: FaqMatcher } = {}): FaqBundle {
+export function loadFaqBundle(options: { pool?: MatcherPool } = {}): FaqBundle {
   const content = loadFaqContent();
+  const entries = new Map(content.entries.map((e) => [e.topic, e]));
   const safety = createSafetyDetector();
+  const everyday = lastOf(createEverydayDetector());
+  const safetyHere = (text: string) => verdictOf(safety.detect(text));
+  const { pool } = options;
+  if (!pool) return { entries, matcher: createContentMatcher(content), safety: safetyHere, everyday };
+
+  const prepared = new Map<string, TextFacts>();
   return {
-    entries: new Map(content.entries.map((e) => [e.topic, e])),
-    matcher: options.matcher ?? createContentMatcher(content),
-    safety: (text) => verdictOf(safety.detect(text)),
-    everyday: lastOf(createEverydayDetector()),
+    entries,
+    matcher: { match: (text) => prepared.get(text)?.result ?? pool.match(text) },
+    safety: (text) => {
+      const facts = prepared.get(text);
+      return facts ? facts.verdict : safetyHere(text);
+    },
+    everyday: (text) => {
+      const facts = prepared.get(text);
+      return facts ? facts.everyday : everyday(text);
+    },
+    async prepare(text) {
+      if (prepared.has(text)) return;
+      try {
+        const facts = await pool.inspect(text);
+        if (prepared.size >= PREPARED_KEPT) prepared.delete(prepared.keys().next().value as string);
+        prepared.set(text, facts);
+      } catch {
+        // The pool logged why; the handlers work the message out when they ask.
+      }
+    },
   };
 }
 

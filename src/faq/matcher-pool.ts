@@ -1,5 +1,6 @@
 /**
- * The FAQ matcher in worker threads, so that matching questions runs on
+ * The FAQ matcher in worker threads, so that working a message out (its
+ * analysis, the safety check, the everyday intents, the FAQ answer) runs on
  * another core beside the event loop that serves updates. Measured: at 2,000
  * updates a second the single event loop was the limit (one core busy, the
  * second mostly idle), and the matcher with its analysis is a third of each
@@ -17,9 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import type { WorkerReply } from './matcher-worker.js';
-import type { FaqMatcher, FaqResult } from './types.js';
+import type { FaqMatcher, FaqResult, TextFacts } from './types.js';
 
 export interface MatcherPool extends FaqMatcher {
+  /** A message's safety verdict, everyday intent and FAQ answer, worked out in a worker. */
+  inspect(text: string): Promise<TextFacts>;
   match(question: string): Promise<FaqResult>;
   /** Stops the workers; questions still in hand fail. */
   close(): Promise<void>;
@@ -41,7 +44,7 @@ export class MatcherUnavailableError extends Error {
 }
 
 interface Waiting {
-  resolve: (r: FaqResult) => void;
+  resolve: (r: TextFacts) => void;
   reject: (e: Error) => void;
   sentAt: number;
 }
@@ -105,7 +108,7 @@ export async function startMatcherPool(o: MatcherPoolOptions): Promise<MatcherPo
         const w = slot.waiting.get(m.id);
         if (!w) return; // answered after its time ran out
         slot.waiting.delete(m.id);
-        if ('result' in m) w.resolve(m.result);
+        if ('facts' in m) w.resolve(m.facts);
         else w.reject(new MatcherUnavailableError(`the matcher failed (${m.error})`));
       });
       worker.on('error', (err) => {
@@ -171,18 +174,21 @@ export async function startMatcherPool(o: MatcherPoolOptions): Promise<MatcherPo
     throw err;
   }
 
+  const inspect = (text: string): Promise<TextFacts> => {
+    if (closed) return Promise.reject(new MatcherUnavailableError('the matcher pool is closed'));
+    let slot = slots[0] as Slot;
+    for (const s of slots) if (s.ready && (!slot.ready || s.waiting.size < slot.waiting.size)) slot = s;
+    const id = nextId++;
+    return new Promise<TextFacts>((resolve, reject) => {
+      slot.waiting.set(id, { resolve, reject, sentAt: performance.now() });
+      if (slot.worker) slot.worker.postMessage({ id, text });
+      else slot.queue.push({ id, text });
+    });
+  };
+
   return {
-    match(text) {
-      if (closed) return Promise.reject(new MatcherUnavailableError('the matcher pool is closed'));
-      let slot = slots[0] as Slot;
-      for (const s of slots) if (s.ready && (!slot.ready || s.waiting.size < slot.waiting.size)) slot = s;
-      const id = nextId++;
-      return new Promise<FaqResult>((resolve, reject) => {
-        slot.waiting.set(id, { resolve, reject, sentAt: performance.now() });
-        if (slot.worker) slot.worker.postMessage({ id, text });
-        else slot.queue.push({ id, text });
-      });
-    },
+    inspect,
+    match: async (text) => (await inspect(text)).result,
     async close() {
       closed = true;
       clearInterval(watchdog);

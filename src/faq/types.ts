@@ -58,6 +58,13 @@ export type EverydayIntent =
   | { intent: 'pregnant'; weeks?: number; months?: number }
   | { intent: 'subscribe-relative'; relation?: string; age?: number };
 
+/** What the FAQ side makes of one message: its safety verdict, everyday intent and answer, from one analysis. */
+export interface TextFacts {
+  verdict: SafetyVerdict | null;
+  everyday: EverydayIntent | null;
+  result: FaqResult;
+}
+
 /** The FAQ side of the engine: entries by topic, the matcher, the safety check. */
 export interface FaqBundle {
   entries: ReadonlyMap<string, FaqEntry>;
@@ -65,4 +72,10 @@ export interface FaqBundle {
   safety: SafetyCheck;
   /** Everyday intents (greeting, thanks, pregnant, subscribe-relative, stop), or null for anything else. */
   everyday?: (text: string) => EverydayIntent | null;
+  /**
+   * Works a message out ahead, off the event loop (the matcher workers), so that
+   * `safety`, `everyday` and `matcher` then answer it from memory. Never fails:
+   * whatever it could not learn is worked out when asked.
+   */
+  prepare?: (text: string) => Promise<void>;
 }

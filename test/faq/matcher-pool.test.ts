@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { InboundEvent } from '../../src/core/messages.js';
-import { createContentMatcher } from '../../src/faq/bundle.js';
+import { createTextInspector, loadFaqBundle } from '../../src/faq/bundle.js';
 import { loadFaqContent } from '../../src/faq/matcher.js';
 import { MatcherUnavailableError, startMatcherPool, type MatcherPool } from '../../src/faq/matcher-pool.js';
+import type { TextFacts } from '../../src/faq/types.js';
 import { createLogger } from '../../src/log.js';
 import { testConfig } from '../support/app.js';
 import { freshDatabase } from '../support/db.js';
@@ -26,8 +27,8 @@ describe('the FAQ matcher in worker threads (#17)', () => {
   });
   afterAll(() => pool.close());
 
-  it('answers every question exactly as the matcher in this thread does, many at once', async () => {
-    const here = createContentMatcher();
+  it('works every message out exactly as this thread does, many at once', async () => {
+    const here = createTextInspector();
     const content = loadFaqContent();
     // Phrasings of every entry, typed plain too, and questions no entry answers.
     const questions = [
@@ -37,9 +38,57 @@ describe('the FAQ matcher in worker threads (#17)', () => {
       'giá vàng hôm nay bao nhiêu',
       'con tôi bị sốt cao co giật',
     ];
-    const answers = await Promise.all(questions.map((q) => pool.match(q)));
-    expect(answers).toEqual(questions.map((q) => here.match(q)));
-    expect(answers.filter((a) => a.kind === 'answer').length).toBeGreaterThan(questions.length / 2);
+    const facts = await Promise.all(questions.map((q) => pool.inspect(q)));
+    expect(facts).toEqual(questions.map((q) => here(q)));
+    expect(await Promise.all(questions.map((q) => pool.match(q)))).toEqual(facts.map((f) => f.result));
+    expect(facts.filter((f) => f.result.kind === 'answer').length).toBeGreaterThan(questions.length / 2);
+    expect(facts.at(-1)?.verdict?.kind).toBe('alarm');
+    expect(facts.find((f) => f.everyday)).toBeUndefined();
+    expect((await pool.inspect('cảm ơn ad nhiều')).everyday).toEqual({ intent: 'thanks' });
+  });
+});
+
+describe('the FAQ bundle over a pool: one round trip per message', () => {
+  /** A pool that answers from a table and counts what it is asked. */
+  function fakePool(facts: (text: string) => TextFacts | Error) {
+    const asked: string[] = [];
+    const inspect = async (text: string) => {
+      asked.push(text);
+      const f = facts(text);
+      if (f instanceof Error) throw f;
+      return f;
+    };
+    const pool: MatcherPool = { inspect, match: async (t) => (await inspect(t)).result, close: async () => {} };
+    return { pool, asked };
+  }
+  const answer = (topic: string): TextFacts => ({ verdict: null, everyday: null, result: { kind: 'answer', topic, score: 0.9 } });
+
+  it('a prepared message is answered from memory: the safety check, the everyday intent and the match', async () => {
+    const { pool, asked } = fakePool(() => ({ verdict: { kind: 'ask', topic: 'safety.violence' }, everyday: { intent: 'thanks' }, result: { kind: 'none', topic: null, score: 0.1 } }));
+    const faq = loadFaqBundle({ pool });
+    await faq.prepare?.('một câu hỏi');
+    expect(faq.safety('một câu hỏi')).toEqual({ kind: 'ask', topic: 'safety.violence' });
+    expect(faq.everyday?.('một câu hỏi')).toEqual({ intent: 'thanks' });
+    expect(await faq.matcher.match('một câu hỏi')).toEqual({ kind: 'none', topic: null, score: 0.1 });
+    await faq.prepare?.('một câu hỏi');
+    expect(asked).toEqual(['một câu hỏi']);
+  });
+
+  it('a message not prepared is matched by the pool; its safety check runs here', async () => {
+    const { pool, asked } = fakePool(() => answer('premarital.where'));
+    const faq = loadFaqBundle({ pool });
+    expect(await faq.matcher.match('kham tien hon nhan o dau')).toEqual(answer('premarital.where').result);
+    expect(asked).toEqual(['kham tien hon nhan o dau']);
+    expect(faq.safety('con tôi bị co giật, tím tái')?.kind).toBe('alarm');
+  });
+
+  it('when the pool fails, prepare does not, and a danger sign is still caught here', async () => {
+    const { pool } = fakePool(() => new MatcherUnavailableError('the matcher worker stopped'));
+    const faq = loadFaqBundle({ pool });
+    await expect(faq.prepare?.('con tôi bị co giật, tím tái')).resolves.toBeUndefined();
+    expect(faq.safety('con tôi bị co giật, tím tái')?.kind).toBe('alarm');
+    expect(faq.everyday?.('cảm ơn ad')).toEqual({ intent: 'thanks' });
+    await expect(faq.matcher.match('kham tien hon nhan o dau')).rejects.toBeInstanceOf(MatcherUnavailableError);
   });
 });
 
@@ -128,7 +177,7 @@ describe('a matcher worker that misbehaves', () => {
 });
 
 describe('the app as npm start builds it, with FAQ_WORKERS=1', () => {
-  it('answers a question through the worker, and stops it at the end', async () => {
+  it('answers a question, a danger sign and a thank-you through the worker, and stops it at the end', async () => {
     const database = await freshDatabase();
     const app = await createApp({
       config: testConfig({ FAQ_WORKERS: '1' }),
@@ -141,6 +190,9 @@ describe('the app as npm start builds it, with FAQ_WORKERS=1', () => {
       const [reply] = await say('xet nghiem tien hon nhan o dau');
       expect(reply?.text).toMatch(/Nguồn/);
       expect(reply?.text).toBe((await say('Khám sức khỏe tiền hôn nhân ở đâu?'))[0]?.text);
+      const danger = await say('con tôi bị co giật, tím tái');
+      expect(danger.map((m) => m.text).join('\n')).toMatch(/115/);
+      expect((await say('cảm ơn ad'))[0]?.text).toBe(app.i18n.t('everyday.thanks'));
     } finally {
       await app.stop();
       await database.close();
