@@ -21,27 +21,31 @@ const answerInProcess: Transformer = async (_prev, method, payload) => {
   return { ok: true, result: true } as never;
 };
 
-/** A mix like real traffic: mostly free-text questions, some button presses, some commands. */
-function syntheticUpdates(n: number, questions: string[], topics: string[]): Update[] {
+/**
+ * A mix like real traffic: mostly free-text questions, some button presses, some
+ * commands. Made one at a time as they are sent, as updates arrive: a list of
+ * 20,000 made beforehand would be old objects the collector walks, which a
+ * running bot does not hold. The same seed gives the same mix; `firstId` keeps
+ * the ids distinct (the adapter drops redelivered ones).
+ */
+function syntheticUpdates(questions: string[], topics: string[], firstId: number): () => Update {
   const random = rng(7);
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
-  const out: Update[] = [];
-  for (let i = 0; i < n; i++) {
+  let id = firstId;
+  return () => {
+    const i = id++;
     const user = 100_000 + Math.floor(random() * 2_000);
     const chat = { id: user, type: 'private' as const, first_name: 'U' };
     const from = { id: user, is_bot: false, first_name: 'U' };
     const r = random();
-    if (r < 0.75) {
-      out.push({ update_id: i + 1, message: { message_id: i + 1, date: 0, chat, from, text: pick(questions) } } as Update);
-    } else if (r < 0.92) {
+    if (r < 0.75) return { update_id: i, message: { message_id: i, date: 0, chat, from, text: pick(questions) } } as Update;
+    if (r < 0.92) {
       const data = pick([`a:faq:${pick(topics)}`, 'a:prog:elderly', 'a:prog:premarital', 'a:menu', `a:fb:up:${pick(topics)}`]);
-      out.push({ update_id: i + 1, callback_query: { id: String(i), from, chat_instance: '1', data, message: { message_id: 1, date: 0, chat, text: 'x' } } } as Update);
-    } else {
-      const text = pick(['/start', '/menu', '/help']);
-      out.push({ update_id: i + 1, message: { message_id: i + 1, date: 0, chat, from, text, entities: [{ type: 'bot_command', offset: 0, length: text.length }] } } as Update);
+      return { update_id: i, callback_query: { id: String(i), from, chat_instance: '1', data, message: { message_id: 1, date: 0, chat, text: 'x' } } } as Update;
     }
-  }
-  return out;
+    const text = pick(['/start', '/menu', '/help']);
+    return { update_id: i, message: { message_id: i, date: 0, chat, from, text, entities: [{ type: 'bot_command', offset: 0, length: text.length }] } } as Update;
+  };
 }
 
 /** Per-update latencies, and the free-text questions' own (a question is one read; the others may write and commit). */
@@ -62,21 +66,22 @@ function timings() {
   };
 }
 
-/** Pushes updates through `handle` with `concurrency` in flight, as fast as they go; returns per-update latencies. */
-async function push(updates: Update[], handle: (u: Update) => Promise<void>, concurrency: number) {
+/** Pushes `n` updates through `handle` with `concurrency` in flight, as fast as they go; returns per-update latencies. */
+async function push(n: number, next: () => Update, handle: (u: Update) => Promise<void>, concurrency: number) {
   const t = timings();
-  let next = 0;
+  let sent = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < updates.length) {
-        const u = updates[next++]!;
+      while (sent < n) {
+        sent++;
+        const u = next();
         const t0 = performance.now();
         await handle(u);
         t.record(u, performance.now() - t0);
       }
     }),
   );
-  return t.done(updates.length);
+  return t.done(n);
 }
 
 /**
@@ -85,7 +90,7 @@ async function push(updates: Update[], handle: (u: Update) => Promise<void>, con
  * latency the goal names, at a stated load. Each is timed from when it was due
  * to arrive, so a late timer or a busy loop counts against us.
  */
-async function paced(updates: Update[], handle: (u: Update) => Promise<void>, rate: number) {
+async function paced(n: number, next: () => Update, handle: (u: Update) => Promise<void>, rate: number) {
   const t = timings();
   const start = t.start + 5;
   // Counted, not kept: a list of every update's promise would grow the heap the collector walks.
@@ -93,11 +98,11 @@ async function paced(updates: Update[], handle: (u: Update) => Promise<void>, ra
   let sent = false;
   let allDone = (): void => {};
   const finished = new Promise<void>((resolve) => (allDone = resolve));
-  for (let i = 0; i < updates.length; i++) {
+  for (let i = 0; i < n; i++) {
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
-    const u = updates[i]!;
+    const u = next();
     open++;
     void handle(u).then(() => {
       t.record(u, performance.now() - due);
@@ -106,7 +111,7 @@ async function paced(updates: Update[], handle: (u: Update) => Promise<void>, ra
   }
   sent = true;
   if (open > 0) await finished;
-  return t.done(updates.length, start);
+  return t.done(n, start);
 }
 
 export async function benchPipeline(opts: { quick: boolean }): Promise<string[]> {
@@ -135,17 +140,15 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
     const topics = entries.map((e) => e.topic);
     const n = opts.quick ? 600 : 20_000;
     const warmup = 300;
-    // Distinct update ids for the warm-up: the adapter drops redelivered ones.
-    const all = syntheticUpdates(warmup + n, questions, topics);
-    const updates = all.slice(warmup);
-    // Updates in flight at once. The process is CPU-bound near 2,000 updates/s
-    // on 2 cores (the FAQ matcher and safety check are ~0.4 ms of each ~0.5 ms),
-    // so a deeper queue adds only waiting: p99 ≈ depth / throughput.
+    // Updates in flight at once in the closed loop. Its event loop is the limit (the text
+    // work runs in the matcher worker), so a deeper queue adds only waiting: p99 ≈ depth / throughput.
     const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
     // The rate the latency goal is stated at (p99 ≤ 10 ms at 2,000 updates/s).
     const rate = Number(process.env.BENCH_RATE ?? 2_000);
 
-    await push(all.slice(0, warmup), (u) => bot.handleUpdate(u), concurrency);
+    // Warm-up, then the measured updates, then the same mix again at the goal's rate: ids never repeat.
+    const source = () => syntheticUpdates(questions, topics, 1);
+    await push(warmup, source(), (u) => bot.handleUpdate(u), concurrency);
     // The server's bare round trip at the same depth: a question is one read, so this is its ceiling here.
     const limits = await dbLimits(pg.url, concurrency, opts.quick ? 0.3 : 2);
     queries = 0;
@@ -155,18 +158,18 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
     delay.enable();
     const profile = await startProfile(process.env.BENCH_CPU_PROFILE);
     const cpu0 = process.cpuUsage();
-    const ours = await push(updates, (u) => bot.handleUpdate(u), concurrency);
+    const mix = syntheticUpdates(questions, topics, 1_000_000);
+    const ours = await push(n, mix, (u) => bot.handleUpdate(u), concurrency);
     const cpu = process.cpuUsage(cpu0);
     await profile?.stop();
     delay.disable();
-    const sqlPerMessage = queries / updates.length;
-    // The same updates again (new ids: the adapter drops redelivered ones), arriving at the goal's rate.
-    const again = syntheticUpdates(updates.length, questions, topics).map((u, i) => ({ ...u, update_id: 1_000_000 + i }));
+    const sqlPerMessage = queries / n;
+    // The same mix again (new ids), arriving at the goal's rate.
     // How busy the event loop is at that rate (the matcher's workers not counted): its headroom for a stall.
     const elu0 = performance.eventLoopUtilization();
-    const atRate = await paced(again, (u) => bot.handleUpdate(u), rate);
+    const atRate = await paced(n, syntheticUpdates(questions, topics, 2_000_000), (u) => bot.handleUpdate(u), rate);
     const elu = performance.eventLoopUtilization(elu0);
-    const base = await push(updates, (u) => baseline.handleUpdate(u), concurrency);
+    const base = await push(n, source(), (u) => baseline.handleUpdate(u), concurrency);
     return [
       figure('pipeline.updates_per_s', Math.round(ours.perSecond), 'updates/s'),
       figure('pipeline.rate_per_s', Math.round(atRate.perSecond), 'updates/s'),
@@ -178,7 +181,7 @@ export async function benchPipeline(opts: { quick: boolean }): Promise<string[]>
       figure('pipeline.saturated_p50_ms', percentile(ours.latencies, 50), 'ms'),
       figure('pipeline.saturated_p99_ms', percentile(ours.latencies, 99), 'ms'),
       figure('pipeline.sql_per_message', sqlPerMessage, 'statements'),
-      figure('pipeline.cpu_ms_per_update', (cpu.user + cpu.system) / 1000 / updates.length, 'ms'),
+      figure('pipeline.cpu_ms_per_update', (cpu.user + cpu.system) / 1000 / n, 'ms'),
       figure('pipeline.loop_delay_p99_ms', delay.percentile(99) / 1e6, 'ms'),
       figure('baseline.grammy_updates_per_s', Math.round(base.perSecond), 'updates/s'),
       ...dbFigures('pipeline', limits),
