@@ -58,6 +58,8 @@ async function whatWillBeReminded(ctx: FlowContext): Promise<OutboundMessage> {
  * tôi?", "mình sẽ được nhắc những gì", "when will you remind me?").
  */
 export function asksAboutReminders(text: string): boolean {
+  // Folding never lengthens a text: a long one is not this question, and is not folded.
+  if (text.length > 60) return false;
   const t = fold(text);
   if (t.length > 60) return false;
   return (

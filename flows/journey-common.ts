@@ -1,3 +1,4 @@
+import { rememberLatest } from '../src/core/memo.js';
 import { choice } from '../src/core/actions.js';
 import { wardStep } from './common.js';
 import type { TFunction } from 'i18next';
@@ -185,7 +186,9 @@ const FOLDED = forms(false);
  * with or without diacritics; not a question about them ("sảy thai có triệu
  * chứng gì?") and not a threatened miscarriage ("dọa sảy thai").
  */
-export function isLossMessage(text: string): boolean {
+export const isLossMessage: (text: string) => boolean = rememberLatest(lossMessage);
+
+function lossMessage(text: string): boolean {
   const marks = hasDiacritics(text);
   const t = norm(text, marks);
   const lists = marks ? TONELESS : FOLDED;

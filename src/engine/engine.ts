@@ -195,6 +195,15 @@ export class Engine {
 
   /** The context a module's handlers get for this update. */
   private turn(c: Conversation): Turn {
+    let turn = this.turns.get(c);
+    if (!turn) this.turns.set(c, (turn = this.makeTurn(c)));
+    return turn;
+  }
+
+  /** Several steps of one update ask for its turn: made once per conversation. */
+  private readonly turns = new WeakMap<Conversation, Turn>();
+
+  private makeTurn(c: Conversation): Turn {
     return Object.assign(c.flowContext, {
       start: (flow: string, arg?: string) => this.startFlow(c, flow, arg),
       leave: () => c.leaveFlow(),

@@ -1,3 +1,4 @@
+import { rememberLatest } from '../core/memo.js';
 import type { FaqBundle, TextFacts } from './types.js';
 import { createFaqMatcher, type FaqContent, type FaqMatcherExt, loadCalibration, loadFaqContent, loadNegatives } from './matcher.js';
 import type { MatcherPool } from './matcher-pool.js';
@@ -36,7 +37,7 @@ export function loadFaqBundle(options: { pool?: MatcherPool } = {}): FaqBundle {
   const content = loadFaqContent();
   const entries = new Map(content.entries.map((e) => [e.topic, e]));
   const safety = createSafetyDetector();
-  const everyday = lastOf(createEverydayDetector());
+  const everyday = rememberLatest(createEverydayDetector());
   const safetyHere = (text: string) => verdictOf(safety.detect(text));
   const { pool } = options;
   if (!pool) return { entries, matcher: createContentMatcher(content), safety: safetyHere, everyday };
@@ -63,14 +64,5 @@ export function loadFaqBundle(options: { pool?: MatcherPool } = {}): FaqBundle {
         // The pool logged why; the handlers work the message out when they ask.
       }
     },
-  };
-}
-
-/** The engine asks about one message several times (a stop word? read-only? which intent?): answered once. */
-function lastOf<T>(detect: (text: string) => T): (text: string) => T {
-  let last: { text: string; result: T } | null = null;
-  return (text) => {
-    if (last?.text !== text) last = { text, result: detect(text) };
-    return last.result;
   };
 }
