@@ -117,7 +117,8 @@ async function paced(n: number, next: () => Update, handle: (u: Update) => Promi
 export async function benchPipeline(opts: { quick: boolean }): Promise<string[]> {
   const pg = await benchPostgres();
   let queries = 0;
-  const database = await openDatabase({ url: pg.url, max: Number(process.env.BENCH_DB_MAX ?? 16), onQuery: () => queries++ });
+  // The pool as production opens it (openDatabase's default size), with a statement counter.
+  const database = await openDatabase({ url: pg.url, onQuery: () => queries++ });
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   try {
     // As `npm start` builds it: the FAQ's matcher in worker threads (FAQ_WORKERS; default 1 on more than one core).
