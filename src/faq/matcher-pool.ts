@@ -1,17 +1,16 @@
 /**
- * The FAQ matcher in worker threads, so that working a message out (its
- * analysis, the safety check, the everyday intents, the FAQ answer) runs on
- * another core beside the event loop that serves updates. Measured: at 2,000
- * updates a second the single event loop was the limit (one core busy, the
- * second mostly idle), and the matcher with its analysis is a third of each
- * update's CPU and most of its short-lived garbage; its 40 MB index also
- * left the main heap, so the main thread's collections got shorter. README
- * "Benchmarks" has the figures.
+ * The FAQ side of a message in worker threads: its analysis, the safety
+ * check, the everyday intents and the FAQ answer are worked out on another
+ * core, beside the event loop that serves updates. Measured: at 2,000
+ * updates a second the event loop was the limit (one core busy, the second
+ * mostly idle); with this text work moved here, it is about 60 % busy at that
+ * rate, and the matcher's 40 MB index is no longer in the heap its collector
+ * walks. README "Benchmarks" has the figures.
  *
- * A question goes to the worker with the fewest in hand. A worker that stops
- * or stays stuck past `timeoutMs` is replaced; its questions fail (the engine
- * answers them with its apology, and the person may ask again) rather than
- * wait for ever.
+ * A message goes to the worker with the fewest in hand. A worker that stops
+ * or stays stuck past `timeoutMs` is replaced; its messages fail (the bundle
+ * then checks safety in this thread, and the engine apologises for a question
+ * it could not answer) rather than wait for ever.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
