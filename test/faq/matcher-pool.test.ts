@@ -10,7 +10,7 @@ import { loadFaqContent } from '../../src/faq/matcher.js';
 import { MatcherUnavailableError, startMatcherPool, type MatcherPool } from '../../src/faq/matcher-pool.js';
 import type { TextFacts } from '../../src/faq/types.js';
 import { createLogger } from '../../src/log.js';
-import { testConfig } from '../support/app.js';
+import { testApp, testConfig } from '../support/app.js';
 import { freshDatabase } from '../support/db.js';
 
 const fixture = (name: string) => new URL(`./fixtures/workers/${name}.ts`, import.meta.url);
@@ -80,6 +80,23 @@ describe('the FAQ bundle over a pool: one round trip per message', () => {
     expect(await faq.matcher.match('kham tien hon nhan o dau')).toEqual(answer('premarital.where').result);
     expect(asked).toEqual(['kham tien hon nhan o dau']);
     expect(faq.safety('con tôi bị co giật, tím tái')?.kind).toBe('alarm');
+  });
+
+  it('the engine works each plain text out ahead, once, and answers from what the worker said', async () => {
+    // The worker's word wins: a calm text it calls an alarm gets the route, as the engine read it from prepare.
+    const { pool, asked } = fakePool((text) =>
+      text === 'một câu bình thường' ? { verdict: { kind: 'alarm', topic: 'safety.emergency' }, everyday: null, result: { kind: 'none', topic: null, score: 0 } } : answer('premarital.where'),
+    );
+    const app = await testApp({ faq: loadFaqBundle({ pool }) });
+    try {
+      const said = await app.say('một câu bình thường');
+      expect(said.map((m) => m.text).join('\n')).toMatch(/115/);
+      expect(asked).toEqual(['một câu bình thường']);
+      await app.say('/start');
+      expect(asked).toEqual(['một câu bình thường']); // a command is not sent to the worker
+    } finally {
+      await app.close();
+    }
   });
 
   it('when the pool fails, prepare does not, and a danger sign is still caught here', async () => {
