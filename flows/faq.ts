@@ -33,11 +33,29 @@ function afterAnswer(ctx: FlowContext, faq: FaqBundle, entry: FaqEntry, withFeed
 export function faqAnswer(ctx: FlowContext, faq: FaqBundle, topic: string, withFeedback: boolean): OutboundMessage {
   const entry = faq.entries.get(topic);
   if (!entry) return { text: ctx.t('faq.unknown') };
-  const en = ctx.locale === 'en' ? entry.en : undefined;
-  const answer = en ? en.answer : entry.answer;
-  const sources = en?.sources ?? entry.sources;
-  const text = `${answer.trim()}\n\n${ctx.t('faq.source', { sources: sources.join('; ') })}`;
-  return { text, choices: afterAnswer(ctx, faq, entry, withFeedback) };
+  return { text: answerText(ctx, faq, entry), choices: afterAnswer(ctx, faq, entry, withFeedback) };
+}
+
+/**
+ * An answer's text with its sources, per language, made once per bundle: the
+ * most read text of the bot, otherwise rebuilt (trimmed, joined, interpolated)
+ * for every question. Content changes need a restart anyway.
+ */
+const answerTexts = new WeakMap<FaqBundle, Map<string, string>>();
+
+function answerText(ctx: FlowContext, faq: FaqBundle, entry: FaqEntry): string {
+  let texts = answerTexts.get(faq);
+  if (!texts) answerTexts.set(faq, (texts = new Map()));
+  const key = `${ctx.locale}:${entry.topic}`;
+  let text = texts.get(key);
+  if (text === undefined) {
+    const en = ctx.locale === 'en' ? entry.en : undefined;
+    const answer = en ? en.answer : entry.answer;
+    const sources = en?.sources ?? entry.sources;
+    text = `${answer.trim()}\n\n${ctx.t('faq.source', { sources: sources.join('; ') })}`;
+    texts.set(key, text);
+  }
+  return text;
 }
 
 /** "Is it happening right now?": the route's answer, or the calm answer to the question asked. */
