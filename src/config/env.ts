@@ -38,8 +38,9 @@ export const EnvSchema = z
     /** How long start-up keeps trying to reach a platform (getMe, setWebhook) before it gives up. */
     STARTUP_TIMEOUT_SECONDS: optional.transform((v) => (v === undefined ? 120 : Number(v))).pipe(z.number().min(1).max(3600)),
     /**
-     * Worker threads that match FAQ questions beside the event loop. Default: 1 when the
-     * machine has more than one core, else 0 (matched in the event loop itself).
+     * Worker threads that work each message out (safety check, everyday intents, FAQ match)
+     * beside the event loop. Default: 1 when the machine has more than one core, else 0
+     * (in the event loop itself).
      */
     FAQ_WORKERS: optional
       .transform((v) => (v === undefined ? (availableParallelism() > 1 ? 1 : 0) : Number(v)))
