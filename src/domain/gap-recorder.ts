@@ -1,3 +1,4 @@
+import { keepLatest } from '../core/memo.js';
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../db/client.js';
@@ -39,9 +40,7 @@ export class GapRecorder {
 
   /** Remember what this person was answered, in case they press "Chưa đúng". */
   answered(personKey: string, question: string, topic: string): void {
-    this.recent.delete(personKey);
-    this.recent.set(personKey, { question, topic, at: this.clock.now().getTime() });
-    if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value as string);
+    keepLatest(this.recent, personKey, { question, topic, at: this.clock.now().getTime() }, 10_000);
   }
 
   wrong(personKey: string, topic: string): void {

@@ -1,5 +1,5 @@
-import { rememberLatest } from '../core/memo.js';
-import type { FaqBundle, TextFacts } from './types.js';
+import { keepLatest, rememberLatest } from '../core/memo.js';
+import type { FaqBundle, SafetyCheck, TextFacts } from './types.js';
 import { createFaqMatcher, type FaqContent, type FaqMatcherExt, loadCalibration, loadFaqContent, loadNegatives } from './matcher.js';
 import type { MatcherPool } from './matcher-pool.js';
 import { createEverydayDetector } from './everyday.js';
@@ -18,9 +18,15 @@ export function createContentMatcher(content: FaqContent = loadFaqContent()): Fa
 /** Everything the FAQ side makes of a message, in one place: this thread, or a matcher worker (the same code). */
 export function createTextInspector(content: FaqContent = loadFaqContent()): (text: string) => TextFacts {
   const matcher = createContentMatcher(content);
-  const safety = createSafetyDetector();
+  const safety = createSafetyCheck();
   const everyday = createEverydayDetector();
-  return (text) => ({ verdict: verdictOf(safety.detect(text)), everyday: everyday(text), result: matcher.match(text) });
+  return (text) => ({ verdict: safety(text), everyday: everyday(text), result: matcher.match(text) });
+}
+
+/** The safety check the engine runs first (content/safety/signs.yaml): a verdict, or null. */
+function createSafetyCheck(): SafetyCheck {
+  const detector = createSafetyDetector();
+  return (text) => verdictOf(detector.detect(text));
 }
 
 /** Messages worked out ahead and kept for their handlers: enough for every update in flight. */
@@ -36,9 +42,8 @@ const PREPARED_KEPT = 256;
 export function loadFaqBundle(options: { pool?: MatcherPool } = {}): FaqBundle {
   const content = loadFaqContent();
   const entries = new Map(content.entries.map((e) => [e.topic, e]));
-  const safety = createSafetyDetector();
   const everyday = rememberLatest(createEverydayDetector());
-  const safetyHere = (text: string) => verdictOf(safety.detect(text));
+  const safetyHere = createSafetyCheck();
   const { pool } = options;
   if (!pool) return { entries, matcher: createContentMatcher(content), safety: safetyHere, everyday };
 
@@ -58,8 +63,7 @@ export function loadFaqBundle(options: { pool?: MatcherPool } = {}): FaqBundle {
       if (prepared.has(text)) return;
       try {
         const facts = await pool.inspect(text);
-        if (prepared.size >= PREPARED_KEPT) prepared.delete(prepared.keys().next().value as string);
-        prepared.set(text, facts);
+        keepLatest(prepared, text, facts, PREPARED_KEPT);
       } catch {
         // The pool logged why; the handlers work the message out when they ask.
       }

@@ -13,6 +13,7 @@
  * folded form may be trusted). In a message typed with diacritics every word
  * counts as exact, unmarked ones included.
  */
+import { keepLatest } from '../core/memo.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { contentDir } from '../config/paths.js';
@@ -352,8 +353,7 @@ export function analyse(text: string, abbr: Abbreviations | null = projectAbbrev
   Object.freeze(a.exact);
   Object.freeze(a.folded);
   Object.freeze(a.plain);
-  if (recent.size >= RECENT_SIZE) recent.delete(recent.keys().next().value as string);
-  recent.set(text, Object.freeze(a));
+  keepLatest(recent, text, Object.freeze(a), RECENT_SIZE);
   return a;
 }
 
